@@ -1,0 +1,75 @@
+/* backend.c: opening the CPU or CUDA backend. The CUDA half lives in cuda/cuda_backend.cu and
+ * is compiled only when the build has nvcc (OF3_WITH_CUDA); this is the one place that asks. */
+#include "backend.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/cli.h"
+#include "cuda/cuda_backend.h"
+
+static int open_cpu(of3_backend_t *be, int threads)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	be->kind = OF3_BACKEND_CPU;
+	be->threads = threads > 0 ? threads : (int)(cores > 0 ? cores : 1);
+	snprintf(be->desc, sizeof be->desc, "cpu, %d thread%s", be->threads,
+	         be->threads == 1 ? "" : "s");
+	return OF3_OK;
+}
+
+int of3_backend_open(of3_backend_t *be, const char *device, int threads)
+{
+	memset(be, 0, sizeof *be);
+	if (strcmp(device, "cpu") == 0)
+		return open_cpu(be, threads);
+	int want_cuda = strcmp(device, "auto") != 0;
+	long long index = 0;
+	if (want_cuda && strcmp(device, "cuda") != 0) {
+		if (strncmp(device, "cuda:", 5) != 0 ||
+		    of3_parse_int(device + 5, "--device cuda:N", 0, 1023, &index) < 0)
+			return of3_err(OF3_ERR_USAGE, "--device: '%s' is not auto, cpu, cuda or cuda:N",
+			               device);
+	}
+#ifdef OF3_WITH_CUDA
+	char why[256];
+	int rc = of3_cuda_open((int)index, &be->cuda, be->desc, sizeof be->desc, why, sizeof why);
+	if (rc == 0) {
+		be->kind = OF3_BACKEND_CUDA;
+		be->device = (int)index;
+		be->threads = threads;
+		return OF3_OK;
+	}
+	if (want_cuda)
+		return of3_err(OF3_ERR_RUNTIME, "--device %s: %s (use --device cpu to run on the CPU)",
+		               device, why);
+#else
+	if (want_cuda)
+		return of3_err(OF3_ERR_RUNTIME, "--device %s: this build has no CUDA backend (it was "
+		               "built with CUDA=0 or without nvcc); rebuild with the CUDA toolkit or use "
+		               "--device cpu", device);
+#endif
+	return open_cpu(be, threads);
+}
+
+void of3_backend_close(of3_backend_t *be)
+{
+#ifdef OF3_WITH_CUDA
+	if (be->cuda)
+		of3_cuda_close(be->cuda);
+#endif
+	be->cuda = NULL;
+}
+
+const char *of3_backends_built(void)
+{
+#ifdef OF3_WITH_CUDA
+	static char s[256];
+	snprintf(s, sizeof s, "backends: cpu, cuda (%s)", of3_cuda_built());
+	return s;
+#else
+	return "backends: cpu (built without CUDA)";
+#endif
+}

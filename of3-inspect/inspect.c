@@ -1,0 +1,141 @@
+/* inspect.c: walks a bundle stream record by record and summarises it. */
+#include "inspect.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/bundle.h"
+
+#define PIECE_BYTES (16u << 20) /* tensors are summarised 16 MiB at a time */
+
+typedef struct {
+	double min, max, sum;
+	uint64_t n, nan;
+} stats_t;
+
+static void accumulate(stats_t *s, of3_dtype_t dtype, const void *data, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		double v = of3_dtype_get(dtype, data, i);
+		if (isnan(v)) {
+			s->nan++;
+			continue;
+		}
+		if (s->n == 0 || v < s->min)
+			s->min = v;
+		if (s->n == 0 || v > s->max)
+			s->max = v;
+		s->sum += v;
+		s->n++;
+	}
+}
+
+static void print_shape(FILE *out, const of3_tensor_t *t)
+{
+	char s[200];
+	int n = snprintf(s, sizeof s, "[");
+	for (int i = 0; i < t->ndim; i++)
+		n += snprintf(s + n, sizeof s - (size_t)n, "%s%lld", i ? ", " : "", (long long)t->shape[i]);
+	snprintf(s + n, sizeof s - (size_t)n, "]");
+	fprintf(out, "%-18s", s);
+}
+
+static void print_object(FILE *out, const msgpack_object *o, size_t limit)
+{
+	char *buf = malloc(limit + 1);
+	if (!buf)
+		return;
+	int n = msgpack_object_print_buffer(buf, limit + 1, *o);
+	buf[n < 0 ? 0 : (size_t)n > limit ? limit : (size_t)n] = 0;
+	fputs(buf, out);
+	if (n < 0 || (size_t)n >= limit)
+		fputs(" ...", out);
+	free(buf);
+}
+
+static int summarise_tensor(of3_breader_t *r, const of3_tensor_t *t, void *piece, FILE *out)
+{
+	stats_t s = {0};
+	size_t esize = of3_dtype_size(t->dtype), step = PIECE_BYTES / esize * esize;
+	for (size_t done = 0; done < t->nbytes;) {
+		size_t k = t->nbytes - done < step ? t->nbytes - done : step;
+		int rc = of3_breader_tensor_read(r, piece, k);
+		if (rc < 0)
+			return rc;
+		accumulate(&s, t->dtype, piece, k / esize);
+		done += k;
+	}
+	fprintf(out, "  tensor %-28s %-5s", t->name, of3_dtype_name(t->dtype));
+	print_shape(out, t);
+	if (s.n)
+		fprintf(out, " min %-12.6g max %-12.6g mean %-12.6g", s.min, s.max,
+		        s.sum / (double)s.n);
+	else
+		fprintf(out, " (no finite values)%31s", "");
+	fprintf(out, " nan %llu\n", (unsigned long long)s.nan);
+	return OF3_OK;
+}
+
+static int inspect_bundle(of3_breader_t *r, of3_bundle_t *b, int index, void *piece, FILE *out)
+{
+	fprintf(out, "bundle %d: kind %s, query '%s', producer '%s'\n", index, b->kind, b->query,
+	        b->producer);
+	fprintf(out, "  meta ");
+	print_object(out, &b->meta, 2000);
+	fputc('\n', out);
+	int n_tensors = 0, n_values = 0;
+	uint64_t bytes = 0;
+	for (;;) {
+		of3_tensor_t *t;
+		int rc = of3_breader_record(r, b, &t);
+		if (rc < 0)
+			return rc;
+		if (rc == OF3_RECORD_END)
+			break;
+		if (rc == OF3_RECORD_TENSOR) {
+			if ((rc = summarise_tensor(r, t, piece, out)) < 0)
+				return rc;
+			n_tensors++;
+			bytes += t->nbytes;
+		} else {
+			const of3_value_t *v = &b->values[b->n_values - 1];
+			fprintf(out, "  value  %-28s ", v->name);
+			print_object(out, &v->value, 100);
+			fputc('\n', out);
+			n_values++;
+		}
+	}
+	fprintf(out, "  %d tensor%s (%.3f MB), %d value%s\n", n_tensors, n_tensors == 1 ? "" : "s",
+	        (double)bytes / 1e6, n_values, n_values == 1 ? "" : "s");
+	return OF3_OK;
+}
+
+int of3_inspect(const char *path, FILE *out)
+{
+	of3_breader_t *r;
+	int rc = of3_breader_open(&r, path);
+	if (rc < 0)
+		return rc;
+	void *piece = malloc(PIECE_BYTES);
+	if (!piece) {
+		of3_breader_close(r);
+		return of3_err(OF3_ERR_NOMEM, "out of memory");
+	}
+	int index = 0;
+	for (;;) {
+		of3_bundle_t *b;
+		rc = of3_breader_begin(r, &b);
+		if (rc < 0)
+			break;
+		rc = inspect_bundle(r, b, ++index, piece, out);
+		of3_bundle_free(b);
+		if (rc < 0)
+			break;
+	}
+	if (rc == OF3_END && index == 0)
+		rc = of3_err(OF3_ERR_INPUT, "%s: empty stream, no bundle in it", path);
+	free(piece);
+	of3_breader_close(r);
+	return rc == OF3_END ? OF3_OK : rc;
+}

@@ -1,0 +1,79 @@
+/* of3-inspect: print what a bundle stream holds (docs/FORMAT.md). */
+#include <stdio.h>
+#include <string.h>
+
+#include "../common/cli.h"
+#include "../common/log.h"
+#include "../common/outfile.h"
+#include "inspect.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: of3-inspect [options] [FILE|-]...\n\n"
+	           "Prints each bundle's header and each tensor's name, dtype, shape, min, max, mean\n"
+	           "and NaN count. Reads stdin when no FILE is given.\n\n"
+	           "Options:\n");
+	of3_opts_help_io(f, 0);
+	fprintf(f, "\nExample:\n  of3-parse query.json | of3-featurize | of3-inspect\n\n");
+	of3_opts_help_exit(f);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {OF3_IO_LONGOPTS, {NULL, 0, NULL, 0}};
+	of3_opts_t opts;
+	of3_set_progname(argv[0]);
+	of3_opts_init(&opts);
+	int c;
+	while ((c = getopt_long(argc, argv, OF3_IO_SHORTOPTS, longopts, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return 0;
+		}
+		if (c == OF3_OPT_VERSION) {
+			of3_print_version(NULL);
+			return 0;
+		}
+		int rc = of3_opts_parse(&opts, c, optarg);
+		if (rc < 0)
+			return of3_report(rc);
+		if (rc == 0) {
+			usage(stderr);
+			return 2;
+		}
+	}
+	of3_log_init(opts.quiet, opts.verbose, opts.progress);
+	const char *stdin_only[] = {"-"};
+	const char *const *inputs = (const char *const *)argv + optind;
+	int n_inputs = argc - optind;
+	if (n_inputs == 0) {
+		const char *path;
+		int rc = of3_opts_input(argc, argv, &path);
+		if (rc < 0)
+			return of3_report(rc);
+		inputs = stdin_only;
+		n_inputs = 1;
+	}
+	of3_outfile_t of;
+	int rc = of3_outfile_open(&of, opts.output, 0);
+	FILE *out = rc < 0 ? NULL : of.fd == 1 ? stdout : fdopen(of.fd, "w");
+	if (rc < 0)
+		return of3_report(rc);
+	for (int i = 0; rc == 0 && i < n_inputs; i++) {
+		if (n_inputs > 1)
+			fprintf(out, "== %s\n", inputs[i]);
+		rc = of3_inspect(inputs[i], out);
+	}
+	if (fflush(out) != 0 && rc == 0)
+		rc = of3_err(OF3_ERR_SYS, "writing %s", of.label);
+	if (rc < 0) {
+		of3_outfile_abort(&of);
+		return of3_report(rc);
+	}
+	if (out != stdout) { /* fclose closes the descriptor; the commit renames */
+		fclose(out);
+		of.fd = -1;
+	}
+	rc = of3_outfile_commit(&of);
+	return rc < 0 ? of3_report(rc) : 0;
+}
