@@ -3,6 +3,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+
+#define HUGE_BYTES (2u << 20)
 
 of3_bundle_t *of3_bundle_init(const char *kind, const char *query)
 {
@@ -118,10 +121,7 @@ int of3_bundle_add_tensor(of3_bundle_t *b, const char *name, of3_dtype_t dtype, 
 	if (!t->name)
 		return of3_err(OF3_ERR_NOMEM, "out of memory");
 	if (alloc) {
-		/* aligned_alloc wants a multiple of the alignment; keep at least one block so a 0-byte
-		 * tensor still has a valid, freeable pointer. */
-		size_t padded = (t->nbytes + OF3_TENSOR_ALIGN - 1) / OF3_TENSOR_ALIGN * OF3_TENSOR_ALIGN;
-		t->data = aligned_alloc(OF3_TENSOR_ALIGN, padded ? padded : OF3_TENSOR_ALIGN);
+		t->data = of3_tensor_alloc(t->nbytes);
 		if (!t->data) {
 			free(t->name);
 			return of3_err(OF3_ERR_NOMEM, "tensor '%s': out of memory for %zu bytes", name,
@@ -133,6 +133,20 @@ int of3_bundle_add_tensor(of3_bundle_t *b, const char *name, of3_dtype_t dtype, 
 	if (out)
 		*out = t;
 	return OF3_OK;
+}
+
+void *of3_tensor_alloc(size_t nbytes)
+{
+	/* Large buffers go on 2 MiB boundaries and ask for huge pages: filling a multi-GiB tensor
+	 * from a pipe is otherwise dominated by page faults. */
+	size_t align = nbytes >= HUGE_BYTES ? HUGE_BYTES : OF3_TENSOR_ALIGN;
+	size_t padded = (nbytes + align - 1) / align * align; /* aligned_alloc wants a multiple */
+	void *p = aligned_alloc(align, padded ? padded : align);
+#ifdef MADV_HUGEPAGE
+	if (p && align == HUGE_BYTES)
+		madvise(p, padded, MADV_HUGEPAGE);
+#endif
+	return p;
 }
 
 /* Deep copy of a msgpack object into a zone (msgpack-c only copies references). */
@@ -298,10 +312,15 @@ int of3_bundle_meta_copy(of3_bundle_t *b, const of3_bundle_t *from)
 	return OF3_OK;
 }
 
+static const char *article(const char *word)
+{
+	return word[0] && strchr("aeiou", word[0]) ? "an" : "a";
+}
+
 int of3_bundle_expect_kind(const of3_bundle_t *b, const char *kind)
 {
 	if (strcmp(b->kind, kind) == 0)
 		return OF3_OK;
-	return of3_err(OF3_ERR_INPUT, "query '%s': expected a %s bundle, got a%s %s bundle", b->query,
-	               kind, strchr("aeiou", b->kind[0]) && b->kind[0] ? "n" : "", b->kind);
+	return of3_err(OF3_ERR_INPUT, "query '%s': expected %s %s bundle, got %s %s bundle", b->query,
+	               article(kind), kind, article(b->kind), b->kind);
 }

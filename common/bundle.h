@@ -68,6 +68,10 @@ void of3_bundle_free(of3_bundle_t *b);
 
 int64_t of3_tensor_numel(const of3_tensor_t *t);
 
+/* A buffer for nbytes of tensor data, OF3_TENSOR_ALIGN-aligned (2 MiB-aligned and backed by huge
+ * pages where possible when large), uninitialised; NULL when out of memory. Free with free(). */
+void *of3_tensor_alloc(size_t nbytes);
+
 /* The tensor or value of that name, or NULL. */
 of3_tensor_t *of3_bundle_tensor(const of3_bundle_t *b, const char *name);
 const msgpack_object *of3_bundle_value(const of3_bundle_t *b, const char *name);

@@ -33,6 +33,7 @@ struct of3_breader_t {
 	msgpack_unpacked up;
 	/* where we are */
 	int in_bundle;
+	int n_bundles;           /* complete bundles read so far */
 	int64_t n_records;
 	char query[128];
 	char last[300];          /* "tensor 'x'": the last complete record, for truncation messages */
@@ -247,22 +248,23 @@ static int msgpack_extent(const uint8_t *p, size_t n, size_t *size)
 	return 1;
 }
 
-static const char *type_name(msgpack_object_type t)
+/* "an integer", "a string", ...: the type of a value, for messages. */
+static const char *a_type(msgpack_object_type t)
 {
 	switch (t) {
-	case MSGPACK_OBJECT_NIL: return "nil";
-	case MSGPACK_OBJECT_BOOLEAN: return "boolean";
+	case MSGPACK_OBJECT_NIL: return "a nil";
+	case MSGPACK_OBJECT_BOOLEAN: return "a boolean";
 	case MSGPACK_OBJECT_POSITIVE_INTEGER:
-	case MSGPACK_OBJECT_NEGATIVE_INTEGER: return "integer";
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER: return "an integer";
 	case MSGPACK_OBJECT_FLOAT32:
-	case MSGPACK_OBJECT_FLOAT64: return "float";
-	case MSGPACK_OBJECT_STR: return "string";
-	case MSGPACK_OBJECT_ARRAY: return "array";
-	case MSGPACK_OBJECT_MAP: return "map";
-	case MSGPACK_OBJECT_BIN: return "bin";
-	case MSGPACK_OBJECT_EXT: return "ext";
+	case MSGPACK_OBJECT_FLOAT64: return "a float";
+	case MSGPACK_OBJECT_STR: return "a string";
+	case MSGPACK_OBJECT_ARRAY: return "an array";
+	case MSGPACK_OBJECT_MAP: return "a map";
+	case MSGPACK_OBJECT_BIN: return "a bin";
+	case MSGPACK_OBJECT_EXT: return "an ext";
 	}
-	return "?";
+	return "an unknown value";
 }
 
 /* Decodes the next msgpack value. OF3_END if the stream ends cleanly before it (allowed only
@@ -331,7 +333,7 @@ static int str_field(of3_breader_t *r, uint64_t at, const msgpack_object *map, c
 	if (!v)
 		return bad(r, at, "%s has no \"%s\"", what, key);
 	if (v->type != MSGPACK_OBJECT_STR)
-		return bad(r, at, "%s: \"%s\" is a %s, not a string", what, key, type_name(v->type));
+		return bad(r, at, "%s: \"%s\" is %s, not a string", what, key, a_type(v->type));
 	if (v->via.str.size >= cap)
 		return bad(r, at, "%s: \"%s\" is longer than %zu bytes", what, key, cap - 1);
 	memcpy(out, v->via.str.ptr, v->via.str.size);
@@ -348,9 +350,9 @@ static int uint_field(of3_breader_t *r, uint64_t at, const msgpack_object *map, 
 	if (!v)
 		return bad(r, at, "%s has no \"%s\"", what, key);
 	if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-		return bad(r, at, "%s: \"%s\" must be a non-negative integer, not a %s", what, key,
-		           v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? "negative one"
-		                                                      : type_name(v->type));
+		return bad(r, at, "%s: \"%s\" must be a non-negative integer, not %s", what, key,
+		           v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? "a negative one"
+		                                                      : a_type(v->type));
 	*out = v->via.u64;
 	return OF3_OK;
 }
@@ -367,9 +369,13 @@ static int read_header(of3_breader_t *r, of3_bundle_t **out)
 		return rc;
 	if (h->type != MSGPACK_OBJECT_MAP) {
 		int json = r->buf[at - r->base] == '{' || r->buf[at - r->base] == '[';
-		return bad(r, at, "not an of3 bundle: found a msgpack %s where the header map should be%s",
-		           type_name(h->type), json ? " (a JSON file? of3-parse turns queries into "
-		                                      "bundles)" : "");
+		if (r->n_bundles > 0)
+			return bad(r, at, "after %d complete bundle%s: found %s where the next bundle's header "
+			           "should be (trailing garbage?)", r->n_bundles, r->n_bundles == 1 ? "" : "s",
+			           a_type(h->type));
+		return bad(r, at, "not an of3 bundle: found msgpack data (%s) where the header map should "
+		           "be%s", a_type(h->type), json ? "; a JSON file? of3-parse turns queries into "
+		                                           "bundles" : "");
 	}
 	const msgpack_object *magic = field(h, "of3");
 	if (!magic || magic->type != MSGPACK_OBJECT_STR || magic->via.str.size != 6 ||
@@ -391,7 +397,7 @@ static int read_header(of3_breader_t *r, of3_bundle_t **out)
 		return rc;
 	const msgpack_object *meta = field(h, "meta");
 	if (meta && meta->type != MSGPACK_OBJECT_MAP)
-		return bad(r, at, "bundle header: \"meta\" is a %s, not a map", type_name(meta->type));
+		return bad(r, at, "bundle header: \"meta\" is %s, not a map", a_type(meta->type));
 	of3_bundle_t *b = of3_bundle_init(kind, r->query);
 	if (!b || !(free(b->producer), b->producer = strdup(producer))) {
 		of3_bundle_free(b);
@@ -514,8 +520,8 @@ int of3_breader_record(of3_breader_t *r, of3_bundle_t *b, of3_tensor_t **tensor)
 	if (rc < 0)
 		return rc;
 	if (rec->type != MSGPACK_OBJECT_MAP)
-		return bad(r, at, "%s: expected a record map, found a msgpack %s%s", what,
-		           type_name(rec->type), rec->type == MSGPACK_OBJECT_BIN
+		return bad(r, at, "%s: expected a record map, found %s%s", what,
+		           a_type(rec->type), rec->type == MSGPACK_OBJECT_BIN
 		                                     ? " (more chunks than the tensor record says?)" : "");
 	char type[16];
 	if ((rc = str_field(r, at, rec, "type", what, type, sizeof type)) < 0)
@@ -529,6 +535,7 @@ int of3_breader_record(of3_breader_t *r, of3_bundle_t *b, of3_tensor_t **tensor)
 			           "%lld (records lost?)", r->query, (unsigned long long)n,
 			           (long long)r->n_records);
 		r->in_bundle = 0;
+		r->n_bundles++;
 		return OF3_RECORD_END;
 	}
 	r->n_records++;
@@ -674,15 +681,14 @@ int of3_breader_next(of3_breader_t *r, of3_bundle_t **out)
 		if (rc == OF3_RECORD_END)
 			break;
 		if (rc == OF3_RECORD_TENSOR && t->nbytes > 0) {
-			size_t padded = (t->nbytes + OF3_TENSOR_ALIGN - 1) / OF3_TENSOR_ALIGN * OF3_TENSOR_ALIGN;
-			t->data = aligned_alloc(OF3_TENSOR_ALIGN, padded);
+			t->data = of3_tensor_alloc(t->nbytes);
 			if (!t->data)
 				rc = of3_err(OF3_ERR_NOMEM, "tensor '%s': out of memory for %zu bytes", t->name,
 				             t->nbytes);
 			else
 				rc = of3_breader_tensor_read(r, t->data, t->nbytes);
 		} else if (rc == OF3_RECORD_TENSOR) {
-			t->data = aligned_alloc(OF3_TENSOR_ALIGN, OF3_TENSOR_ALIGN);
+			t->data = of3_tensor_alloc(0);
 			if (!t->data)
 				rc = of3_err(OF3_ERR_NOMEM, "out of memory");
 		}

@@ -50,6 +50,17 @@ static int slurp(const char *path, char **data, size_t *len)
 	return OF3_OK;
 }
 
+/* Control bytes other than tab, newline and carriage return never occur in JSON text. */
+static int is_binary(const char *data, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)data[i];
+		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+			return 1;
+	}
+	return 0;
+}
+
 int of3_json_load(const char *path, cJSON **out)
 {
 	const char *label = strcmp(path, "-") == 0 ? "stdin" : path;
@@ -58,10 +69,10 @@ int of3_json_load(const char *path, cJSON **out)
 	int rc = slurp(path, &data, &len);
 	if (rc < 0)
 		return rc;
-	if (memchr(data, 0, len)) {
+	if (is_binary(data, len)) {
 		free(data);
-		return of3_err(OF3_ERR_INPUT, "%s: contains a NUL byte, not a JSON text file "
-		               "(a bundle? of3-parse reads query JSON)", label);
+		return of3_err(OF3_ERR_INPUT, "%s: binary data, not a JSON text file (a bundle? "
+		               "of3-parse reads query JSON)", label);
 	}
 	const char *end = NULL;
 	cJSON *json = cJSON_ParseWithLengthOpts(data, len + 1, &end, 1);
@@ -73,13 +84,18 @@ int of3_json_load(const char *path, cJSON **out)
 		for (const char *p = data; p < at; p++, col++)
 			if (*p == '\n')
 				line++, col = 0;
-		char near[24];
-		size_t k = 0;
-		for (const char *p = at; *p && *p != '\n' && k < sizeof near - 1; p++)
-			near[k++] = *p;
-		near[k] = 0;
-		rc = of3_err(OF3_ERR_INPUT, "%s: line %d, column %d: malformed JSON%s%s%s", label, line,
-		             col, k ? " near '" : " (unexpected end of file)", near, k ? "'" : "");
+		/* cJSON stops at or just after the fault: show the line around it */
+		const char *from = at, *to = at;
+		while (from > data && from[-1] != '\n' && at - from < 24)
+			from--;
+		while (to < data + len && *to != '\n' && to - at < 24)
+			to++;
+		if (to == from)
+			rc = of3_err(OF3_ERR_INPUT, "%s: line %d, column %d: malformed JSON (unexpected end "
+			             "of file)", label, line, col);
+		else
+			rc = of3_err(OF3_ERR_INPUT, "%s: line %d, column %d: malformed JSON near '%.*s'",
+			             label, line, col, (int)(to - from), from);
 		free(data);
 		return rc;
 	}
