@@ -7,6 +7,7 @@
 #   make demo       the README's first command: run the pipeline on a bundled example
 #   make format     clang-format every C/CUDA source
 
+.DEFAULT_GOAL := all
 CC      ?= cc
 NVCC    ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
 PROGRAMS = of3-parse of3-featurize of3-trunk of3-diffuse of3-writecif of3-inspect
@@ -50,6 +51,15 @@ KERNELS_SRC = kernels/backend.c
 KERNELS_CU  = $(if $(filter 1,$(CUDA)),kernels/cuda/cuda_backend.cu)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(patsubst %.cu,$(BUILD)/%.cu.o,$(1)))
+
+# Objects are rebuilt when the configuration changes (CUDA=0 after CUDA=1, other CFLAGS): the
+# stamp is rewritten only when its text differs.
+CONFIG       = $(CC) $(CFLAGS) | $(NVCC) $(NVCCFLAGS) | CUDA=$(CUDA)
+CONFIG_STAMP = $(BUILD)/config.stamp
+$(CONFIG_STAMP): FORCE
+	@mkdir -p $(@D)
+	@echo '$(CONFIG)' | cmp -s - $@ || echo '$(CONFIG)' > $@
+FORCE:
 COMMON_LIB  = $(BUILD)/libof3common.a
 KERNELS_LIB = $(BUILD)/libof3kernels.a
 
@@ -61,16 +71,16 @@ WRITECIF_OBJ  = $(call obj,of3-writecif/main.c)
 INSPECT_OBJ   = $(call obj,of3-inspect/main.c of3-inspect/inspect.c)
 TEST_PROGS    = $(BUILD)/tests/test_bundle $(BUILD)/tests/bundle_tool
 
-.PHONY: all tests test bench demo format clean
+.PHONY: all tests test bench demo format clean FORCE
 all: $(addprefix $(BIN)/,$(PROGRAMS))
 ifneq ($(CUDA),1)
 	@echo "note: built without the CUDA backend (CUDA=0 or no nvcc): of3-trunk and of3-diffuse run on the CPU"
 endif
 
 $(COMMON_LIB): $(call obj,$(COMMON_SRC))
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(KERNELS_LIB): $(call obj,$(KERNELS_SRC) $(KERNELS_CU))
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(BIN)/of3-parse: $(PARSE_OBJ) $(COMMON_LIB)
 	@mkdir -p $(@D)
@@ -94,10 +104,10 @@ $(BIN)/of3-inspect: $(INSPECT_OBJ) $(COMMON_LIB)
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c $(CONFIG_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
-$(BUILD)/%.cu.o: %.cu
+$(BUILD)/%.cu.o: %.cu $(CONFIG_STAMP)
 	@mkdir -p $(@D)
 	$(NVCC) $(NVCCFLAGS) -c -o $@ $<
 
@@ -122,4 +132,4 @@ format:
 clean:
 	rm -rf build bin
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

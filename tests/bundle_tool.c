@@ -26,7 +26,7 @@ static void str(const char *s)
 
 static int flush_sb(void)
 {
-	int ok = fwrite(sb.data, 1, sb.size, stdout) == sb.size && fflush(stdout) == 0;
+	int ok = (sb.size == 0 || fwrite(sb.data, 1, sb.size, stdout) == sb.size) && fflush(stdout) == 0;
 	msgpack_sbuffer_clear(&sb);
 	return ok ? 0 : 1;
 }
