@@ -69,7 +69,7 @@ TRUNK_OBJ     = $(call obj,of3-trunk/main.c)
 DIFFUSE_OBJ   = $(call obj,of3-diffuse/main.c)
 WRITECIF_OBJ  = $(call obj,of3-writecif/main.c)
 INSPECT_OBJ   = $(call obj,of3-inspect/main.c of3-inspect/inspect.c)
-TEST_PROGS    = $(BUILD)/tests/test_bundle $(BUILD)/tests/bundle_tool
+TEST_PROGS    = $(BUILD)/tests/test_bundle $(BUILD)/tests/bundle_tool $(BUILD)/tests/check_fixtures
 
 .PHONY: all tests test bench demo format clean FORCE
 all: $(addprefix $(BIN)/,$(PROGRAMS))

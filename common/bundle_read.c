@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #define READ_BUF_BYTES (1u << 20)
+#define PREAD_MIN_BYTES (1u << 20) /* payload pieces this large bypass the mapping */
 
 struct of3_breader_t {
 	int fd, own_fd;
@@ -617,10 +618,22 @@ static int payload(of3_breader_t *r, uint8_t *dst, size_t n)
 		if (k > want)
 			k = want;
 		if (k > 0) { /* buffered (or mapped) bytes */
-			if (dst) {
+			if (dst && r->map && k >= PREAD_MIN_BYTES) {
+				/* pread copies page-cache pages straight into dst; memcpy from the mapping
+				 * would first fault every mapped page in (measured 30% slower). */
+				ssize_t got = pread(r->fd, dst, k > (1u << 30) ? (1u << 30) : k,
+				                    (off_t)(r->base + r->pos));
+				if (got < 0 && errno == EINTR)
+					continue;
+				if (got <= 0)
+					return got < 0 ? sys_fail(r) : bad(r, of3_breader_offset(r), "the file "
+					                                   "shrank while being read");
+				k = (size_t)got;
+			} else if (dst) {
 				memcpy(dst, r->buf + r->pos, k);
-				dst += k;
 			}
+			if (dst)
+				dst += k;
 			r->pos += k;
 		} else if (dst && !r->eof) { /* the buffer is empty: read straight into dst */
 			r->base += r->pos;

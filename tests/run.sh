@@ -32,21 +32,27 @@ expect() {
 	rm -f "$T"/*.tmp.*
 }
 
+# tally COMMAND...: runs a test program that prints "ok - ..." / "not ok - ..." lines and adds
+# them up; an exit failure without a "not ok" line, or a sanitizer report, is a failure too.
+tally() {
+	local out status n_ok n_bad
+	out=$("$@" 2>&1)
+	status=$?
+	n_ok=$(grep -c '^ok' <<<"$out")
+	n_bad=$(grep -c '^not ok' <<<"$out")
+	passed=$((passed + n_ok))
+	failed=$((failed + n_bad))
+	grep '^not ok' <<<"$out"
+	if { [ $status -ne 0 ] && [ "$n_bad" = 0 ]; } || grep -qE "$sanitizer_report" <<<"$out"; then
+		not_ok "$label: $* exited $status"
+		printf '%s\n' "$out" | grep -v '^ok' | tail -20 | sed 's/^/#   /'
+	fi
+}
+
 unit_tests() {
-	local prog out
+	local prog
 	for prog in "$TESTS"/test_*; do
-		[ -x "$prog" ] || continue
-		out=$("$prog" 2>&1)
-		local status=$? n_ok n_bad
-		n_ok=$(grep -c '^ok' <<<"$out")
-		n_bad=$(grep -c '^not ok' <<<"$out")
-		passed=$((passed + n_ok))
-		failed=$((failed + n_bad))
-		grep '^not ok' <<<"$out"
-		if [ $status -ne 0 ] && [ "$n_bad" = 0 ] || grep -qE "$sanitizer_report" <<<"$out"; then
-			not_ok "$label: $prog exited $status"
-			printf '%s\n' "$out" | tail -20 | sed 's/^/#   /'
-		fi
+		[ -x "$prog" ] && tally "$prog"
 	done
 }
 
@@ -115,13 +121,7 @@ python_tests() {
 	done
 	if [ -z "$py" ]; then not_ok "$label: no python3 with msgpack and numpy (run ./setup.sh)"; return; fi
 	"$TOOL" sample >"$T/sample.bundle"
-	local out
-	out=$("$py" tests/format_reader.py docs/FORMAT.md "$T/sample.bundle" "$BIN/of3-inspect" "$T" 2>&1)
-	local status=$?
-	passed=$((passed + $(grep -c '^ok' <<<"$out")))
-	failed=$((failed + $(grep -c '^not ok' <<<"$out")))
-	grep '^not ok' <<<"$out"
-	[ $status = 0 ] || { not_ok "$label: tests/format_reader.py exited $status"; tail -5 <<<"$out"; }
+	tally "$py" tests/format_reader.py docs/FORMAT.md "$T/sample.bundle" "$BIN/of3-inspect" "$T"
 }
 
 # A real tensor over 4 GiB through a pipe, read into one buffer (needs ~9.5 GB of memory).
@@ -154,6 +154,8 @@ suite() {
 	unit_tests
 	echo "# $label: command line"
 	cli_tests
+	echo "# $label: reference fixtures read by the C reader, shapes as the spec says"
+	tally "$TESTS/check_fixtures" tests/fixtures
 	echo "# $label: corrupt and truncated streams"
 	corrupt_tests
 	truncation_tests

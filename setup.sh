@@ -1,0 +1,19 @@
+#!/bin/sh
+# setup.sh: installs what of3 needs on Debian 12 (or Ubuntu): a C compiler, make, msgpack-c and
+# cJSON; Python with msgpack and numpy for the format test; util-linux `script` for the terminal
+# tests. Uses sudo when not root. The CUDA toolkit is not installed here: with nvcc on the PATH
+# (or in /usr/local/cuda) `make` adds the GPU backend, without it the programs run on the CPU.
+set -e
+pkgs="build-essential libmsgpack-dev libcjson-dev python3 python3-msgpack python3-numpy bsdutils"
+missing=""
+for p in $pkgs; do
+	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	sudo=""
+	[ "$(id -u)" = 0 ] || sudo="sudo"
+	echo "setup.sh: installing$missing"
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing >/dev/null
+fi
+echo "setup.sh: build dependencies present"
