@@ -93,7 +93,8 @@ int of3_bundle_add_tensor(of3_bundle_t *b, const char *name, of3_dtype_t dtype, 
 	if (!name[0])
 		return of3_err(OF3_ERR_INPUT, "a tensor has an empty name");
 	if (name_taken(b, name))
-		return of3_err(OF3_ERR_INPUT, "tensor '%s': the name appears twice in one bundle", name);
+		return of3_err(OF3_ERR_INPUT, "tensor '%s': the name appears twice in one bundle",
+		               name);
 	if ((unsigned)dtype >= OF3_DTYPE_COUNT)
 		return of3_err(OF3_ERR_INPUT, "tensor '%s': unknown dtype %d", name, (int)dtype);
 	if (ndim < 0 || ndim > OF3_MAX_DIMS)
@@ -102,7 +103,8 @@ int of3_bundle_add_tensor(of3_bundle_t *b, const char *name, of3_dtype_t dtype, 
 	uint64_t nbytes = of3_dtype_size(dtype);
 	for (int i = 0; i < ndim; i++) {
 		if (shape[i] < 0)
-			return of3_err(OF3_ERR_INPUT, "tensor '%s': dimension %d is negative", name, i);
+			return of3_err(OF3_ERR_INPUT, "tensor '%s': dimension %d is negative", name,
+			               i);
 		if (shape[i] > 0 && nbytes > (UINT64_C(1) << 62) / (uint64_t)shape[i])
 			return of3_err(OF3_ERR_INPUT, "tensor '%s': shape too large", name);
 		nbytes *= (uint64_t)shape[i];
@@ -124,8 +126,8 @@ int of3_bundle_add_tensor(of3_bundle_t *b, const char *name, of3_dtype_t dtype, 
 		t->data = of3_tensor_alloc(t->nbytes);
 		if (!t->data) {
 			free(t->name);
-			return of3_err(OF3_ERR_NOMEM, "tensor '%s': out of memory for %zu bytes", name,
-			               t->nbytes);
+			return of3_err(OF3_ERR_NOMEM, "tensor '%s': out of memory for %zu bytes",
+			               name, t->nbytes);
 		}
 		memset(t->data, 0, t->nbytes);
 	}
@@ -157,8 +159,10 @@ static int clone(msgpack_zone *z, msgpack_object *dst, const msgpack_object *src
 	case MSGPACK_OBJECT_STR:
 	case MSGPACK_OBJECT_BIN:
 	case MSGPACK_OBJECT_EXT: {
-		uint32_t n = src->type == MSGPACK_OBJECT_EXT ? src->via.ext.size : src->via.str.size;
-		const char *p = src->type == MSGPACK_OBJECT_EXT ? src->via.ext.ptr : src->via.str.ptr;
+		uint32_t n =
+		        src->type == MSGPACK_OBJECT_EXT ? src->via.ext.size : src->via.str.size;
+		const char *p =
+		        src->type == MSGPACK_OBJECT_EXT ? src->via.ext.ptr : src->via.str.ptr;
 		char *q = msgpack_zone_malloc(z, n ? n : 1);
 		if (!q)
 			return of3_err(OF3_ERR_NOMEM, "out of memory");
@@ -200,8 +204,7 @@ static int clone(msgpack_zone *z, msgpack_object *dst, const msgpack_object *src
 		dst->via.map.ptr = kv;
 		return OF3_OK;
 	}
-	default:
-		return OF3_OK;
+	default: return OF3_OK;
 	}
 }
 
@@ -210,7 +213,8 @@ int of3_bundle_add_value(of3_bundle_t *b, const char *name, const msgpack_object
 	if (!name[0])
 		return of3_err(OF3_ERR_INPUT, "a value has an empty name");
 	if (name_taken(b, name))
-		return of3_err(OF3_ERR_INPUT, "value '%s': the name appears twice in one bundle", name);
+		return of3_err(OF3_ERR_INPUT, "value '%s': the name appears twice in one bundle",
+		               name);
 	int rc = grow((void **)&b->values, b->n_values, &b->m_values, sizeof *b->values);
 	if (rc < 0)
 		return rc;
@@ -321,6 +325,6 @@ int of3_bundle_expect_kind(const of3_bundle_t *b, const char *kind)
 {
 	if (strcmp(b->kind, kind) == 0)
 		return OF3_OK;
-	return of3_err(OF3_ERR_INPUT, "query '%s': expected %s %s bundle, got %s %s bundle", b->query,
-	               article(kind), kind, article(b->kind), b->kind);
+	return of3_err(OF3_ERR_INPUT, "query '%s': expected %s %s bundle, got %s %s bundle",
+	               b->query, article(kind), kind, article(b->kind), b->kind);
 }

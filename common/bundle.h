@@ -28,36 +28,36 @@
 #include "error.h"
 
 #define OF3_BUNDLE_VERSION 1
-#define OF3_MAX_DIMS 8
-#define OF3_CHUNK_BYTES (64u << 20)  /* bytes per bin chunk a writer emits */
-#define OF3_RECORD_MAX (16u << 20)   /* largest header/record/value map a reader accepts */
-#define OF3_TENSOR_ALIGN 64          /* alignment of tensor buffers the library allocates */
+#define OF3_MAX_DIMS       8
+#define OF3_CHUNK_BYTES    (64u << 20) /* bytes per bin chunk a writer emits */
+#define OF3_RECORD_MAX     (16u << 20) /* largest header/record/value map a reader accepts */
+#define OF3_TENSOR_ALIGN   64          /* alignment of tensor buffers the library allocates */
 
 typedef struct {
 	char *name;
 	of3_dtype_t dtype;
-	int ndim;                      /* 0..OF3_MAX_DIMS; 0-d holds one element */
+	int ndim; /* 0..OF3_MAX_DIMS; 0-d holds one element */
 	int64_t shape[OF3_MAX_DIMS];
-	size_t nbytes;                 /* product of shape x element size */
-	void *data;                    /* nbytes, OF3_TENSOR_ALIGN-aligned, owned by the bundle;
-	                                  NULL while only described (streaming) */
+	size_t nbytes; /* product of shape x element size */
+	void *data;    /* nbytes, OF3_TENSOR_ALIGN-aligned, owned by the bundle;
+	                  NULL while only described (streaming) */
 } of3_tensor_t;
 
 typedef struct {
 	char *name;
-	msgpack_object value;          /* lives in the bundle's zone */
+	msgpack_object value; /* lives in the bundle's zone */
 } of3_value_t;
 
 typedef struct {
-	char *kind;                    /* "assembly", "features", "trunk", "diffuse", "fixture", ... */
-	char *query;                   /* the query's name */
-	char *producer;                /* program and version that wrote it ("" for a new bundle) */
-	msgpack_object meta;           /* a map, possibly empty; lives in zone */
+	char *kind;          /* "assembly", "features", "trunk", "diffuse", "fixture", ... */
+	char *query;         /* the query's name */
+	char *producer;      /* program and version that wrote it ("" for a new bundle) */
+	msgpack_object meta; /* a map, possibly empty; lives in zone */
 	int n_tensors, m_tensors;
 	of3_tensor_t *tensors;
 	int n_values, m_values;
 	of3_value_t *values;
-	msgpack_zone *zone;            /* owns meta and values */
+	msgpack_zone *zone; /* owns meta and values */
 } of3_bundle_t;
 
 /* ---- the in-memory bundle ---- */

@@ -18,27 +18,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define READ_BUF_BYTES (1u << 20)
+#define READ_BUF_BYTES  (1u << 20)
 #define PREAD_MIN_BYTES (1u << 20) /* payload pieces this large bypass the mapping */
 
 struct of3_breader_t {
 	int fd, own_fd;
 	char *label;
-	const uint8_t *buf;      /* the mmap'ed file, or io_buf */
-	uint8_t *io_buf;         /* read buffer (pipe mode) */
-	size_t cap, pos, len;    /* buffer capacity, read position, valid bytes */
-	uint64_t base;           /* stream offset of buf[0] */
-	int eof;                 /* no more bytes will arrive beyond len */
+	const uint8_t *buf;   /* the mmap'ed file, or io_buf */
+	uint8_t *io_buf;      /* read buffer (pipe mode) */
+	size_t cap, pos, len; /* buffer capacity, read position, valid bytes */
+	uint64_t base;        /* stream offset of buf[0] */
+	int eof;              /* no more bytes will arrive beyond len */
 	void *map;
 	size_t map_len;
 	msgpack_unpacked up;
 	/* where we are */
 	int in_bundle;
-	int n_bundles;           /* complete bundles read so far */
+	int n_bundles; /* complete bundles read so far */
 	int64_t n_records;
 	char query[128];
-	char last[300];          /* "tensor 'x'": the last complete record, for truncation messages */
-	of3_tensor_t *tensor;    /* the tensor whose payload comes next */
+	char last[300];       /* "tensor 'x'": the last complete record, for truncation messages */
+	of3_tensor_t *tensor; /* the tensor whose payload comes next */
 	uint64_t tensor_left, chunks_left, chunk_left;
 	int failed;
 };
@@ -187,9 +187,9 @@ static int msgpack_extent(const uint8_t *p, size_t n, size_t *size)
 			return 0;
 		uint8_t c = p[i++];
 		pending--;
-		uint64_t skip = 0;  /* payload bytes */
-		int lenbytes = 0;   /* size of a big-endian length/count field */
-		int kind = 0;       /* 0: length is bytes, 1: array count, 2: map count */
+		uint64_t skip = 0; /* payload bytes */
+		int lenbytes = 0;  /* size of a big-endian length/count field */
+		int kind = 0;      /* 0: length is bytes, 1: array count, 2: map count */
 		if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3)
 			continue;
 		if (c <= 0x8f) {
@@ -204,27 +204,55 @@ static int msgpack_extent(const uint8_t *p, size_t n, size_t *size)
 			skip = c & 0x1fu;
 		} else {
 			switch (c) {
-			case 0xc4: case 0xd9: lenbytes = 1; break;
-			case 0xc5: case 0xda: lenbytes = 2; break;
-			case 0xc6: case 0xdb: lenbytes = 4; break;
-			case 0xc7: lenbytes = 1; skip = 1; break; /* ext: one type byte */
-			case 0xc8: lenbytes = 2; skip = 1; break;
-			case 0xc9: lenbytes = 4; skip = 1; break;
+			case 0xc4:
+			case 0xd9: lenbytes = 1; break;
+			case 0xc5:
+			case 0xda: lenbytes = 2; break;
+			case 0xc6:
+			case 0xdb: lenbytes = 4; break;
+			case 0xc7:
+				lenbytes = 1;
+				skip = 1;
+				break; /* ext: one type byte */
+			case 0xc8:
+				lenbytes = 2;
+				skip = 1;
+				break;
+			case 0xc9:
+				lenbytes = 4;
+				skip = 1;
+				break;
 			case 0xca: skip = 4; break;
 			case 0xcb: skip = 8; break;
-			case 0xcc: case 0xd0: skip = 1; break;
-			case 0xcd: case 0xd1: skip = 2; break;
-			case 0xce: case 0xd2: skip = 4; break;
-			case 0xcf: case 0xd3: skip = 8; break;
+			case 0xcc:
+			case 0xd0: skip = 1; break;
+			case 0xcd:
+			case 0xd1: skip = 2; break;
+			case 0xce:
+			case 0xd2: skip = 4; break;
+			case 0xcf:
+			case 0xd3: skip = 8; break;
 			case 0xd4: skip = 2; break;
 			case 0xd5: skip = 3; break;
 			case 0xd6: skip = 5; break;
 			case 0xd7: skip = 9; break;
 			case 0xd8: skip = 17; break;
-			case 0xdc: lenbytes = 2; kind = 1; break;
-			case 0xdd: lenbytes = 4; kind = 1; break;
-			case 0xde: lenbytes = 2; kind = 2; break;
-			case 0xdf: lenbytes = 4; kind = 2; break;
+			case 0xdc:
+				lenbytes = 2;
+				kind = 1;
+				break;
+			case 0xdd:
+				lenbytes = 4;
+				kind = 1;
+				break;
+			case 0xde:
+				lenbytes = 2;
+				kind = 2;
+				break;
+			case 0xdf:
+				lenbytes = 4;
+				kind = 2;
+				break;
 			default: return -1; /* 0xc1 is never used */
 			}
 		}
@@ -270,21 +298,22 @@ static const char *a_type(msgpack_object_type t)
 
 /* Decodes the next msgpack value. OF3_END if the stream ends cleanly before it (allowed only
  * where a bundle may start); `what` names it for messages. */
-static int next_object(of3_breader_t *r, const msgpack_object **obj, const char *what,
-                       int end_ok)
+static int next_object(of3_breader_t *r, const msgpack_object **obj, const char *what, int end_ok)
 {
 	for (;;) {
 		size_t size;
 		int ext = msgpack_extent(r->buf + r->pos, r->len - r->pos, &size);
 		if (ext < 0)
-			return bad(r, of3_breader_offset(r), "%s: not msgpack data (byte 0xc1)", what);
+			return bad(r, of3_breader_offset(r), "%s: not msgpack data (byte 0xc1)",
+			           what);
 		if (ext > 0) {
 			if (size > OF3_RECORD_MAX)
 				return bad(r, of3_breader_offset(r),
-				           "%s is %zu bytes, more than the %u a record may have", what, size,
-				           OF3_RECORD_MAX);
+				           "%s is %zu bytes, more than the %u a record may have",
+				           what, size, OF3_RECORD_MAX);
 			size_t off = 0;
-			int rc = msgpack_unpack_next(&r->up, (const char *)r->buf + r->pos, size, &off);
+			int rc = msgpack_unpack_next(&r->up, (const char *)r->buf + r->pos, size,
+			                             &off);
 			if (rc == MSGPACK_UNPACK_NOMEM_ERROR)
 				return of3_err(OF3_ERR_NOMEM, "out of memory");
 			if (rc != MSGPACK_UNPACK_SUCCESS || off != size)
@@ -301,13 +330,18 @@ static int next_object(of3_breader_t *r, const msgpack_object **obj, const char 
 			if (have == 0 && end_ok)
 				return OF3_END;
 			if (r->len - r->pos >= OF3_RECORD_MAX)
-				return bad(r, of3_breader_offset(r), "%s is larger than the %u bytes a record "
-				           "may have (a corrupt length?)", what, OF3_RECORD_MAX);
+				return bad(r, of3_breader_offset(r),
+				           "%s is larger than the %u bytes a record "
+				           "may have (a corrupt length?)",
+				           what, OF3_RECORD_MAX);
 			if (have == 0)
-				return bad(r, of3_breader_offset(r), "truncated: the stream ends where %s "
-				           "should begin%s%s", what, r->last[0] ? ", after " : "", r->last);
-			return bad(r, of3_breader_offset(r), "truncated: the stream ends inside %s%s%s",
-			           what, r->last[0] ? " after " : "", r->last);
+				return bad(r, of3_breader_offset(r),
+				           "truncated: the stream ends where %s "
+				           "should begin%s%s",
+				           what, r->last[0] ? ", after " : "", r->last);
+			return bad(r, of3_breader_offset(r),
+			           "truncated: the stream ends inside %s%s%s", what,
+			           r->last[0] ? " after " : "", r->last);
 		}
 	}
 }
@@ -371,12 +405,18 @@ static int read_header(of3_breader_t *r, of3_bundle_t **out)
 	if (h->type != MSGPACK_OBJECT_MAP) {
 		int json = r->buf[at - r->base] == '{' || r->buf[at - r->base] == '[';
 		if (r->n_bundles > 0)
-			return bad(r, at, "after %d complete bundle%s: found %s where the next bundle's header "
-			           "should be (trailing garbage?)", r->n_bundles, r->n_bundles == 1 ? "" : "s",
-			           a_type(h->type));
-		return bad(r, at, "not an of3 bundle: found msgpack data (%s) where the header map should "
-		           "be%s", a_type(h->type), json ? "; a JSON file? of3-parse turns queries into "
-		                                           "bundles" : "");
+			return bad(r, at,
+			           "after %d complete bundle%s: found %s where the next bundle's "
+			           "header "
+			           "should be (trailing garbage?)",
+			           r->n_bundles, r->n_bundles == 1 ? "" : "s", a_type(h->type));
+		return bad(r, at,
+		           "not an of3 bundle: found msgpack data (%s) where the header map should "
+		           "be%s",
+		           a_type(h->type),
+		           json ? "; a JSON file? of3-parse turns queries into "
+		                  "bundles"
+		                : "");
 	}
 	const msgpack_object *magic = field(h, "of3");
 	if (!magic || magic->type != MSGPACK_OBJECT_STR || magic->via.str.size != 6 ||
@@ -386,8 +426,10 @@ static int read_header(of3_breader_t *r, of3_bundle_t **out)
 	if ((rc = uint_field(r, at, h, "version", "bundle header", &version)) < 0)
 		return rc;
 	if (version != OF3_BUNDLE_VERSION)
-		return bad(r, at, "bundle format version %llu; this program reads version %d (a newer of3 "
-		           "wrote it?)", (unsigned long long)version, OF3_BUNDLE_VERSION);
+		return bad(r, at,
+		           "bundle format version %llu; this program reads version %d (a newer of3 "
+		           "wrote it?)",
+		           (unsigned long long)version, OF3_BUNDLE_VERSION);
 	char kind[64], producer[128];
 	if ((rc = str_field(r, at, h, "kind", "bundle header", kind, sizeof kind)) < 0 ||
 	    (rc = str_field(r, at, h, "query", "bundle header", r->query, sizeof r->query)) < 0)
@@ -409,7 +451,9 @@ static int read_header(of3_breader_t *r, of3_bundle_t **out)
 		char key[256];
 		if (kv->key.type != MSGPACK_OBJECT_STR || kv->key.via.str.size >= sizeof key) {
 			of3_bundle_free(b);
-			return bad(r, at, "bundle header: a \"meta\" key is not a string of at most 255 bytes");
+			return bad(r, at,
+			           "bundle header: a \"meta\" key is not a string of at most 255 "
+			           "bytes");
 		}
 		memcpy(key, kv->key.via.str.ptr, kv->key.via.str.size);
 		key[kv->key.via.str.size] = 0;
@@ -434,8 +478,8 @@ int of3_breader_begin(of3_breader_t *r, of3_bundle_t **out)
 	return read_header(r, out);
 }
 
-static int tensor_record(of3_breader_t *r, uint64_t at, const msgpack_object *rec,
-                         of3_bundle_t *b, of3_tensor_t **tensor)
+static int tensor_record(of3_breader_t *r, uint64_t at, const msgpack_object *rec, of3_bundle_t *b,
+                         of3_tensor_t **tensor)
 {
 	char name[256], dtype_name[16], what[300];
 	int rc = str_field(r, at, rec, "name", "tensor record", name, sizeof name);
@@ -446,8 +490,10 @@ static int tensor_record(of3_breader_t *r, uint64_t at, const msgpack_object *re
 		return rc;
 	of3_dtype_t dtype;
 	if (of3_dtype_parse(dtype_name, strlen(dtype_name), &dtype) < 0)
-		return bad(r, at, "%s: unknown dtype \"%s\" (expected f64, f32, f16, bf16, i64, i32 or u8)",
-		           what, dtype_name);
+		return bad(
+		        r, at,
+		        "%s: unknown dtype \"%s\" (expected f64, f32, f16, bf16, i64, i32 or u8)",
+		        what, dtype_name);
 	const msgpack_object *shape = field(rec, "shape");
 	if (!shape || shape->type != MSGPACK_OBJECT_ARRAY)
 		return bad(r, at, "%s: \"shape\" is missing or not an array", what);
@@ -459,7 +505,8 @@ static int tensor_record(of3_breader_t *r, uint64_t at, const msgpack_object *re
 	for (int i = 0; i < ndim; i++) {
 		const msgpack_object *d = &shape->via.array.ptr[i];
 		if (d->type != MSGPACK_OBJECT_POSITIVE_INTEGER || d->via.u64 > (UINT64_C(1) << 62))
-			return bad(r, at, "%s: dimension %d is not a non-negative integer", what, i);
+			return bad(r, at, "%s: dimension %d is not a non-negative integer", what,
+			           i);
 		dims[i] = (int64_t)d->via.u64;
 	}
 	uint64_t nbytes, chunks;
@@ -521,9 +568,10 @@ int of3_breader_record(of3_breader_t *r, of3_bundle_t *b, of3_tensor_t **tensor)
 	if (rc < 0)
 		return rc;
 	if (rec->type != MSGPACK_OBJECT_MAP)
-		return bad(r, at, "%s: expected a record map, found %s%s", what,
-		           a_type(rec->type), rec->type == MSGPACK_OBJECT_BIN
-		                                     ? " (more chunks than the tensor record says?)" : "");
+		return bad(r, at, "%s: expected a record map, found %s%s", what, a_type(rec->type),
+		           rec->type == MSGPACK_OBJECT_BIN
+		                   ? " (more chunks than the tensor record says?)"
+		                   : "");
 	char type[16];
 	if ((rc = str_field(r, at, rec, "type", what, type, sizeof type)) < 0)
 		return rc;
@@ -532,9 +580,10 @@ int of3_breader_record(of3_breader_t *r, of3_bundle_t *b, of3_tensor_t **tensor)
 		if ((rc = uint_field(r, at, rec, "records", "end record", &n)) < 0)
 			return rc;
 		if (n != (uint64_t)r->n_records)
-			return bad(r, at, "query '%s': the end record counts %llu records, the bundle has "
-			           "%lld (records lost?)", r->query, (unsigned long long)n,
-			           (long long)r->n_records);
+			return bad(r, at,
+			           "query '%s': the end record counts %llu records, the bundle has "
+			           "%lld (records lost?)",
+			           r->query, (unsigned long long)n, (long long)r->n_records);
 		r->in_bundle = 0;
 		r->n_bundles++;
 		return OF3_RECORD_END;
@@ -564,8 +613,8 @@ static int chunk_header(of3_breader_t *r)
 	const of3_tensor_t *t = r->tensor;
 	uint64_t at = of3_breader_offset(r);
 	if (r->chunks_left == 0)
-		return bad(r, at, "tensor '%s': its chunks end %llu bytes short of \"nbytes\"", t->name,
-		           (unsigned long long)r->tensor_left);
+		return bad(r, at, "tensor '%s': its chunks end %llu bytes short of \"nbytes\"",
+		           t->name, (unsigned long long)r->tensor_left);
 	while (r->len - r->pos < 5) {
 		int64_t got = refill(r);
 		if (got < 0)
@@ -575,13 +624,16 @@ static int chunk_header(of3_breader_t *r)
 	}
 	size_t have = r->len - r->pos;
 	if (have == 0)
-		return bad(r, at, "truncated: the stream ends inside tensor '%s' (%llu of %zu bytes read)",
+		return bad(r, at,
+		           "truncated: the stream ends inside tensor '%s' (%llu of %zu bytes read)",
 		           t->name, (unsigned long long)(t->nbytes - r->tensor_left), t->nbytes);
 	const uint8_t *p = r->buf + r->pos;
 	int lenbytes = p[0] == 0xc4 ? 1 : p[0] == 0xc5 ? 2 : p[0] == 0xc6 ? 4 : 0;
 	if (!lenbytes)
-		return bad(r, at, "tensor '%s': expected a bin chunk, found byte 0x%02x (%llu of %zu "
-		           "bytes read)", t->name, p[0], (unsigned long long)(t->nbytes - r->tensor_left),
+		return bad(r, at,
+		           "tensor '%s': expected a bin chunk, found byte 0x%02x (%llu of %zu "
+		           "bytes read)",
+		           t->name, p[0], (unsigned long long)(t->nbytes - r->tensor_left),
 		           t->nbytes);
 	if (have < (size_t)lenbytes + 1)
 		return bad(r, at, "truncated: the stream ends inside a chunk header of tensor '%s'",
@@ -619,15 +671,18 @@ static int payload(of3_breader_t *r, uint8_t *dst, size_t n)
 			k = want;
 		if (k > 0) { /* buffered (or mapped) bytes */
 			if (dst && r->map && k >= PREAD_MIN_BYTES) {
-				/* pread copies page-cache pages straight into dst; memcpy from the mapping
-				 * would first fault every mapped page in (measured 30% slower). */
+				/* pread copies page-cache pages straight into dst; memcpy from the
+				 * mapping would first fault every mapped page in (measured 30%
+				 * slower). */
 				ssize_t got = pread(r->fd, dst, k > (1u << 30) ? (1u << 30) : k,
 				                    (off_t)(r->base + r->pos));
 				if (got < 0 && errno == EINTR)
 					continue;
 				if (got <= 0)
-					return got < 0 ? sys_fail(r) : bad(r, of3_breader_offset(r), "the file "
-					                                   "shrank while being read");
+					return got < 0 ? sys_fail(r)
+					               : bad(r, of3_breader_offset(r),
+					                     "the file "
+					                     "shrank while being read");
 				k = (size_t)got;
 			} else if (dst) {
 				memcpy(dst, r->buf + r->pos, k);
@@ -656,17 +711,21 @@ static int payload(of3_breader_t *r, uint8_t *dst, size_t n)
 				r->eof = 1;
 		}
 		if (k == 0 && r->eof && r->len == r->pos)
-			return bad(r, of3_breader_offset(r), "truncated: the stream ends inside tensor '%s' "
-			           "(%llu of %zu bytes read)", t->name,
-			           (unsigned long long)(t->nbytes - r->tensor_left), t->nbytes);
+			return bad(r, of3_breader_offset(r),
+			           "truncated: the stream ends inside tensor '%s' "
+			           "(%llu of %zu bytes read)",
+			           t->name, (unsigned long long)(t->nbytes - r->tensor_left),
+			           t->nbytes);
 		n -= k;
 		r->chunk_left -= k;
 		r->tensor_left -= k;
 	}
 	if (r->tensor_left == 0) {
 		if (r->chunks_left != 0)
-			return bad(r, of3_breader_offset(r), "tensor '%s': \"nbytes\" is reached with %llu "
-			           "chunks still announced", t->name, (unsigned long long)r->chunks_left);
+			return bad(r, of3_breader_offset(r),
+			           "tensor '%s': \"nbytes\" is reached with %llu "
+			           "chunks still announced",
+			           t->name, (unsigned long long)r->chunks_left);
 		r->tensor = NULL;
 	}
 	return OF3_OK;
@@ -696,7 +755,8 @@ int of3_breader_next(of3_breader_t *r, of3_bundle_t **out)
 		if (rc == OF3_RECORD_TENSOR && t->nbytes > 0) {
 			t->data = of3_tensor_alloc(t->nbytes);
 			if (!t->data)
-				rc = of3_err(OF3_ERR_NOMEM, "tensor '%s': out of memory for %zu bytes", t->name,
+				rc = of3_err(OF3_ERR_NOMEM,
+				             "tensor '%s': out of memory for %zu bytes", t->name,
 				             t->nbytes);
 			else
 				rc = of3_breader_tensor_read(r, t->data, t->nbytes);

@@ -13,19 +13,19 @@
 
 struct of3_bwriter_t {
 	of3_outfile_t out;
-	int own_outfile;         /* opened by of3_bwriter_open (commit/abort it) */
-	msgpack_sbuffer buf;     /* packed maps waiting to be written */
+	int own_outfile;     /* opened by of3_bwriter_open (commit/abort it) */
+	msgpack_sbuffer buf; /* packed maps waiting to be written */
 	msgpack_packer pk;
 	size_t chunk_bytes;
 	int in_bundle;
-	int64_t n_records;       /* records in the open bundle */
+	int64_t n_records; /* records in the open bundle */
 	/* the tensor being streamed */
 	int in_tensor;
 	char tensor_name[256];
-	uint64_t tensor_left;    /* payload bytes still to come */
-	uint64_t chunk_left;     /* bytes left in the current bin chunk */
+	uint64_t tensor_left; /* payload bytes still to come */
+	uint64_t chunk_left;  /* bytes left in the current bin chunk */
 	char producer[128];
-	int failed;              /* sticky: a write failed, nothing more is written */
+	int failed; /* sticky: a write failed, nothing more is written */
 };
 
 static int flush(of3_bwriter_t *w)
@@ -79,14 +79,17 @@ int of3_bwriter_open_fd(of3_bwriter_t **wp, int fd, const char *label)
 
 void of3_bwriter_set_chunk_bytes(of3_bwriter_t *w, size_t chunk_bytes)
 {
-	w->chunk_bytes = chunk_bytes < 1 ? 1 : chunk_bytes > 0xffffffffu ? 0xffffffffu : chunk_bytes;
+	w->chunk_bytes = chunk_bytes < 1             ? 1
+	                 : chunk_bytes > 0xffffffffu ? 0xffffffffu
+	                                             : chunk_bytes;
 }
 
 int of3_bwriter_close(of3_bwriter_t *w)
 {
 	int rc = OF3_OK;
 	if (w->in_bundle)
-		rc = of3_err(OF3_ERR_RUNTIME, "%s: closed inside an unfinished bundle", w->out.label);
+		rc = of3_err(OF3_ERR_RUNTIME, "%s: closed inside an unfinished bundle",
+		             w->out.label);
 	else if (w->failed)
 		rc = of3_err(OF3_ERR_RUNTIME, "%s: an earlier write failed", w->out.label);
 	if (rc == OF3_OK)
@@ -130,8 +133,9 @@ static int check_state(of3_bwriter_t *w, int want_bundle, const char *what)
 	if (w->failed)
 		return of3_err(OF3_ERR_RUNTIME, "%s: an earlier write failed", w->out.label);
 	if (w->in_tensor)
-		return of3_err(OF3_ERR_RUNTIME, "%s: %s while %llu bytes of tensor '%s' are missing",
-		               w->out.label, what, (unsigned long long)w->tensor_left, w->tensor_name);
+		return of3_err(OF3_ERR_RUNTIME,
+		               "%s: %s while %llu bytes of tensor '%s' are missing", w->out.label,
+		               what, (unsigned long long)w->tensor_left, w->tensor_name);
 	if (w->in_bundle != want_bundle)
 		return of3_err(OF3_ERR_RUNTIME, "%s: %s %s a bundle", w->out.label, what,
 		               want_bundle ? "outside" : "inside");
@@ -213,7 +217,8 @@ int of3_bwriter_tensor_data(of3_bwriter_t *w, const void *data, size_t n)
 	const char *p = data;
 	while (n > 0) {
 		if (w->chunk_left == 0) {
-			w->chunk_left = w->tensor_left < w->chunk_bytes ? w->tensor_left : w->chunk_bytes;
+			w->chunk_left =
+			        w->tensor_left < w->chunk_bytes ? w->tensor_left : w->chunk_bytes;
 			msgpack_pack_bin(&w->pk, (size_t)w->chunk_left);
 		}
 		size_t k = n < w->chunk_left ? n : (size_t)w->chunk_left;

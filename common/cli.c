@@ -53,7 +53,8 @@ int of3_opts_parse(of3_opts_t *o, int c, const char *arg)
 		return 1;
 	case OF3_OPT_DEVICE:
 		if (strcmp(arg, "auto") && strcmp(arg, "cpu") && strncmp(arg, "cuda", 4))
-			return of3_err(OF3_ERR_USAGE, "--device: '%s' is not auto, cpu, cuda or cuda:N", arg);
+			return of3_err(OF3_ERR_USAGE,
+			               "--device: '%s' is not auto, cpu, cuda or cuda:N", arg);
 		o->device = arg;
 		return 1;
 	case OF3_OPT_PRECISION:
@@ -70,8 +71,9 @@ int of3_opts_parse(of3_opts_t *o, int c, const char *arg)
 
 void of3_opts_help_io(FILE *f, int binary_output)
 {
-	fprintf(f, "  -o, --output FILE   write to FILE (default: stdout%s); FILE appears only when\n"
-	           "                      complete\n",
+	fprintf(f,
+	        "  -o, --output FILE   write to FILE (default: stdout%s); FILE appears only when\n"
+	        "                      complete\n",
 	        binary_output ? ", never a terminal" : "");
 	fprintf(f, "  -q, --quiet         no progress or notes on stderr\n"
 	           "  -v, --verbose       more detail on stderr, and a closing summary\n"
@@ -82,12 +84,14 @@ void of3_opts_help_io(FILE *f, int binary_output)
 
 void of3_opts_help_compute(FILE *f)
 {
-	fprintf(f, "  -t, --threads N     CPU threads (default 0: all cores)\n"
-	           "      --device DEV    auto, cpu, cuda or cuda:N (default auto: the first GPU if\n"
-	           "                      this build has CUDA and one is present, else cpu)\n"
-	           "      --precision P   bf16 (default: bf16 tensor-core products, fp32 elsewhere) or\n"
-	           "                      fp32 (parity mode: fp32 everywhere, no TF32)\n"
-	           "  -s, --seed N        random seed (default 42)\n");
+	fprintf(f,
+	        "  -t, --threads N     CPU threads (default 0: all cores)\n"
+	        "      --device DEV    auto, cpu, cuda or cuda:N (default auto: the first GPU if\n"
+	        "                      this build has CUDA and one is present, else cpu)\n"
+	        "      --precision P   bf16 (default: bf16 tensor-core products, fp32 elsewhere) "
+	        "or\n"
+	        "                      fp32 (parity mode: fp32 everywhere, no TF32)\n"
+	        "  -s, --seed N        random seed (default 42)\n");
 }
 
 void of3_opts_help_exit(FILE *f)
@@ -99,14 +103,15 @@ void of3_opts_help_exit(FILE *f)
 int of3_opts_input(int argc, char **argv, const char **path)
 {
 	if (argc - optind > 1)
-		return of3_err(OF3_ERR_USAGE, "one input at a time ('%s' and '%s' given)", argv[optind],
-		               argv[optind + 1]);
+		return of3_err(OF3_ERR_USAGE, "one input at a time ('%s' and '%s' given)",
+		               argv[optind], argv[optind + 1]);
 	if (argc - optind == 1) {
 		*path = argv[optind];
 		return OF3_OK;
 	}
 	if (isatty(STDIN_FILENO))
-		return of3_err(OF3_ERR_USAGE, "no input: give a FILE, or pipe into stdin (see --help)");
+		return of3_err(OF3_ERR_USAGE,
+		               "no input: give a FILE, or pipe into stdin (see --help)");
 	*path = "-";
 	return OF3_OK;
 }

@@ -15,10 +15,10 @@
 typedef enum { OF3_PRECISION_BF16, OF3_PRECISION_FP32 } of3_precision_t;
 
 typedef struct {
-	const char *output;          /* -o: NULL means stdout */
+	const char *output; /* -o: NULL means stdout */
 	int quiet, verbose, progress;
-	int threads;                 /* 0: all cores */
-	const char *device;          /* "auto", "cpu", "cuda", "cuda:N" */
+	int threads;        /* 0: all cores */
+	const char *device; /* "auto", "cpu", "cuda", "cuda:N" */
 	of3_precision_t precision;
 	uint64_t seed;
 	int seed_given;
@@ -26,16 +26,22 @@ typedef struct {
 
 enum { OF3_OPT_PROGRESS = 1000, OF3_OPT_VERSION, OF3_OPT_DEVICE, OF3_OPT_PRECISION };
 
+/* clang-format off */
 #define OF3_IO_SHORTOPTS "o:qvh"
-#define OF3_IO_LONGOPTS                                                                          \
-	{"output", required_argument, NULL, 'o'}, {"quiet", no_argument, NULL, 'q'},              \
-	    {"verbose", no_argument, NULL, 'v'}, {"progress", no_argument, NULL, OF3_OPT_PROGRESS}, \
-	    {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, OF3_OPT_VERSION}
+#define OF3_IO_LONGOPTS                                        \
+	{"output", required_argument, NULL, 'o'},              \
+	{"quiet", no_argument, NULL, 'q'},                     \
+	{"verbose", no_argument, NULL, 'v'},                   \
+	{"progress", no_argument, NULL, OF3_OPT_PROGRESS},     \
+	{"help", no_argument, NULL, 'h'},                      \
+	{"version", no_argument, NULL, OF3_OPT_VERSION}
 #define OF3_COMPUTE_SHORTOPTS "t:s:"
-#define OF3_COMPUTE_LONGOPTS                                                                     \
-	{"threads", required_argument, NULL, 't'}, {"device", required_argument, NULL, OF3_OPT_DEVICE}, \
-	    {"precision", required_argument, NULL, OF3_OPT_PRECISION},                              \
-	    {"seed", required_argument, NULL, 's'}
+#define OF3_COMPUTE_LONGOPTS                                   \
+	{"threads", required_argument, NULL, 't'},             \
+	{"device", required_argument, NULL, OF3_OPT_DEVICE},   \
+	{"precision", required_argument, NULL, OF3_OPT_PRECISION}, \
+	{"seed", required_argument, NULL, 's'}
+/* clang-format on */
 
 /* Defaults: stdout, progress when stderr is a terminal, all cores, device auto, bf16, seed 42. */
 void of3_opts_init(of3_opts_t *o);

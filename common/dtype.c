@@ -7,9 +7,9 @@ static const struct {
 	const char *name;
 	size_t size;
 } dtypes[OF3_DTYPE_COUNT] = {
-	[OF3_DTYPE_F64] = {"f64", 8}, [OF3_DTYPE_F32] = {"f32", 4}, [OF3_DTYPE_F16] = {"f16", 2},
-	[OF3_DTYPE_BF16] = {"bf16", 2}, [OF3_DTYPE_I64] = {"i64", 8}, [OF3_DTYPE_I32] = {"i32", 4},
-	[OF3_DTYPE_U8] = {"u8", 1},
+        [OF3_DTYPE_F64] = {"f64", 8},   [OF3_DTYPE_F32] = {"f32", 4}, [OF3_DTYPE_F16] = {"f16", 2},
+        [OF3_DTYPE_BF16] = {"bf16", 2}, [OF3_DTYPE_I64] = {"i64", 8}, [OF3_DTYPE_I32] = {"i32", 4},
+        [OF3_DTYPE_U8] = {"u8", 1},
 };
 
 const char *of3_dtype_name(of3_dtype_t dtype)
@@ -88,7 +88,8 @@ uint16_t of3_f32_to_f16(float f)
 			return sign;
 		uint32_t man = (a & 0x7fffffu) | 0x800000u;
 		int shift = 126 - (int)(a >> 23); /* 14..24 */
-		uint32_t half = man >> shift, rem = man & ((1u << shift) - 1u), mid = 1u << (shift - 1);
+		uint32_t half = man >> shift, rem = man & ((1u << shift) - 1u),
+		         mid = 1u << (shift - 1);
 		if (rem > mid || (rem == mid && (half & 1u)))
 			half++;
 		return sign | (uint16_t)half;

@@ -21,7 +21,7 @@ enum {
 
 #if defined(__GNUC__)
 #define OF3_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#define OF3_WUR __attribute__((warn_unused_result))
+#define OF3_WUR          __attribute__((warn_unused_result))
 #else
 #define OF3_PRINTF(f, a)
 #define OF3_WUR

@@ -54,8 +54,9 @@ int of3_outfile_open(of3_outfile_t *of, const char *path, int binary)
 	if (!path || strcmp(path, "-") == 0) {
 		of->label = "stdout";
 		if (binary && isatty(STDOUT_FILENO))
-			return of3_err(OF3_ERR_USAGE, "refusing to write a binary bundle to a terminal: "
-			                              "give -o FILE or pipe into the next stage");
+			return of3_err(OF3_ERR_USAGE,
+			               "refusing to write a binary bundle to a terminal: "
+			               "give -o FILE or pipe into the next stage");
 		of->fd = STDOUT_FILENO;
 		return OF3_OK;
 	}

@@ -12,9 +12,9 @@
 #include "error.h"
 
 typedef struct {
-	int fd;          /* where to write */
-	char *path;      /* final path, NULL for stdout */
-	char *tmp_path;  /* temporary path while open, NULL for stdout */
+	int fd;            /* where to write */
+	char *path;        /* final path, NULL for stdout */
+	char *tmp_path;    /* temporary path while open, NULL for stdout */
 	const char *label; /* for messages: the path or "stdout" */
 } of3_outfile_t;
 

@@ -26,7 +26,8 @@ int of3_stage_run(const of3_stage_t *stage, const char *input, const of3_opts_t 
 		n_bundles++;
 		rc = of3_bundle_expect_kind(b, stage->input_kind);
 		if (rc == OF3_OK) {
-			of3_verbose("query '%s': %d tensors, %d values", b->query, b->n_tensors, b->n_values);
+			of3_verbose("query '%s': %d tensors, %d values", b->query, b->n_tensors,
+			            b->n_values);
 			rc = stage->process(stage->ctx, b, w, o);
 		}
 		of3_bundle_free(b);

@@ -12,8 +12,8 @@
 #include "cli.h"
 
 typedef struct {
-	const char *input_kind;   /* kind every input bundle must have */
-	int writes_bundles;       /* 0: the stage writes files of its own (of3-writecif) */
+	const char *input_kind; /* kind every input bundle must have */
+	int writes_bundles;     /* 0: the stage writes files of its own (of3-writecif) */
 	/* Processes one input bundle and writes zero or more bundles to w (NULL when
 	 * !writes_bundles). Returns OF3_OK or a negative status. */
 	int (*process)(void *ctx, const of3_bundle_t *in, of3_bwriter_t *w, const of3_opts_t *o);

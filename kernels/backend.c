@@ -30,8 +30,8 @@ int of3_backend_open(of3_backend_t *be, const char *device, int threads)
 	if (want_cuda && strcmp(device, "cuda") != 0) {
 		if (strncmp(device, "cuda:", 5) != 0 ||
 		    of3_parse_int(device + 5, "--device cuda:N", 0, 1023, &index) < 0)
-			return of3_err(OF3_ERR_USAGE, "--device: '%s' is not auto, cpu, cuda or cuda:N",
-			               device);
+			return of3_err(OF3_ERR_USAGE,
+			               "--device: '%s' is not auto, cpu, cuda or cuda:N", device);
 	}
 #ifdef OF3_WITH_CUDA
 	char why[256];
@@ -43,13 +43,16 @@ int of3_backend_open(of3_backend_t *be, const char *device, int threads)
 		return OF3_OK;
 	}
 	if (want_cuda)
-		return of3_err(OF3_ERR_RUNTIME, "--device %s: %s (use --device cpu to run on the CPU)",
-		               device, why);
+		return of3_err(OF3_ERR_RUNTIME,
+		               "--device %s: %s (use --device cpu to run on the CPU)", device, why);
 #else
 	if (want_cuda)
-		return of3_err(OF3_ERR_RUNTIME, "--device %s: this build has no CUDA backend (it was "
-		               "built with CUDA=0 or without nvcc); rebuild with the CUDA toolkit or use "
-		               "--device cpu", device);
+		return of3_err(
+		        OF3_ERR_RUNTIME,
+		        "--device %s: this build has no CUDA backend (it was "
+		        "built with CUDA=0 or without nvcc); rebuild with the CUDA toolkit or use "
+		        "--device cpu",
+		        device);
 #endif
 	return open_cpu(be, threads);
 }

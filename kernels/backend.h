@@ -12,10 +12,10 @@ typedef enum { OF3_BACKEND_CPU, OF3_BACKEND_CUDA } of3_backend_kind_t;
 
 typedef struct {
 	of3_backend_kind_t kind;
-	int device;        /* CUDA device index */
-	int threads;       /* CPU threads */
-	char desc[160];    /* "cpu, 16 threads" or "cuda:0 NVIDIA H100 80GB HBM3, 79.2 GiB, sm_90" */
-	void *cuda;        /* CUDA backend state (stream, cuBLAS handle) */
+	int device;     /* CUDA device index */
+	int threads;    /* CPU threads */
+	char desc[160]; /* "cpu, 16 threads" or "cuda:0 NVIDIA H100 80GB HBM3, 79.2 GiB, sm_90" */
+	void *cuda;     /* CUDA backend state (stream, cuBLAS handle) */
 } of3_backend_t;
 
 /* Opens "auto" (a GPU if this build has CUDA and one is present, else the CPU), "cpu", "cuda"

@@ -7,10 +7,11 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: of3-featurize [options] [FILE|-]\n\n"
-	           "Turns each assembly bundle (from of3-parse) into a features bundle: every tensor\n"
-	           "the OpenFold3 model reads (tokens, reference conformers, MSA, templates).\n\n"
-	           "Options:\n");
+	fprintf(f,
+	        "Usage: of3-featurize [options] [FILE|-]\n\n"
+	        "Turns each assembly bundle (from of3-parse) into a features bundle: every tensor\n"
+	        "the OpenFold3 model reads (tokens, reference conformers, MSA, templates).\n\n"
+	        "Options:\n");
 	of3_opts_help_io(f, 1);
 	fprintf(f, "\nExample:\n  of3-parse query.json | of3-featurize -o query.features\n\n");
 	of3_opts_help_exit(f);
@@ -20,8 +21,10 @@ static void usage(FILE *f)
 static int process(void *ctx, const of3_bundle_t *in, of3_bwriter_t *w, const of3_opts_t *o)
 {
 	(void)ctx, (void)w, (void)o;
-	return of3_err(OF3_ERR_RUNTIME, "query '%s': of3-featurize is not implemented yet "
-	               "(issue #5); nothing written", in->query);
+	return of3_err(OF3_ERR_RUNTIME,
+	               "query '%s': of3-featurize is not implemented yet "
+	               "(issue #5); nothing written",
+	               in->query);
 }
 
 int main(int argc, char **argv)

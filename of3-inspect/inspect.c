@@ -36,7 +36,8 @@ static void print_shape(FILE *out, const of3_tensor_t *t)
 	char s[200];
 	int n = snprintf(s, sizeof s, "[");
 	for (int i = 0; i < t->ndim; i++)
-		n += snprintf(s + n, sizeof s - (size_t)n, "%s%lld", i ? ", " : "", (long long)t->shape[i]);
+		n += snprintf(s + n, sizeof s - (size_t)n, "%s%lld", i ? ", " : "",
+		              (long long)t->shape[i]);
 	snprintf(s + n, sizeof s - (size_t)n, "]");
 	fprintf(out, "%-18s", s);
 }

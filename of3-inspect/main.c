@@ -9,10 +9,11 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: of3-inspect [options] [FILE|-]...\n\n"
-	           "Prints each bundle's header and each tensor's name, dtype, shape, min, max, mean\n"
-	           "and NaN count. Reads stdin when no FILE is given.\n\n"
-	           "Options:\n");
+	fprintf(f,
+	        "Usage: of3-inspect [options] [FILE|-]...\n\n"
+	        "Prints each bundle's header and each tensor's name, dtype, shape, min, max, mean\n"
+	        "and NaN count. Reads stdin when no FILE is given.\n\n"
+	        "Options:\n");
 	of3_opts_help_io(f, 0);
 	fprintf(f, "\nExample:\n  of3-parse query.json | of3-featurize | of3-inspect\n\n");
 	of3_opts_help_exit(f);

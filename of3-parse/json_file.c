@@ -13,8 +13,8 @@ static int slurp(const char *path, char **data, size_t *len)
 	int is_stdin = strcmp(path, "-") == 0;
 	FILE *f = is_stdin ? stdin : fopen(path, "rb");
 	if (!f)
-		return of3_err(errno == ENOENT ? OF3_ERR_INPUT : OF3_ERR_SYS, "cannot open %s: %s", path,
-		               strerror(errno));
+		return of3_err(errno == ENOENT ? OF3_ERR_INPUT : OF3_ERR_SYS, "cannot open %s: %s",
+		               path, strerror(errno));
 	size_t cap = 1 << 16, n = 0;
 	char *buf = malloc(cap + 1);
 	int rc = buf ? OF3_OK : of3_err(OF3_ERR_NOMEM, "out of memory");
@@ -23,8 +23,10 @@ static int slurp(const char *path, char **data, size_t *len)
 			char *p = cap >= JSON_MAX_BYTES ? NULL : realloc(buf, 2 * cap + 1);
 			if (!p) {
 				rc = cap >= JSON_MAX_BYTES
-				         ? of3_err(OF3_ERR_INPUT, "%s: larger than 1 GiB, not a query file", path)
-				         : of3_err(OF3_ERR_NOMEM, "out of memory");
+				             ? of3_err(OF3_ERR_INPUT,
+				                       "%s: larger than 1 GiB, not a query file",
+				                       path)
+				             : of3_err(OF3_ERR_NOMEM, "out of memory");
 				break;
 			}
 			buf = p;
@@ -71,8 +73,10 @@ int of3_json_load(const char *path, cJSON **out)
 		return rc;
 	if (is_binary(data, len)) {
 		free(data);
-		return of3_err(OF3_ERR_INPUT, "%s: binary data, not a JSON text file (a bundle? "
-		               "of3-parse reads query JSON)", label);
+		return of3_err(OF3_ERR_INPUT,
+		               "%s: binary data, not a JSON text file (a bundle? "
+		               "of3-parse reads query JSON)",
+		               label);
 	}
 	const char *end = NULL;
 	cJSON *json = cJSON_ParseWithLengthOpts(data, len + 1, &end, 1);
@@ -91,11 +95,14 @@ int of3_json_load(const char *path, cJSON **out)
 		while (to < data + len && *to != '\n' && to - at < 24)
 			to++;
 		if (to == from)
-			rc = of3_err(OF3_ERR_INPUT, "%s: line %d, column %d: malformed JSON (unexpected end "
-			             "of file)", label, line, col);
+			rc = of3_err(OF3_ERR_INPUT,
+			             "%s: line %d, column %d: malformed JSON (unexpected end "
+			             "of file)",
+			             label, line, col);
 		else
-			rc = of3_err(OF3_ERR_INPUT, "%s: line %d, column %d: malformed JSON near '%.*s'",
-			             label, line, col, (int)(to - from), from);
+			rc = of3_err(OF3_ERR_INPUT,
+			             "%s: line %d, column %d: malformed JSON near '%.*s'", label,
+			             line, col, (int)(to - from), from);
 		free(data);
 		return rc;
 	}

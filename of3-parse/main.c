@@ -8,12 +8,15 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: of3-parse [options] [QUERY.json|-]\n\n"
-	           "Reads an OpenFold3 query file ({\"queries\": {...}}) and writes one assembly bundle\n"
-	           "per query: chains, residues, atoms in CCD order, bonds, entity and chain ids.\n\n"
-	           "Options:\n");
+	fprintf(f,
+	        "Usage: of3-parse [options] [QUERY.json|-]\n\n"
+	        "Reads an OpenFold3 query file ({\"queries\": {...}}) and writes one assembly "
+	        "bundle\n"
+	        "per query: chains, residues, atoms in CCD order, bonds, entity and chain ids.\n\n"
+	        "Options:\n");
 	of3_opts_help_io(f, 1);
-	fprintf(f, "\nExample:\n  of3-parse examples/query_ubiquitin.json | of3-featurize | ...\n\n");
+	fprintf(f,
+	        "\nExample:\n  of3-parse examples/query_ubiquitin.json | of3-featurize | ...\n\n");
 	of3_opts_help_exit(f);
 }
 
@@ -51,10 +54,13 @@ int main(int argc, char **argv)
 		return of3_report(rc);
 	cJSON *json = NULL;
 	rc = of3_json_load(input, &json);
-	/* TODO(#4): queries to assembly bundles. Until then valid JSON gets this error (status 1). */
+	/* TODO(#4): queries to assembly bundles. Until then valid JSON gets this error (status 1).
+	 */
 	if (rc == OF3_OK)
-		rc = of3_err(OF3_ERR_RUNTIME, "%s: turning queries into assembly bundles is not "
-		             "implemented yet (issue #4); nothing written", input);
+		rc = of3_err(OF3_ERR_RUNTIME,
+		             "%s: turning queries into assembly bundles is not "
+		             "implemented yet (issue #4); nothing written",
+		             input);
 	cJSON_Delete(json);
 	of3_bwriter_abort(w);
 	return of3_report(rc);

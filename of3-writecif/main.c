@@ -7,16 +7,17 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: of3-writecif -o DIR [options] [FILE|-]\n\n"
-	           "Writes, for each diffuse bundle, one mmCIF file per sample, the confidence JSON\n"
-	           "files and a ranking into DIR/<query>/.\n\n"
-	           "Options:\n"
-	           "  -o, --output DIR    output directory (required; created if missing)\n"
-	           "  -q, --quiet         no progress or notes on stderr\n"
-	           "  -v, --verbose       more detail on stderr\n"
-	           "      --progress      progress on stderr even when it is not a terminal\n"
-	           "  -h, --help          this help\n"
-	           "      --version       version and libraries\n");
+	fprintf(f,
+	        "Usage: of3-writecif -o DIR [options] [FILE|-]\n\n"
+	        "Writes, for each diffuse bundle, one mmCIF file per sample, the confidence JSON\n"
+	        "files and a ranking into DIR/<query>/.\n\n"
+	        "Options:\n"
+	        "  -o, --output DIR    output directory (required; created if missing)\n"
+	        "  -q, --quiet         no progress or notes on stderr\n"
+	        "  -v, --verbose       more detail on stderr\n"
+	        "      --progress      progress on stderr even when it is not a terminal\n"
+	        "  -h, --help          this help\n"
+	        "      --version       version and libraries\n");
 	fprintf(f, "\nExample:\n  of3-diffuse -w of3.pt query.trunk | of3-writecif -o out/\n\n");
 	of3_opts_help_exit(f);
 }
@@ -25,8 +26,10 @@ static void usage(FILE *f)
 static int process(void *ctx, const of3_bundle_t *in, of3_bwriter_t *w, const of3_opts_t *o)
 {
 	(void)ctx, (void)w, (void)o;
-	return of3_err(OF3_ERR_RUNTIME, "query '%s': of3-writecif is not implemented yet "
-	               "(issue #9); nothing written", in->query);
+	return of3_err(OF3_ERR_RUNTIME,
+	               "query '%s': of3-writecif is not implemented yet "
+	               "(issue #9); nothing written",
+	               in->query);
 }
 
 int main(int argc, char **argv)

@@ -26,7 +26,8 @@ static void str(const char *s)
 
 static int flush_sb(void)
 {
-	int ok = (sb.size == 0 || fwrite(sb.data, 1, sb.size, stdout) == sb.size) && fflush(stdout) == 0;
+	int ok = (sb.size == 0 || fwrite(sb.data, 1, sb.size, stdout) == sb.size) &&
+	         fflush(stdout) == 0;
 	msgpack_sbuffer_clear(&sb);
 	return ok ? 0 : 1;
 }
@@ -45,7 +46,8 @@ static int put(of3_bundle_t *b, const char *name, of3_dtype_t dt, int ndim, cons
 
 static int sample(void)
 {
-	of3_bundle_t *a = of3_bundle_init("features", "sample-1"), *b = of3_bundle_init("trunk", "sample-2");
+	of3_bundle_t *a = of3_bundle_init("features", "sample-1"),
+	             *b = of3_bundle_init("trunk", "sample-2");
 	float arange[24], big[1000], scalar = 3.25f;
 	double halves[5];
 	for (int i = 0; i < 24; i++)
@@ -188,13 +190,17 @@ static void valid_body(void)
 	end_record(3);
 }
 
-static const char *corrupt_names[] = {
-	"bad-magic", "no-magic", "not-a-map", "json-text", "byte-c1", "version-2", "no-kind",
-	"kind-not-string", "meta-not-map", "unknown-dtype", "dtype-not-string", "shape-not-array",
-	"negative-dim", "nine-dims", "nbytes-mismatch", "nbytes-negative", "chunks-zero",
-	"chunks-too-many", "chunk-too-big", "chunk-missing", "chunk-extra", "chunk-empty",
-	"duplicate-name", "empty-name", "unknown-record", "record-not-map", "end-count",
-	"no-end", "value-missing", "huge-string", "trailing-garbage", "empty-stream", NULL};
+static const char *corrupt_names[] = {"bad-magic",        "no-magic",         "not-a-map",
+                                      "json-text",        "byte-c1",          "version-2",
+                                      "no-kind",          "kind-not-string",  "meta-not-map",
+                                      "unknown-dtype",    "dtype-not-string", "shape-not-array",
+                                      "negative-dim",     "nine-dims",        "nbytes-mismatch",
+                                      "nbytes-negative",  "chunks-zero",      "chunks-too-many",
+                                      "chunk-too-big",    "chunk-missing",    "chunk-extra",
+                                      "chunk-empty",      "duplicate-name",   "empty-name",
+                                      "unknown-record",   "record-not-map",   "end-count",
+                                      "no-end",           "value-missing",    "huge-string",
+                                      "trailing-garbage", "empty-stream",     NULL};
 
 static int corrupt(const char *name)
 {
@@ -336,7 +342,8 @@ static int corrupt(const char *name)
 		end_record(1);
 	} else if (!strcmp(name, "huge-string")) {
 		header("bundle", 1, 1, 1);
-		msgpack_sbuffer_write(&sb, "\x81\xa4type\xdb\xff\xff\xff\xf0", 11); /* 4 GiB string */
+		msgpack_sbuffer_write(&sb, "\x81\xa4type\xdb\xff\xff\xff\xf0",
+		                      11); /* 4 GiB string */
 	} else if (!strcmp(name, "trailing-garbage")) {
 		valid_body();
 		msgpack_pack_int(&pk, 7);
@@ -402,7 +409,9 @@ static int read_big(const char *path, int check)
 	double s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
 	printf("read %zu bytes in %.3f s (%.2f GB/s), %s\n", t ? t->nbytes : 0, s,
 	       t ? (double)t->nbytes / s / 1e9 : 0.0,
-	       !check ? "not checked" : bad ? "PATTERN MISMATCH" : "pattern intact");
+	       !check ? "not checked"
+	       : bad  ? "PATTERN MISMATCH"
+	              : "pattern intact");
 	of3_bundle_free(b);
 	of3_breader_close(r);
 	return bad ? 1 : 0;
@@ -420,8 +429,7 @@ int main(int argc, char **argv)
 		valid_kind = argc == 3 ? argv[2] : valid_kind;
 		valid_body();
 		rc = flush_sb();
-	}
-	else if (argc == 3 && !strcmp(argv[1], "corrupt"))
+	} else if (argc == 3 && !strcmp(argv[1], "corrupt"))
 		rc = corrupt(argv[2]);
 	else if (argc == 3 && !strcmp(argv[1], "write-big"))
 		rc = write_big(argv[2]);

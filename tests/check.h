@@ -8,17 +8,17 @@
 
 static int check_passed, check_failed;
 
-#define CHECK(cond, ...)                                                                       \
-	do {                                                                                       \
-		if (cond) {                                                                            \
-			check_passed++;                                                                    \
-			printf("ok - ");                                                                   \
-		} else {                                                                               \
-			check_failed++;                                                                    \
-			printf("not ok - %s:%d: ", __FILE__, __LINE__);                                    \
-		}                                                                                      \
-		printf(__VA_ARGS__);                                                                   \
-		printf("\n");                                                                          \
+#define CHECK(cond, ...)                                                \
+	do {                                                            \
+		if (cond) {                                             \
+			check_passed++;                                 \
+			printf("ok - ");                                \
+		} else {                                                \
+			check_failed++;                                 \
+			printf("not ok - %s:%d: ", __FILE__, __LINE__); \
+		}                                                       \
+		printf(__VA_ARGS__);                                    \
+		printf("\n");                                           \
 	} while (0)
 
 static inline int check_summary(void)

@@ -36,8 +36,8 @@ static int load_table(const char *dir)
 		}
 		row_t *r = &rows[n_rows];
 		line[strcspn(line, "\r\n")] = 0;
-		if (sscanf(line, "%127[^\t]\t%127[^\t]\t%7[^\t]\t%255[^\t]", r->file, r->name, r->dtype,
-		           r->shape) == 4)
+		if (sscanf(line, "%127[^\t]\t%127[^\t]\t%7[^\t]\t%255[^\t]", r->file, r->name,
+		           r->dtype, r->shape) == 4)
 			n_rows++;
 		else
 			CHECK(0, "SHAPES.tsv: cannot parse line '%s'", line);
@@ -78,7 +78,9 @@ static int matches(const of3_bundle_t *b, const of3_tensor_t *t, const row_t *r,
 				return snprintf(why, n, "spec shape has too many dimensions"), 0;
 			want[nd] = dim_value(b, tok);
 			if (want[nd] < 0)
-				return snprintf(why, n, "symbol %s has no value in the header's meta", tok), 0;
+				return snprintf(why, n,
+				                "symbol %s has no value in the header's meta", tok),
+				       0;
 			nd++;
 		}
 	}
@@ -88,10 +90,12 @@ static int matches(const of3_bundle_t *b, const of3_tensor_t *t, const row_t *r,
 	if (!ok) {
 		int k = snprintf(why, n, "shape [");
 		for (int i = 0; i < t->ndim; i++)
-			k += snprintf(why + k, n - (size_t)k, "%s%lld", i ? ", " : "", (long long)t->shape[i]);
+			k += snprintf(why + k, n - (size_t)k, "%s%lld", i ? ", " : "",
+			              (long long)t->shape[i]);
 		k += snprintf(why + k, n - (size_t)k, "], spec %s = [", r->shape);
 		for (int i = 0; i < nd; i++)
-			k += snprintf(why + k, n - (size_t)k, "%s%lld", i ? ", " : "", (long long)want[i]);
+			k += snprintf(why + k, n - (size_t)k, "%s%lld", i ? ", " : "",
+			              (long long)want[i]);
 		snprintf(why + k, n - (size_t)k, "]");
 	}
 	return ok;
@@ -138,25 +142,30 @@ static void check_file(const char *dir, const char *file)
 			listed++;
 			const of3_tensor_t *t = of3_bundle_tensor(b, rows[i].name);
 			if (!t) {
-				CHECK(0, "%s: query '%s': tensor %s is missing", file, b->query, rows[i].name);
+				CHECK(0, "%s: query '%s': tensor %s is missing", file, b->query,
+				      rows[i].name);
 				bad++;
 			} else if (!matches(b, t, &rows[i], why, sizeof why)) {
-				CHECK(0, "%s: query '%s': tensor %s: %s", file, b->query, rows[i].name, why);
+				CHECK(0, "%s: query '%s': tensor %s: %s", file, b->query,
+				      rows[i].name, why);
 				bad++;
 			}
 		}
 		for (int j = 0; j < b->n_tensors; j++) {
 			int found = 0;
 			for (int i = 0; i < n_rows && !found; i++)
-				found = !strcmp(rows[i].file, file) && !strcmp(rows[i].name, b->tensors[j].name);
+				found = !strcmp(rows[i].file, file) &&
+				        !strcmp(rows[i].name, b->tensors[j].name);
 			if (!found) {
-				CHECK(0, "%s: query '%s': tensor %s is not in SHAPES.tsv", file, b->query,
-				      b->tensors[j].name);
+				CHECK(0, "%s: query '%s': tensor %s is not in SHAPES.tsv", file,
+				      b->query, b->tensors[j].name);
 				bad++;
 			}
 		}
-		CHECK(bad == 0 && listed > 0, "%s: bundle %d (query '%s', kind %s): %d tensors as the spec "
-		      "says", file, n_bundles, b->query, b->kind, b->n_tensors);
+		CHECK(bad == 0 && listed > 0,
+		      "%s: bundle %d (query '%s', kind %s): %d tensors as the spec "
+		      "says",
+		      file, n_bundles, b->query, b->kind, b->n_tensors);
 		of3_bundle_free(b);
 	}
 	CHECK(n_bundles > 0, "%s: holds %d bundle(s)", file, n_bundles);

@@ -47,7 +47,8 @@ static msgpack_object str_obj(const char *s)
 static int make_bundles(of3_bundle_t **bs)
 {
 	static const int64_t s0[1] = {0}, s1[1] = {17}, s2[2] = {3, 5}, s5[5] = {2, 1, 3, 2, 2},
-	                     s8[8] = {1, 2, 1, 2, 1, 2, 1, 3}, se[3] = {4, 0, 2}, big[1] = {3 << 20};
+	                     s8[8] = {1, 2, 1, 2, 1, 2, 1, 3}, se[3] = {4, 0, 2},
+	                     big[1] = {3 << 20};
 	bs[0] = of3_bundle_init("features", "ubiquitin");
 	bs[1] = of3_bundle_init("trunk", "query with spaces");
 	bs[2] = of3_bundle_init("assembly", "");
@@ -299,10 +300,12 @@ static void test_writer_misuse(void)
 	rc = of3_bwriter_open(&w, path);
 	rc = rc ? rc : of3_bwriter_bundle(w, hdr);
 	rc = rc ? rc : of3_bwriter_close(w);
-	CHECK(rc == 0 && exists(path) && dir_is_clean("tmp"), "a complete bundle is renamed into place");
+	CHECK(rc == 0 && exists(path) && dir_is_clean("tmp"),
+	      "a complete bundle is renamed into place");
 	of3_tensor_t *t;
 	CHECK(of3_bundle_add_tensor(hdr, "x", OF3_DTYPE_F32, 1, shape, 1, &t) == 0 &&
-	          of3_bundle_add_tensor(hdr, "x", OF3_DTYPE_F32, 1, shape, 1, &t) == OF3_ERR_INPUT,
+	              of3_bundle_add_tensor(hdr, "x", OF3_DTYPE_F32, 1, shape, 1, &t) ==
+	                      OF3_ERR_INPUT,
 	      "a duplicate tensor name is refused");
 	CHECK(of3_bundle_add_str(hdr, "x", "v") == OF3_ERR_INPUT,
 	      "a value may not take a tensor's name");
@@ -323,11 +326,11 @@ static void test_meta_and_kind(void)
 	rc |= of3_bundle_meta_set_int(b, "seed", 8);
 	const msgpack_object *s = of3_bundle_meta(b, "seed"), *n = of3_bundle_meta(b, "note");
 	CHECK(rc == 0 && s && s->via.u64 == 8 && n && n->via.str.size == 1 &&
-	          b->meta.via.map.size == 2 && of3_bundle_meta(a, "seed")->via.u64 == 7,
+	              b->meta.via.map.size == 2 && of3_bundle_meta(a, "seed")->via.u64 == 7,
 	      "meta copy, then replace, leaves the source alone");
 	CHECK(of3_bundle_expect_kind(a, "features") == 0 &&
-	          of3_bundle_expect_kind(b, "assembly") == OF3_ERR_INPUT &&
-	          strstr(of3_errmsg(), "expected an assembly bundle, got a trunk bundle"),
+	              of3_bundle_expect_kind(b, "assembly") == OF3_ERR_INPUT &&
+	              strstr(of3_errmsg(), "expected an assembly bundle, got a trunk bundle"),
 	      "kind check names both kinds: %s", of3_errmsg());
 	of3_bundle_free(a);
 	of3_bundle_free(b);
@@ -337,11 +340,12 @@ static void test_half(void)
 {
 	/* reference bit patterns from IEEE 754 binary16 and bfloat16 definitions */
 	CHECK(of3_f32_to_f16(1.0f) == 0x3c00 && of3_f32_to_f16(-2.0f) == 0xc000 &&
-	          of3_f32_to_f16(65504.0f) == 0x7bff && of3_f32_to_f16(65520.0f) == 0x7c00 &&
-	          of3_f32_to_f16(5.9604645e-8f) == 0x0001 && of3_f32_to_f16(1e-9f) == 0x0000,
+	              of3_f32_to_f16(65504.0f) == 0x7bff && of3_f32_to_f16(65520.0f) == 0x7c00 &&
+	              of3_f32_to_f16(5.9604645e-8f) == 0x0001 && of3_f32_to_f16(1e-9f) == 0x0000,
 	      "f32 -> f16 known values");
-	CHECK(of3_f16_to_f32(0x3555) == 0.333251953125f && of3_f16_to_f32(0x0001) == 5.9604645e-8f &&
-	          isinf(of3_f16_to_f32(0xfc00)) && isnan(of3_f16_to_f32(0x7e00)),
+	CHECK(of3_f16_to_f32(0x3555) == 0.333251953125f &&
+	              of3_f16_to_f32(0x0001) == 5.9604645e-8f && isinf(of3_f16_to_f32(0xfc00)) &&
+	              isnan(of3_f16_to_f32(0x7e00)),
 	      "f16 -> f32 known values");
 	int bad = 0;
 	for (uint32_t h = 0; h < 65536; h++) {
@@ -351,11 +355,11 @@ static void test_half(void)
 	}
 	CHECK(bad == 0, "every non-NaN f16 survives f16 -> f32 -> f16 (%d differ)", bad);
 	CHECK(of3_f32_to_f16(1.0f + 1.0f / 2048) == 0x3c00 &&
-	          of3_f32_to_f16(1.0f + 3.0f / 2048) == 0x3c02,
+	              of3_f32_to_f16(1.0f + 3.0f / 2048) == 0x3c02,
 	      "f16 rounds half to even");
 	CHECK(of3_f32_to_bf16(1.0f) == 0x3f80 && of3_f32_to_bf16(1.00390625f) == 0x3f80 &&
-	          of3_f32_to_bf16(1.01171875f) == 0x3f82 && of3_bf16_to_f32(0xc040) == -3.0f &&
-	          isnan(of3_bf16_to_f32(of3_f32_to_bf16(NAN))),
+	              of3_f32_to_bf16(1.01171875f) == 0x3f82 && of3_bf16_to_f32(0xc040) == -3.0f &&
+	              isnan(of3_bf16_to_f32(of3_f32_to_bf16(NAN))),
 	      "bf16 known values, half to even, NaN stays NaN");
 }
 

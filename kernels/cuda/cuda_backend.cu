@@ -14,14 +14,14 @@ typedef struct {
 	cublasHandle_t cublas;
 } cuda_state_t;
 
-#define CUDA_TRY(call)                                                                         \
-	do {                                                                                       \
-		cudaError_t e_ = (call);                                                               \
-		if (e_ != cudaSuccess) {                                                               \
-			snprintf(why, why_len, "%s failed at %s:%d: %s", #call, __FILE__, __LINE__,        \
-			         cudaGetErrorString(e_));                                                  \
-			goto fail;                                                                         \
-		}                                                                                      \
+#define CUDA_TRY(call)                                                                    \
+	do {                                                                              \
+		cudaError_t e_ = (call);                                                  \
+		if (e_ != cudaSuccess) {                                                  \
+			snprintf(why, why_len, "%s failed at %s:%d: %s", #call, __FILE__, \
+			         __LINE__, cudaGetErrorString(e_));                       \
+			goto fail;                                                        \
+		}                                                                         \
 	} while (0)
 
 extern "C" int of3_cuda_open(int index, void **state, char *desc, size_t desc_len, char *why,

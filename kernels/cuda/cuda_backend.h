@@ -10,8 +10,7 @@ extern "C" {
 
 /* Opens device `index`: a stream and a cuBLAS handle. Returns 0, or -1 with the reason in why.
  * desc receives "cuda:N <name>, <memory> GiB, sm_XY". */
-int of3_cuda_open(int index, void **state, char *desc, size_t desc_len, char *why,
-                  size_t why_len);
+int of3_cuda_open(int index, void **state, char *desc, size_t desc_len, char *why, size_t why_len);
 void of3_cuda_close(void *state);
 
 /* "CUDA runtime 13.0, cuBLAS 13.x, sm_80 sm_90 ..." for --version. */
