@@ -9,7 +9,7 @@ set -u
 cd "$(dirname "$0")"
 query=examples/query_ubiquitin.json
 out=demo-out
-weights=${OF3_WEIGHTS:-tests/fixtures/tiny_checkpoint.pt}
+weights=${OF3_WEIGHTS:-tests/fixtures/of3_tiny_random.pt}
 mkdir -p "$out"
 
 stage() { # name, then the command; stops the demo when a stage fails
