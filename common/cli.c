@@ -123,3 +123,33 @@ void of3_print_version(const char *extra)
 	if (extra)
 		printf("%s\n", extra);
 }
+
+int of3_cli_parse(const of3_cli_t *cli, int argc, char **argv, of3_opts_t *o, const char **input)
+{
+	of3_set_progname(argv[0]);
+	of3_opts_init(o);
+	int c, rc;
+	while ((c = getopt_long(argc, argv, cli->shortopts, cli->longopts, NULL)) != -1) {
+		if (c == 'h') {
+			cli->usage(stdout);
+			return 0;
+		}
+		if (c == OF3_OPT_VERSION) {
+			of3_print_version(cli->version_extra);
+			return 0;
+		}
+		rc = cli->own ? cli->own(c, optarg, cli->ctx) : 0;
+		if (rc == 0)
+			rc = of3_opts_parse(o, c, optarg);
+		if (rc < 0)
+			return of3_report(rc);
+		if (rc == 0) { /* getopt has said what was wrong */
+			cli->usage(stderr);
+			return 2;
+		}
+	}
+	of3_log_init(o->quiet, o->verbose, o->progress);
+	if (input && (rc = of3_opts_input(argc, argv, input)) < 0)
+		return of3_report(rc);
+	return -1;
+}

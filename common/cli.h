@@ -43,6 +43,23 @@ enum { OF3_OPT_PROGRESS = 1000, OF3_OPT_VERSION, OF3_OPT_DEVICE, OF3_OPT_PRECISI
 	{"seed", required_argument, NULL, 's'}
 /* clang-format on */
 
+/* A program's command line: the shared options plus its own. */
+typedef struct {
+	const char *shortopts;         /* its own short options followed by the shared ones */
+	const struct option *longopts; /* likewise, ending with a zero entry */
+	void (*usage)(FILE *f);
+	const char *version_extra; /* extra --version lines (libraries, backends), or NULL */
+	/* The program's own options: 1 if c was one, 0 if not, OF3_ERR_USAGE for a bad value.
+	 * NULL when it has none. */
+	int (*own)(int c, const char *arg, void *ctx);
+	void *ctx;
+} of3_cli_t;
+
+/* Parses argv into o and the program's own options, starts logging, and resolves the one input
+ * path into *input (skipped when input is NULL). Returns -1 to go on, or the exit status main()
+ * returns at once: 0 after --help or --version, 2 after a usage error (already reported). */
+int of3_cli_parse(const of3_cli_t *cli, int argc, char **argv, of3_opts_t *o, const char **input);
+
 /* Defaults: stdout, progress when stderr is a terminal, all cores, device auto, bf16, seed 42. */
 void of3_opts_init(of3_opts_t *o);
 

@@ -21,42 +21,24 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {OF3_IO_LONGOPTS, {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {OF3_IO_LONGOPTS, {0}};
 	of3_opts_t opts;
-	of3_set_progname(argv[0]);
-	of3_opts_init(&opts);
-	int c;
-	while ((c = getopt_long(argc, argv, OF3_IO_SHORTOPTS, longopts, NULL)) != -1) {
-		if (c == 'h') {
-			usage(stdout);
-			return 0;
-		}
-		if (c == OF3_OPT_VERSION) {
-			of3_print_version(NULL);
-			return 0;
-		}
-		int rc = of3_opts_parse(&opts, c, optarg);
-		if (rc < 0)
-			return of3_report(rc);
-		if (rc == 0) {
-			usage(stderr);
-			return 2;
-		}
-	}
-	of3_log_init(opts.quiet, opts.verbose, opts.progress);
+	of3_cli_t cli = {OF3_IO_SHORTOPTS, longopts, usage, NULL, NULL, NULL};
+	int rc = of3_cli_parse(&cli, argc, argv, &opts, NULL);
+	if (rc >= 0)
+		return rc;
 	const char *stdin_only[] = {"-"};
 	const char *const *inputs = (const char *const *)argv + optind;
 	int n_inputs = argc - optind;
 	if (n_inputs == 0) {
 		const char *path;
-		int rc = of3_opts_input(argc, argv, &path);
-		if (rc < 0)
+		if ((rc = of3_opts_input(argc, argv, &path)) < 0)
 			return of3_report(rc);
 		inputs = stdin_only;
 		n_inputs = 1;
 	}
 	of3_outfile_t of;
-	int rc = of3_outfile_open(&of, opts.output, 0);
+	rc = of3_outfile_open(&of, opts.output, 0);
 	FILE *out = rc < 0 ? NULL : of.fd == 1 ? stdout : fdopen(of.fd, "w");
 	if (rc < 0)
 		return of3_report(rc);

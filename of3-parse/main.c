@@ -22,33 +22,15 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {OF3_IO_LONGOPTS, {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {OF3_IO_LONGOPTS, {0}};
 	const char *input;
+	char libs[64];
+	snprintf(libs, sizeof libs, "cJSON %s", cJSON_Version());
 	of3_opts_t opts;
-	of3_set_progname(argv[0]);
-	of3_opts_init(&opts);
-	int c, rc;
-	while ((c = getopt_long(argc, argv, OF3_IO_SHORTOPTS, longopts, NULL)) != -1) {
-		if (c == 'h') {
-			usage(stdout);
-			return 0;
-		}
-		if (c == OF3_OPT_VERSION) {
-			char libs[64];
-			snprintf(libs, sizeof libs, "cJSON %s", cJSON_Version());
-			of3_print_version(libs);
-			return 0;
-		}
-		if ((rc = of3_opts_parse(&opts, c, optarg)) < 0)
-			return of3_report(rc);
-		if (rc == 0) {
-			usage(stderr);
-			return 2;
-		}
-	}
-	of3_log_init(opts.quiet, opts.verbose, opts.progress);
-	if ((rc = of3_opts_input(argc, argv, &input)) < 0)
-		return of3_report(rc);
+	of3_cli_t cli = {OF3_IO_SHORTOPTS, longopts, usage, libs, NULL, NULL};
+	int rc = of3_cli_parse(&cli, argc, argv, &opts, &input);
+	if (rc >= 0)
+		return rc;
 	of3_bwriter_t *w;
 	if ((rc = of3_bwriter_open(&w, opts.output)) < 0)
 		return of3_report(rc);

@@ -34,43 +34,33 @@ static int process(void *ctx, const of3_bundle_t *in, of3_bwriter_t *w, const of
 	               in->query);
 }
 
+static int own_option(int c, const char *arg, void *ctx)
+{
+	if (c != 'w')
+		return 0;
+	*(const char **)ctx = arg;
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {{"weights", required_argument, NULL, 'w'},
 	                                         OF3_COMPUTE_LONGOPTS,
 	                                         OF3_IO_LONGOPTS,
-	                                         {NULL, 0, NULL, 0}};
+	                                         {0}};
 	const char *weights = NULL, *input;
 	of3_opts_t opts;
-	of3_set_progname(argv[0]);
-	of3_opts_init(&opts);
-	int c, rc;
-	while ((c = getopt_long(argc, argv, "w:" OF3_COMPUTE_SHORTOPTS OF3_IO_SHORTOPTS, longopts,
-	                        NULL)) != -1) {
-		if (c == 'h') {
-			usage(stdout);
-			return 0;
-		}
-		if (c == OF3_OPT_VERSION) {
-			of3_print_version(of3_backends_built());
-			return 0;
-		}
-		if (c == 'w') {
-			weights = optarg;
-			continue;
-		}
-		if ((rc = of3_opts_parse(&opts, c, optarg)) < 0)
-			return of3_report(rc);
-		if (rc == 0) {
-			usage(stderr);
-			return 2;
-		}
-	}
-	of3_log_init(opts.quiet, opts.verbose, opts.progress);
+	of3_cli_t cli = {"w:" OF3_COMPUTE_SHORTOPTS OF3_IO_SHORTOPTS,
+	                 longopts,
+	                 usage,
+	                 of3_backends_built(),
+	                 own_option,
+	                 &weights};
+	int rc = of3_cli_parse(&cli, argc, argv, &opts, &input);
+	if (rc >= 0)
+		return rc;
 	if (!weights)
 		return of3_report(of3_err(OF3_ERR_USAGE, "no weights: give -w FILE (see --help)"));
-	if ((rc = of3_opts_input(argc, argv, &input)) < 0)
-		return of3_report(rc);
 	of3_backend_t be;
 	if ((rc = of3_backend_open(&be, opts.device, opts.threads)) < 0)
 		return of3_report(rc);

@@ -34,33 +34,15 @@ static int process(void *ctx, const of3_bundle_t *in, of3_bwriter_t *w, const of
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {OF3_IO_LONGOPTS, {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {OF3_IO_LONGOPTS, {0}};
 	const char *input;
 	of3_opts_t opts;
-	of3_set_progname(argv[0]);
-	of3_opts_init(&opts);
-	int c, rc;
-	while ((c = getopt_long(argc, argv, OF3_IO_SHORTOPTS, longopts, NULL)) != -1) {
-		if (c == 'h') {
-			usage(stdout);
-			return 0;
-		}
-		if (c == OF3_OPT_VERSION) {
-			of3_print_version(NULL);
-			return 0;
-		}
-		if ((rc = of3_opts_parse(&opts, c, optarg)) < 0)
-			return of3_report(rc);
-		if (rc == 0) {
-			usage(stderr);
-			return 2;
-		}
-	}
-	of3_log_init(opts.quiet, opts.verbose, opts.progress);
+	of3_cli_t cli = {OF3_IO_SHORTOPTS, longopts, usage, NULL, NULL, NULL};
+	int rc = of3_cli_parse(&cli, argc, argv, &opts, &input);
+	if (rc >= 0)
+		return rc;
 	if (!opts.output)
 		return of3_report(of3_err(OF3_ERR_USAGE, "no output directory: give -o DIR"));
-	if ((rc = of3_opts_input(argc, argv, &input)) < 0)
-		return of3_report(rc);
 	of3_stage_t stage = {.input_kind = "diffuse", .writes_bundles = 0, .process = process};
 	rc = of3_stage_run(&stage, input, &opts);
 	return rc < 0 ? of3_report(rc) : 0;
