@@ -15,11 +15,13 @@ PROGRAMS = of3-parse of3-featurize of3-trunk of3-diffuse of3-writecif of3-inspec
 ifeq ($(SAN),1)
 BUILD   := build/san
 BIN     := build/san/bin
+SHARE   := build/san/share/of3
 CUDA    ?= 0
 OPT     := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 else
 BUILD   := build/release
 BIN     := bin
+SHARE   := share/of3
 OPT     := -O2
 endif
 ifeq ($(NVCC),)
@@ -63,16 +65,24 @@ FORCE:
 COMMON_LIB  = $(BUILD)/libof3common.a
 KERNELS_LIB = $(BUILD)/libof3kernels.a
 
-PARSE_OBJ     = $(call obj,of3-parse/main.c of3-parse/json_file.c)
-FEATURIZE_OBJ = $(call obj,of3-featurize/main.c)
-TRUNK_OBJ     = $(call obj,of3-trunk/main.c)
-DIFFUSE_OBJ   = $(call obj,of3-diffuse/main.c)
-WRITECIF_OBJ  = $(call obj,of3-writecif/main.c)
-INSPECT_OBJ   = $(call obj,of3-inspect/main.c of3-inspect/inspect.c)
-TEST_PROGS    = $(BUILD)/tests/test_bundle $(BUILD)/tests/bundle_tool $(BUILD)/tests/check_fixtures
+# A stage's own modules (every .c in its directory but main.c) form a library that its program
+# and its unit tests (tests/test_<stage>_*.c, e.g. test_parse_ccd.c) link.
+stage_lib = $(BUILD)/libof3$(1).a
+stage_obj = $(call obj,$(filter-out of3-$(1)/main.c,$(wildcard of3-$(1)/*.c)))
+STAGES    = parse featurize trunk diffuse writecif inspect
+
+UNIT_TESTS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
+TEST_PROGS = $(UNIT_TESTS) $(BUILD)/tests/bundle_tool $(BUILD)/tests/check_fixtures
 
 .PHONY: all tests test bench demo format clean FORCE
-all: $(addprefix $(BIN)/,$(PROGRAMS))
+# Data the programs find beside themselves (<bin>/../share/of3/): the Chemical Component
+# Dictionary, committed compressed (data/README.md says where it comes from).
+DATA = $(if $(wildcard data/ccd.bundle.gz),$(SHARE)/ccd.bundle)
+$(SHARE)/ccd.bundle: data/ccd.bundle.gz
+	@mkdir -p $(@D)
+	gzip -dc $< > $@.tmp && mv $@.tmp $@
+
+all: $(addprefix $(BIN)/,$(PROGRAMS)) $(DATA)
 ifneq ($(CUDA),1)
 	@echo "note: built without the CUDA backend (CUDA=0 or no nvcc): of3-trunk and of3-diffuse run on the CPU"
 endif
@@ -82,24 +92,30 @@ $(COMMON_LIB): $(call obj,$(COMMON_SRC))
 $(KERNELS_LIB): $(call obj,$(KERNELS_SRC) $(KERNELS_CU))
 	rm -f $@ && $(AR) rcs $@ $^
 
-$(BIN)/of3-parse: $(PARSE_OBJ) $(COMMON_LIB)
-	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcjson
-$(BIN)/of3-featurize: $(FEATURIZE_OBJ) $(COMMON_LIB)
-	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
-$(BIN)/of3-trunk: $(TRUNK_OBJ) $(KERNELS_LIB) $(COMMON_LIB)
-	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CUDA_LIBS)
-$(BIN)/of3-diffuse: $(DIFFUSE_OBJ) $(KERNELS_LIB) $(COMMON_LIB)
-	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CUDA_LIBS)
-$(BIN)/of3-writecif: $(WRITECIF_OBJ) $(COMMON_LIB)
-	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
-$(BIN)/of3-inspect: $(INSPECT_OBJ) $(COMMON_LIB)
-	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+# Libraries a program needs beyond its own and common/.
+DEPS_trunk    = $(KERNELS_LIB)
+DEPS_diffuse  = $(KERNELS_LIB)
+LIBS_parse    = -lcjson
+LIBS_trunk    = $(CUDA_LIBS)
+LIBS_diffuse  = $(CUDA_LIBS)
+own_lib = $(if $(call stage_obj,$(1)),$(call stage_lib,$(1)))
+
+define program
+$(BIN)/of3-$(1): $(BUILD)/of3-$(1)/main.o $(call own_lib,$(1)) $(DEPS_$(1)) $(COMMON_LIB)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $(LIBS_$(1)) $$(LIBS)
+$(call stage_lib,$(1)): $(call stage_obj,$(1))
+	rm -f $$@ && $$(AR) rcs $$@ $$^
+endef
+$(foreach st,$(STAGES),$(eval $(call program,$(st))))
+
+# tests/test_<stage>_<module>.c links that stage's library; other tests only common/.
+test_stage = $(filter $(STAGES),$(word 2,$(subst _, ,$(1))))
+define unit_test
+$(BUILD)/tests/$(1): $(BUILD)/tests/$(1).o $(if $(call test_stage,$(1)),$(call own_lib,$(call test_stage,$(1))) $(DEPS_$(call test_stage,$(1)))) $(COMMON_LIB)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $(if $(call test_stage,$(1)),$(LIBS_$(call test_stage,$(1)))) $$(LIBS)
+endef
+$(foreach t,$(notdir $(UNIT_TESTS)),$(eval $(call unit_test,$(t))))
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
@@ -130,6 +146,6 @@ format:
 	    of3-*/*.[ch] tests/*.[ch])
 
 clean:
-	rm -rf build bin
+	rm -rf build bin share
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
