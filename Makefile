@@ -72,7 +72,8 @@ stage_obj = $(call obj,$(filter-out of3-$(1)/main.c,$(wildcard of3-$(1)/*.c)))
 STAGES    = parse featurize trunk diffuse writecif inspect
 
 UNIT_TESTS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
-TEST_PROGS = $(UNIT_TESTS) $(BUILD)/tests/bundle_tool $(BUILD)/tests/check_fixtures
+TEST_PROGS = $(UNIT_TESTS) $(BUILD)/tests/bundle_tool $(BUILD)/tests/check_fixtures \
+             $(BUILD)/tests/bundle_compare
 
 .PHONY: all tests test bench demo format clean FORCE
 # Data the programs find beside themselves (<bin>/../share/of3/): the Chemical Component

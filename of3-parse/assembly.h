@@ -1,0 +1,30 @@
+/* assembly.h: one query's atoms, built as OpenFold3 builds its atom array (spec/data.md §2–3).
+ *
+ * Chains in query order, one copy per chain id; polymer residues from the Chemical Component
+ * Dictionary with hydrogens and leaving atoms removed; ligands from the CCD or from SMILES;
+ * intra-residue bonds from the CCD and peptide / phosphodiester links between neighbours;
+ * entity, asym and sym ids; one token per standard polymer residue and one per atom elsewhere.
+ * The result is an "assembly" bundle (its layout is described at of3_assembly_build). */
+#ifndef OF3_ASSEMBLY_H
+#define OF3_ASSEMBLY_H
+
+#include "../common/bundle.h"
+#include "ccd.h"
+#include "query.h"
+
+/* Builds query q into a new bundle *out of kind "assembly":
+ *   values  atom_chain_id, atom_res_name, atom_name, atom_element: [N_atom] strings
+ *           chains: one map per chain copy {id, molecule_type, entity_id, asym_id, sym_id,
+ *           sequence | ccd_code | smiles, main_msa_paths, paired_msa_paths, ...}
+ *           query_json: the query's JSON text
+ *   tensors atom_res_id, atom_charge, atom_molecule_type_id, atom_entity_id, atom_asym_id,
+ *           atom_sym_id, atom_token_id: i32 [N_atom]; atom_hetero u8 [N_atom];
+ *           atom_bonds i32 [N_bond, 3] (atom, atom, biotite bond type), sorted;
+ *           atom_ccd_pos f32 [N_atom, 3]: the CCD's coordinates (zero for SMILES atoms)
+ *   meta    n_atom, n_token, n_bond, n_chain, use_msas, use_main_msas, use_paired_msas,
+ *           ccd (the dictionary's source)
+ * Bad input (an unknown CCD code, bad SMILES) is OF3_ERR_INPUT naming query, chain and
+ * residue position. */
+int of3_assembly_build(const of3_query_t *q, of3_ccd_t *ccd, of3_bundle_t **out) OF3_WUR;
+
+#endif
