@@ -6,8 +6,8 @@ what it computes as of3 bundles (docs/FORMAT.md).
       everything committed under tests/fixtures: the tiny checkpoint, the tiny-configuration
       taps of tests/fixtures/queries/*.json, the featurization records of examples/*.json
 
-  python3 tools/reference/make_fixtures.py --config default --out /tmp/of3-full \\
-          --queries examples/query_ubiquitin.json
+  python3 tools/reference/make_fixtures.py --config default --only taps \\
+          --queries examples/query_ubiquitin.json --out /tmp/of3-default
       default-configuration (full-size) random checkpoint and taps, on demand (not committed)
 
 See tools/reference/README.md.

@@ -192,6 +192,8 @@ def run(model, feats, atom_array, query_id, seed, n_step, n_sample, t_fixed, dty
     model.to(dtype)
     model.eval()
 
+    import warnings
+    warnings.simplefilter("ignore")     # autocast(device_type="cuda") warns on a CPU run
     batch = make_batch(feats, atom_array, query_id, seed, dtype)
     rec = Recorder(model)
     rec.install()
