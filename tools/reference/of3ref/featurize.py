@@ -7,14 +7,12 @@ template features are zero (§4.4). Heteromers additionally need the query-level
 "use_paired_msas": false, or online pairing fails (spec/data.md §6.8).
 """
 
-import copy
 import json
 import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from . import env
 
