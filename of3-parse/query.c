@@ -211,17 +211,18 @@ static void describe_char(const char *s, char *buf, size_t n)
 int of3_query_sequence(const of3_qloc_t *at, of3_chain_t *chain, const char *field, const cJSON *v)
 {
 	const char *type = of3_query_mol_type_name(chain->type);
+	const char *a = chain->type == OF3_MOL_RNA ? "an" : "a";
 	if (!v)
 		return of3_query_fail(at,
-		                      "missing \"%s\": a %s chain needs its one-letter sequence",
-		                      field, type);
+		                      "missing \"%s\": %s %s chain needs its one-letter sequence",
+		                      field, a, type);
 	if (!cJSON_IsString(v))
 		return of3_query_fail(at, "\"%s\": expected a string of one-letter codes, got %s",
 		                      field, of3_query_kind(v));
 	const char *s = v->valuestring;
 	if (!s[0])
-		return of3_query_fail(at, "\"%s\" is empty: a %s chain needs at least one residue",
-		                      field, type);
+		return of3_query_fail(at, "\"%s\" is empty: %s %s chain needs at least one residue",
+		                      field, a, type);
 	/* Letters OpenFold3 has no residue for (B, J, O, U, Z in a protein, T in RNA, U in DNA)
 	 * are kept: the assembly maps them to UNK/N/DN as OpenFold3 does. Everything else is an
 	 * error here, where OpenFold3 would also turn it into the unknown residue. Every

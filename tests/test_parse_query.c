@@ -552,7 +552,7 @@ static void test_bad_chains(void)
 	BAD_CHAIN("no sequence", "{'molecule_type': 'protein', 'chain_ids': 'A'}",
 	          "chain 1 (id A): missing \"sequence\": a protein chain needs");
 	BAD_CHAIN("a null sequence", "{'molecule_type': 'rna', 'chain_ids': 'A', 'sequence': null}",
-	          "missing \"sequence\": a rna chain needs");
+	          "missing \"sequence\": an rna chain needs");
 	BAD_CHAIN("an empty sequence", "{'molecule_type': 'dna', 'chain_ids': 'A', 'sequence': ''}",
 	          "chain 1 (id A): \"sequence\" is empty: a dna chain needs at least one residue");
 	BAD_CHAIN("a sequence that is a list",
@@ -758,7 +758,7 @@ static void test_bad_af3(void)
 	AF3("a lower-case sequence", SEQ("{'protein': {'id': 'A', 'sequence': 'MKv'}}"),
 	    "chain 1 (id A): sequence position 3: 'v' is not an upper-case one-letter code");
 	AF3("an empty sequence", SEQ("{'rna': {'id': 'A', 'sequence': ''}}"),
-	    "\"sequence\" is empty");
+	    "\"sequence\" is empty: an rna chain needs at least one residue");
 	AF3("a CCD_ prefix in the alphafold3 dialect",
 	    SEQ("{'protein': {'id': 'A', 'sequence': 'MKV', 'modifications': [{'ptmType': "
 	        "'CCD_SEP', 'ptmPosition': 2}]}}"),
