@@ -227,7 +227,8 @@ def main():
     ap.add_argument("--only", choices=["all", "checkpoint", "taps", "features"], default="all",
                     help="taps includes the checkpoint; all = taps + featurization records")
     ap.add_argument("--queries", nargs="*", default=None,
-                    help="query files for the model taps (default: tests/fixtures/queries/*.json)")
+                    help="query files for the model taps (default: tests/fixtures/queries/"
+                         "protein.json and protein_ligand.json)")
     ap.add_argument("--examples", default=str(REPO / "examples"),
                     help="directory of example queries for the featurization records")
     ap.add_argument("--seed", type=int, default=42, help="data pipeline and model seed")
@@ -247,7 +248,8 @@ def main():
     Path(args.out).mkdir(parents=True, exist_ok=True)
     env_meta = env.setup(args.of3_src, threads=args.threads, check_source=not args.any_source)
     if args.queries is None:
-        args.queries = sorted(str(p) for p in (REPO / "tests/fixtures/queries").glob("*.json"))
+        args.queries = [str(REPO / "tests/fixtures/queries" / f"{q}.json")
+                        for q in ("protein", "protein_ligand")]
 
     if args.only in ("all", "checkpoint", "taps"):
         model_taps(args, env_meta)
