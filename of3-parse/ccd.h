@@ -20,7 +20,8 @@ typedef struct {
 	int charge;      /* formal charge */
 	int leaving;     /* pdbx_leaving_atom_flag is "Y" */
 	double xyz[3];   /* Å: ideal coordinates; the model ones when any ideal one is missing
-	                    (biotite's rule); zero when both are missing */
+	                    (biotite's rule, judged over all atoms, hydrogens included); zero
+	                    when both are missing */
 } of3_ccd_atom_t;
 
 typedef struct {
@@ -30,9 +31,10 @@ typedef struct {
 } of3_ccd_bond_t;
 
 typedef struct {
-	char id[6];      /* the code, at most 5 characters */
-	char type[64];   /* chem_comp.type, upper case, e.g. "L-PEPTIDE LINKING", "NON-POLYMER" */
-	int coords;      /* OF3_CCD_COORDS_* */
+	char id[6];    /* the code, at most 5 characters */
+	char type[64]; /* chem_comp.type, upper case, e.g. "L-PEPTIDE LINKING", "NON-POLYMER";
+	                  "" when the file gives none */
+	int coords;    /* OF3_CCD_COORDS_*; NONE also for a component without atoms (UNL) */
 	int n_atoms;
 	const of3_ccd_atom_t *atoms;
 	int n_bonds;
@@ -42,13 +44,19 @@ typedef struct {
 typedef struct of3_ccd_t of3_ccd_t;
 
 /* Opens the dictionary: path NULL means the shipped one (found as $OF3_CCD, else
- * <executable's directory>/../share/of3/ccd.bundle); a path is a components.cif file. A missing
- * or malformed file is OF3_ERR_INPUT naming the file and line or byte. */
+ * <executable's directory>/../share/of3/ccd.bundle); a path is a components.cif file (or a CCD
+ * bundle: a file that starts with a msgpack map is read as one). A missing or malformed file is
+ * OF3_ERR_INPUT naming the file and line or byte; a missing shipped dictionary at the default
+ * place is OF3_ERR_RUNTIME ("... run make ..."). A components.cif is mmap'ed, its data_ blocks
+ * are indexed on the first lookup (so syntax errors outside any one block, such as text before
+ * the first data_ line, surface there) and only the blocks looked up are parsed. */
 int of3_ccd_open(of3_ccd_t **ccd, const char *path) OF3_WUR;
 void of3_ccd_close(of3_ccd_t *ccd);
 
 /* Looks a component up by code (case-sensitive, as in the CCD). OF3_ERR_INPUT "unknown CCD code
- * 'XYZ'" when absent. The component lives until of3_ccd_close(). */
+ * 'XYZ'" when absent. The component lives until of3_ccd_close(); a second lookup of the same
+ * code returns the same pointer. With a components.cif, a malformed block is OF3_ERR_INPUT
+ * "<file>:<line>: ...". */
 int of3_ccd_get(of3_ccd_t *ccd, const char *code, const of3_ccd_comp_t **out) OF3_WUR;
 
 /* Where the dictionary came from, for the assembly bundle's meta ("biotite 1.2.0 CCD, ..."). */
