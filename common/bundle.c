@@ -1,4 +1,5 @@
 /* bundle.c: the in-memory bundle: tensors, values and the metadata map. */
+#define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE) */
 #include "bundle.h"
 
 #include <stdlib.h>

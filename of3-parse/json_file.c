@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define JSON_MAX_BYTES (1u << 30) /* a query file larger than this is not a query file */
+/* A query file larger than this is not a query: MSAs and templates belong in files of their own. */
+#define JSON_MAX_BYTES (64u << 20)
 
 static int slurp(const char *path, char **data, size_t *len)
 {
@@ -23,9 +24,10 @@ static int slurp(const char *path, char **data, size_t *len)
 			char *p = cap >= JSON_MAX_BYTES ? NULL : realloc(buf, 2 * cap + 1);
 			if (!p) {
 				rc = cap >= JSON_MAX_BYTES
-				             ? of3_err(OF3_ERR_INPUT,
-				                       "%s: larger than 1 GiB, not a query file",
-				                       path)
+				             ? of3_err(OF3_ERR_INPUT, "%s: larger than 64 MiB, not a "
+				                                      "query file (MSAs belong in the files "
+				                                      "main_msa_file_paths names)",
+				                       is_stdin ? "stdin" : path)
 				             : of3_err(OF3_ERR_NOMEM, "out of memory");
 				break;
 			}
@@ -36,7 +38,7 @@ static int slurp(const char *path, char **data, size_t *len)
 		n += k;
 		if (k == 0) {
 			if (ferror(f))
-				rc = of3_err(OF3_ERR_SYS, "reading %s", path);
+				rc = of3_err(OF3_ERR_SYS, "reading %s", is_stdin ? "stdin" : path);
 			break;
 		}
 	}
@@ -71,6 +73,11 @@ int of3_json_load(const char *path, cJSON **out)
 	int rc = slurp(path, &data, &len);
 	if (rc < 0)
 		return rc;
+	size_t lead = strspn(data, " \t\r\n");
+	if (lead == len) {
+		free(data);
+		return of3_err(OF3_ERR_INPUT, "%s: empty file, no query in it", label);
+	}
 	if (is_binary(data, len)) {
 		free(data);
 		return of3_err(OF3_ERR_INPUT,
