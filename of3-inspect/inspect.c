@@ -1,9 +1,12 @@
-/* inspect.c: walks a bundle stream record by record and summarises it. */
+/* inspect.c: walks a bundle stream record by record and summarises it; sends checkpoints to
+ * checkpoint_summary.c. */
 #include "inspect.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../common/bundle.h"
 
@@ -112,8 +115,25 @@ static int inspect_bundle(of3_breader_t *r, of3_bundle_t *b, int index, void *pi
 	return OF3_OK;
 }
 
+/* A zip archive ("PK\3\4", or "PK\5\6" when empty) or a legacy torch.save pickle (protocol 2
+ * then LONG1 of the magic number); a bundle starts with a msgpack map, never with these. */
+static int is_checkpoint(const char *path)
+{
+	uint8_t b[4];
+	int fd = strcmp(path, "-") == 0 ? -1 : open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, b, sizeof b);
+	close(fd);
+	return n == 4 && ((b[0] == 'P' && b[1] == 'K' &&
+	                   ((b[2] == 3 && b[3] == 4) || (b[2] == 5 && b[3] == 6))) ||
+	                  (b[0] == 0x80 && b[1] == 2 && b[2] == 0x8a && b[3] == 0x0a));
+}
+
 int of3_inspect(const char *path, FILE *out)
 {
+	if (is_checkpoint(path))
+		return of3_inspect_checkpoint(path, out);
 	of3_breader_t *r;
 	int rc = of3_breader_open(&r, path);
 	if (rc < 0)

@@ -1,4 +1,4 @@
-/* of3-inspect: print what a bundle stream holds (docs/FORMAT.md). */
+/* of3-inspect: print what a bundle stream (docs/FORMAT.md) or a checkpoint holds. */
 #include <stdio.h>
 #include <string.h>
 
@@ -13,9 +13,16 @@ static void usage(FILE *f)
 	        "Usage: of3-inspect [options] [FILE|-]...\n\n"
 	        "Prints each bundle's header and each tensor's name, dtype, shape, min, max, mean\n"
 	        "and NaN count. Reads stdin when no FILE is given.\n\n"
+	        "A FILE that is a PyTorch checkpoint (torch.save zip archive, e.g. of3_ft3_v1.pt)\n"
+	        "is read as the pipeline reads weights: prints its layout (p1, p2, OpenBind or\n"
+	        "unknown), where the weights were found (top level or EMA), the number of tensors\n"
+	        "and parameters, and each key with dtype and shape. A malformed checkpoint exits "
+	        "2\n"
+	        "with the key or byte offset at fault.\n\n"
 	        "Options:\n");
 	of3_opts_help_io(f, 0);
-	fprintf(f, "\nExample:\n  of3-parse query.json | of3-featurize | of3-inspect\n\n");
+	fprintf(f, "\nExamples:\n  of3-parse query.json | of3-featurize | of3-inspect\n"
+	           "  of3-inspect of3_ft3_v1.pt\n\n");
 	of3_opts_help_exit(f);
 }
 
