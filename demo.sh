@@ -19,8 +19,8 @@ stage() { # name, then the command; stops the demo when a stage fails
 	if ! "$@"; then
 		echo
 		echo "demo: the pipeline stops at $name (see the message above)."
-		echo "demo: stages still to come: of3-parse (issue #4), of3-featurize (#5), of3-trunk (#7),"
-		echo "      of3-diffuse (#8), of3-writecif (#9)."
+		echo "demo: stages still to come: of3-featurize (issue #5), of3-trunk (#7), of3-diffuse (#8),"
+		echo "      of3-writecif (#9)."
 		show_format
 		exit 0
 	fi
@@ -28,11 +28,17 @@ stage() { # name, then the command; stops the demo when a stage fails
 
 show_format() {
 	local sample
+	if [ -s "$out/ubiquitin.assembly" ]; then
+		echo
+		echo "demo: what of3-parse made: every atom of the query, as OpenFold3 builds it:"
+		echo "demo: bin/of3-inspect $out/ubiquitin.assembly"
+		bin/of3-inspect "$out/ubiquitin.assembly"
+	fi
 	sample=$(ls tests/fixtures/features_query_ubiquitin.bundle.gz 2>/dev/null)
 	[ -n "$sample" ] || return 0
 	echo
-	echo "demo: what exists now: the bundle format every stage speaks. The features OpenFold3's own"
-	echo "      data pipeline made for this query (a reference fixture), read by the C reader:"
+	echo "demo: what of3-featurize will make: the features OpenFold3's own data pipeline made for"
+	echo "      this query (a reference fixture), read by the C reader:"
 	echo "demo: gzip -dc $sample | bin/of3-inspect"
 	gzip -dc "$sample" | bin/of3-inspect | head -40
 }

@@ -135,10 +135,11 @@ static int add_bond(atoms_t *t, int a, int b, int type)
 	return OF3_OK;
 }
 
-/* biotite's BondType for a CCD bond: 1-4 by order, 5-7 for aromatic single/double/triple. */
-static int ccd_bond_type(const of3_ccd_bond_t *b)
+/* biotite's BondType for a CCD bond: 1-4 by order, 5-7 for aromatic single/double/triple.
+ * (SMILES bonds come with theirs: smiles.h's bond_type.) */
+static int bond_type(int order, int aromatic)
 {
-	return b->aromatic && b->order <= 3 ? 4 + b->order : b->order;
+	return aromatic && order <= 3 ? 4 + order : order;
 }
 
 /* ---- residues and ligands ---- */
@@ -195,7 +196,8 @@ static int add_residue(atoms_t *t, const of3_ccd_comp_t *comp, const char *chain
 	for (int i = 0; rc == OF3_OK && i < comp->n_bonds; i++) {
 		const of3_ccd_bond_t *b = &comp->bonds[i];
 		if (index[b->a] >= 0 && index[b->b] >= 0)
-			rc = add_bond(t, index[b->a], index[b->b], ccd_bond_type(b));
+			rc = add_bond(t, index[b->a], index[b->b],
+			              bond_type(b->order, b->aromatic));
 	}
 	free(index);
 	if (rc < 0)
@@ -231,7 +233,7 @@ static int add_ccd_ligand(atoms_t *t, const of3_ccd_comp_t *comp, const char *ch
 	}
 	for (int i = 0; i < comp->n_bonds; i++) {
 		int rc = add_bond(t, first + comp->bonds[i].a, first + comp->bonds[i].b,
-		                  ccd_bond_type(&comp->bonds[i]));
+		                  bond_type(comp->bonds[i].order, comp->bonds[i].aromatic));
 		if (rc < 0)
 			return rc;
 	}
@@ -243,6 +245,14 @@ static int add_smiles_ligand(atoms_t *t, const of3_mol_t *mol, const char *res_n
                              const char *chain_id, int entity)
 {
 	int first = t->n;
+	for (int i = 0; i < mol->n_atoms; i++)
+		if (strcmp(mol->atoms[i].element, "H") == 0)
+			return of3_err(OF3_ERR_INPUT,
+			               "SMILES atom %d is a hydrogen RDKit keeps ([2H], [H+], "
+			               "[H] on a stereo bond); OpenFold3 fails on these, write the "
+			               "hydrogen "
+			               "implicitly",
+			               i + 1);
 	for (int i = 0; i < mol->n_atoms; i++) {
 		const char *el = mol->atoms[i].element;
 		int count = 1;
@@ -262,7 +272,7 @@ static int add_smiles_ligand(atoms_t *t, const of3_mol_t *mol, const char *res_n
 	}
 	for (int i = 0; i < mol->n_bonds; i++) {
 		const of3_smiles_bond_t *b = &mol->bonds[i];
-		int rc = add_bond(t, first + b->a, first + b->b, b->order);
+		int rc = add_bond(t, first + b->a, first + b->b, b->bond_type);
 		if (rc < 0)
 			return rc;
 	}
@@ -304,11 +314,15 @@ static int rank_of(const char *s, const char **keys, int n)
  * tokens: one per standard polymer residue, one per atom otherwise. */
 static int number_atoms(atoms_t *t)
 {
+	/* the distinct chain ids, sorted: one per chain start, so few */
+	int n_ids = 0;
 	const char **ids = malloc((size_t)(t->n ? t->n : 1) * sizeof *ids);
 	if (!ids)
 		return of3_err(OF3_ERR_NOMEM, "out of memory");
-	memcpy(ids, t->chain_id, (size_t)t->n * sizeof *ids);
-	qsort(ids, (size_t)t->n, sizeof *ids, cmp_str);
+	for (int i = 0; i < t->n; i++)
+		if (i == 0 || t->chain_id[i] != t->chain_id[i - 1])
+			ids[n_ids++] = t->chain_id[i];
+	qsort(ids, (size_t)n_ids, sizeof *ids, cmp_str);
 	int max_entity = 0;
 	for (int i = 0; i < t->n; i++)
 		max_entity = t->entity[i] > max_entity ? t->entity[i] : max_entity;
@@ -317,14 +331,16 @@ static int number_atoms(atoms_t *t)
 		free(ids);
 		return of3_err(OF3_ERR_NOMEM, "out of memory");
 	}
-	int token = -1, sym = 0;
+	int token = -1, sym = 0, asym = 0;
 	for (int i = 0; i < t->n; i++) {
 		int new_chain = i == 0 || strcmp(t->chain_id[i], t->chain_id[i - 1]) != 0 ||
 		                t->res_id[i] < t->res_id[i - 1];
-		if (new_chain)
+		if (new_chain) {
 			sym = ++copies[t->entity[i]];
+			asym = rank_of(t->chain_id[i], ids, n_ids);
+		}
 		t->sym[i] = sym;
-		t->asym[i] = rank_of(t->chain_id[i], ids, t->n);
+		t->asym[i] = asym;
 		int per_residue = t->mol_type[i] != OF3_MOL_LIGAND &&
 		                  in_list(t->res_name[i], standard_residues);
 		int same_residue = !new_chain && t->res_id[i] == t->res_id[i - 1] &&

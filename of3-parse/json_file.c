@@ -24,9 +24,10 @@ static int slurp(const char *path, char **data, size_t *len)
 			char *p = cap >= JSON_MAX_BYTES ? NULL : realloc(buf, 2 * cap + 1);
 			if (!p) {
 				rc = cap >= JSON_MAX_BYTES
-				             ? of3_err(OF3_ERR_INPUT, "%s: larger than 64 MiB, not a "
-				                                      "query file (MSAs belong in the files "
-				                                      "main_msa_file_paths names)",
+				             ? of3_err(OF3_ERR_INPUT,
+				                       "%s: larger than 64 MiB, not a "
+				                       "query file (MSAs belong in the files "
+				                       "main_msa_file_paths names)",
 				                       is_stdin ? "stdin" : path)
 				             : of3_err(OF3_ERR_NOMEM, "out of memory");
 				break;

@@ -1,5 +1,6 @@
 # Command-line cases: expected exit status, text expected in stdout+stderr, command.
-# Run by tests/run.sh with $BIN (the programs), $TOOL (bundle_tool) and $T (a scratch directory
+# Run by tests/run.sh with $BIN (the programs), $TOOL (bundle_tool), $TESTS (the test programs)
+# and $T (a scratch directory
 # holding features.bundle, assembly.bundle, trunk.bundle, diffuse.bundle made by bundle_tool).
 # After every case, $T must hold no temporary files (nothing partial is left behind).
 #
@@ -37,7 +38,28 @@
 1	of3-trunk is not implemented yet (issue #7)	$BIN/of3-trunk -w x --device cpu $T/features.bundle -o $T/out.bundle
 1	of3-diffuse is not implemented yet (issue #8)	cat $T/trunk.bundle | $BIN/of3-diffuse -w x --device cpu -o $T/out.bundle
 1	of3-writecif is not implemented yet (issue #9)	$BIN/of3-writecif -o $T/outdir $T/diffuse.bundle
-1	turning queries into assembly bundles is not implemented yet (issue #4)	$BIN/of3-parse examples/query_ubiquitin.json -o $T/out.bundle
+0	bundle 1: kind assembly, query 'ubiquitin'	$BIN/of3-parse examples/query_ubiquitin.json | $BIN/of3-inspect
+0	tensor atom_token_id                i32  [601]              min 0            max 75	$BIN/of3-parse examples/query_ubiquitin.json | $BIN/of3-inspect
+0	bundle 2: kind assembly, query 'mcl1_lig2'	$BIN/of3-parse -o $T/two.bundle examples/query_protein_ligand_multiple.json && $BIN/of3-inspect $T/two.bundle
+0	# 9 passed, 0 failed	printf '%s' '{"queries":{"s":{"chains":[{"molecule_type":"protein","chain_ids":"A","sequence":"AGRKHX","non_canonical_residues":{"2":"SEP"}},{"molecule_type":"ligand","chain_ids":["L","M"],"ccd_codes":"ATP"},{"molecule_type":"rna","chain_ids":"R","sequence":"AUN"}]}}}' > $T/s.json && $BIN/of3-parse --ccd tests/fixtures/ccd/sample_components.cif $T/s.json -o $T/a.bundle && $BIN/of3-parse $T/s.json -o $T/b.bundle && $TESTS/bundle_compare $T/a.bundle $T/b.bundle atom_name atom_element atom_charge atom_res_name atom_bonds atom_token_id atom_ccd_pos
+2	residue 3: unknown CCD code 'MET' (not in mmCIF tests/fixtures/ccd/sample_components.cif)	$BIN/of3-parse --ccd tests/fixtures/ccd/sample_components.cif examples/query_homomer.json -o $T/out.bundle
+2	cannot open the Chemical Component Dictionary $T/missing.cif	$BIN/of3-parse --ccd $T/missing.cif examples/query_ubiquitin.json -o $T/out.bundle
+2	query 'q', chain 2 (id A): chain id 'A' is already used by chain 1	printf '%s' '{"queries":{"q":{"chains":[{"molecule_type":"protein","chain_ids":"A","sequence":"MKV"},{"molecule_type":"protein","chain_ids":["A"],"sequence":"GG"}]}}}' | $BIN/of3-parse -o $T/out.bundle
+2	query 'q', chain 1 (id A): molecule_type 'peptide' is not one of protein, rna, dna, ligand	printf '%s' '{"queries":{"q":{"chains":[{"molecule_type":"peptide","chain_ids":"A","sequence":"MKV"}]}}}' | $BIN/of3-parse -o $T/out.bundle
+2	query 'q', chain 1 (id A): "sequence" is empty	printf '%s' '{"queries":{"q":{"chains":[{"molecule_type":"protein","chain_ids":"A","sequence":""}]}}}' | $BIN/of3-parse -o $T/out.bundle
+2	query 'q', chain 1 (id A): sequence position 3: '-' is not an upper-case one-letter code	printf '%s' '{"queries":{"q":{"chains":[{"molecule_type":"protein","chain_ids":"A","sequence":"MK-V"}]}}}' | $BIN/of3-parse -o $T/out.bundle
+2	non_canonical_residues: position 7 is outside the sequence (1 to 3)	printf '%s' '{"queries":{"q":{"chains":[{"molecule_type":"protein","chain_ids":"A","sequence":"MKV","non_canonical_residues":{"7":"SEP"}}]}}}' | $BIN/of3-parse -o $T/out.bundle
+2	non_canonical_residues: key 'x' is not a position	printf '%s' '{"queries":{"q":{"chains":[{"molecule_type":"protein","chain_ids":"A","sequence":"MKV","non_canonical_residues":{"x":"SEP"}}]}}}' | $BIN/of3-parse -o $T/out.bundle
+2	query 'q', chain 1 (id L): unknown CCD code 'QQQQQ'	printf '%s' '{"queries":{"q":{"chains":[{"molecule_type":"ligand","chain_ids":"L","ccd_codes":"QQQQQ"}]}}}' | $BIN/of3-parse -o $T/out.bundle
+2	query 'q', chain 1 (id A): residue 2: unknown CCD code 'QQQQQ'	printf '%s' '{"queries":{"q":{"chains":[{"molecule_type":"protein","chain_ids":"A","sequence":"MKV","non_canonical_residues":{"2":"QQQQQ"}}]}}}' | $BIN/of3-parse -o $T/out.bundle
+2	query 'q', chain 1 (id L): SMILES 'C1CC(('	printf '%s' '{"queries":{"q":{"chains":[{"molecule_type":"ligand","chain_ids":"L","smiles":"C1CC(("}]}}}' | $BIN/of3-parse -o $T/out.bundle
+2	query 'q', chain 1: "chain_ids": expected a string or a list of strings, got a number	printf '%s' '{"queries":{"q":{"chains":[{"molecule_type":"protein","chain_ids":7,"sequence":"MKV"}]}}}' | $BIN/of3-parse -o $T/out.bundle
+2	query 'q', chain 1 (id A): missing "molecule_type"	printf '%s' '{"queries":{"q":{"chains":[{"chain_ids":"A","sequence":"MKV"}]}}}' | $BIN/of3-parse -o $T/out.bundle
+2	query 'bad', chain 1 (id A): sequence position 2: '1' is not an upper-case one-letter code	printf '%s' '{"queries":{"ok":{"chains":[{"molecule_type":"protein","chain_ids":"A","sequence":"MKV"}]},"bad":{"chains":[{"molecule_type":"protein","chain_ids":"A","sequence":"M1V"}]}}}' | $BIN/of3-parse -o $T/out.bundle
+2	stdin: empty file, no query in it	printf '' | $BIN/of3-parse -o $T/out.bundle
+2	empty file, no query in it	$BIN/of3-parse tests/fixtures/queries_bad/empty.json -o $T/out.bundle
+2	malformed JSON	$BIN/of3-parse tests/fixtures/queries_bad/not_json.fasta -o $T/out.bundle
+2	stdin: larger than 64 MiB, not a query file	head -c 100000000 /dev/zero | tr '\0' 'x' | $BIN/of3-parse -o $T/out.bundle
 2	stdin: line 2, column 12: malformed JSON near '  {"a": 1,}'	printf '{"queries":\n  {"a": 1,}\n' | $BIN/of3-parse -o $T/out.bundle
 2	stdin: line 1, column 9: malformed JSON near '{"a":1} x'	echo '{"a":1} x' | $BIN/of3-parse -o $T/out.bundle
 2	binary data, not a JSON text file	$BIN/of3-parse $T/features.bundle -o $T/out.bundle
@@ -57,3 +79,37 @@
 0	bundle 2: kind trunk, query 'sample-2'	$TOOL sample | $BIN/of3-inspect
 0	tensor big                          f32  [1000]             min 0            max 999          mean 499.5	$TOOL sample | $BIN/of3-inspect
 2	byte 0: not an of3 bundle	$BIN/of3-inspect examples/query_ubiquitin.json
+# Checkpoints (issue #7): of3-inspect on torch.save files, good and bad (tools/checkpoint/make_bad.py).
+0	checkpoint tests/fixtures/of3_tiny_random.pt: 1562613 bytes	$BIN/of3-inspect tests/fixtures/of3_tiny_random.pt
+0	layout p1 (of3_ft3_v1.pt)	$BIN/of3-inspect tests/fixtures/of3_tiny_random.pt
+0	weights: the file's state dict, 153 sample_diffusion.diffusion_module.* copies folded	$BIN/of3-inspect tests/fixtures/of3_tiny_random.pt
+0	556 tensors, 249596 parameters (0.998 MB; f32 556)	$BIN/of3-inspect tests/fixtures/of3_tiny_random.pt
+0	tensor f32  [16, 3]              input_embedder.atom_attn_enc.ref_atom_feature_embedder.linear_ref_pos.weight	$BIN/of3-inspect tests/fixtures/of3_tiny_random.pt
+0	tensor f32  [64, 16]             aux_heads.pae.linear.weight	$BIN/of3-inspect -o $T/inspect.txt tests/fixtures/of3_tiny_random.pt && cat $T/inspect.txt
+0	== tests/fixtures/checkpoint/ok_bf16.pt	$BIN/of3-inspect tests/fixtures/checkpoint/ok_bf16.pt $T/features.bundle
+0	tensor bf16 [3, 4]               a	$BIN/of3-inspect tests/fixtures/checkpoint/ok_bf16.pt
+0	3 tensors, 21 parameters (0.000 MB; f32 1 f16 2)	$BIN/of3-inspect tests/fixtures/checkpoint/ok_f16.pt
+0	weights: the EMA weights (['ema']['params']) of a training checkpoint	$BIN/of3-inspect tests/fixtures/checkpoint/ok_ema.pt
+0	weights: the file's state dict, 'model.' prefix stripped	$BIN/of3-inspect tests/fixtures/checkpoint/ok_model_prefix.pt
+0	tensor f32  [6]                  z.bias	$BIN/of3-inspect tests/fixtures/checkpoint/ok_zip64.pt
+0	layout p2 (of3-p2-155k.pt): recognised, not supported yet by of3-trunk and of3-diffuse	$BIN/of3-inspect tests/fixtures/checkpoint/layout_p2.pt
+0	layout OpenBind (of3-ob-2025-06-30-174k.pt): recognised, not supported yet	$BIN/of3-inspect tests/fixtures/checkpoint/layout_openbind.pt
+0	version_tensor [2, 0, 0]	$BIN/of3-inspect tests/fixtures/checkpoint/layout_openbind.pt
+0	layout unknown: not one of the OpenFold3 layouts p1, p2, OpenBind	$BIN/of3-inspect tests/fixtures/checkpoint/layout_unknown.pt
+2	bad_not_zip.pt: byte 0: not an of3 bundle	$BIN/of3-inspect tests/fixtures/checkpoint/bad_not_zip.pt
+2	bad_no_pickle.pt: a zip archive without <folder>/data.pkl: not a torch.save checkpoint	$BIN/of3-inspect tests/fixtures/checkpoint/bad_no_pickle.pt
+2	bad_global_os_system/data.pkl: byte 2: GLOBAL 'os system' is not allowed	$BIN/of3-inspect tests/fixtures/checkpoint/bad_global_os_system.pt
+2	bad_opcode_inst/data.pkl: byte 15: opcode 0x69 (INST) is not allowed	$BIN/of3-inspect tests/fixtures/checkpoint/bad_opcode_inst.pt
+2	checkpoint key 'weight': needs bytes [0, 256) of storage 'bad_truncated_storage/data/1', which holds 100 bytes (truncated storage)	$BIN/of3-inspect tests/fixtures/checkpoint/bad_truncated_storage.pt
+2	not a zip archive, or a truncated one (no end-of-central-directory record	$BIN/of3-inspect tests/fixtures/checkpoint/bad_truncated_file.pt
+2	bad_truncated_pickle/data.pkl: byte 190: the pickle ends without a STOP opcode (truncated)	$BIN/of3-inspect tests/fixtures/checkpoint/bad_truncated_pickle.pt
+2	checkpoint key 'w64': dtype float64 (torch.DoubleStorage); only float32, bfloat16 and float16 weights are read	$BIN/of3-inspect tests/fixtures/checkpoint/bad_double.pt
+2	checkpoint key 'steps': dtype int64 (torch.LongStorage)	$BIN/of3-inspect tests/fixtures/checkpoint/bad_int64.pt
+2	checkpoint key 't': not contiguous (shape [4, 3], strides [1, 4])	$BIN/of3-inspect tests/fixtures/checkpoint/bad_noncontiguous.pt
+2	checkpoint key 'sample_diffusion.diffusion_module.w': f32 [4, 2], but its twin 'diffusion_module.w' is f32 [4, 3]	$BIN/of3-inspect tests/fixtures/checkpoint/bad_dup_shape.pt
+2	checkpoint key 'model.x': appears twice in the state dict (as 'x')	$BIN/of3-inspect tests/fixtures/checkpoint/bad_repeated_key.pt
+2	is compressed (method 8); torch.save stores entries uncompressed	$BIN/of3-inspect tests/fixtures/checkpoint/bad_compressed.pt
+2	a PyTorch checkpoint in the legacy format	$BIN/of3-inspect tests/fixtures/checkpoint/bad_legacy.pt
+2	a big-endian checkpoint	$BIN/of3-inspect tests/fixtures/checkpoint/bad_big_endian.pt
+2	a training checkpoint (it has 'state_dict') without EMA weights	$BIN/of3-inspect tests/fixtures/checkpoint/bad_no_ema.pt
+2	of3-inspect: tests/fixtures/checkpoint/bad_global_os_system.pt	$BIN/of3-inspect -o $T/out.bundle tests/fixtures/checkpoint/bad_global_os_system.pt

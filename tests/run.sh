@@ -114,6 +114,29 @@ truncation_tests() {
 	if [ $? = 0 ]; then ok "$label: the uncut bundle reads"; else not_ok "$label: uncut: $out"; fi
 }
 
+# of3-parse on every example query and both fixture queries: the atom list (names, order,
+# elements, charges, residues, bonds, ids, tokens) equals the one OpenFold3's pipeline built.
+parse_parity() {
+	local query fixture name
+	local fields="atom_chain_id atom_res_name atom_name atom_element atom_res_id atom_charge
+		atom_molecule_type_id atom_entity_id atom_hetero atom_token_id atom_bonds:rows
+		atom_asym_id=asym_id@atom_to_token_index atom_sym_id=sym_id@atom_to_token_index"
+	for query in examples/*.json tests/fixtures/queries/*.json; do
+		name=$(basename "$query" .json)
+		case $query in
+		examples/*) fixture=tests/fixtures/features_$name.bundle.gz ;;
+		*) fixture=tests/fixtures/tiny_${name}_features.bundle.gz ;;
+		esac
+		if ! "$BIN/of3-parse" "$query" -o "$T/parsed.bundle" 2>"$T/parse.err"; then
+			not_ok "$label: of3-parse $query: $(cat "$T/parse.err")"
+			continue
+		fi
+		gzip -dc "$fixture" >"$T/fixture.bundle"
+		# shellcheck disable=SC2086
+		tally "$TESTS/bundle_compare" "$T/parsed.bundle" "$T/fixture.bundle" $fields
+	done
+}
+
 python_tests() {
 	local py=""
 	for p in python3 /usr/bin/python3; do
@@ -149,13 +172,15 @@ suite() {
 	"$TOOL" valid assembly >"$T/assembly.bundle"
 	"$TOOL" valid trunk >"$T/trunk.bundle"
 	"$TOOL" valid diffuse >"$T/diffuse.bundle"
-	export BIN TOOL T
+	export BIN TOOL TESTS T
 	echo "# $label: unit tests"
 	unit_tests
 	echo "# $label: command line"
 	cli_tests
 	echo "# $label: reference fixtures read by the C reader, shapes as the spec says"
 	tally "$TESTS/check_fixtures" tests/fixtures
+	echo "# $label: of3-parse against OpenFold3's atom lists"
+	parse_parity
 	echo "# $label: corrupt and truncated streams"
 	corrupt_tests
 	truncation_tests
