@@ -71,6 +71,7 @@ typedef struct {
 	int n, m;
 	int32_t *res_id, *charge, *mol_type, *entity, *asym, *sym, *token;
 	uint8_t *hetero;
+	uint8_t *has_pos;      /* the CCD gave coordinates for this atom */
 	float *pos;            /* [m, 3] */
 	const char **chain_id; /* points into the query */
 	const char **res_name; /* points into the CCD, a static table or lig_names */
@@ -84,7 +85,8 @@ typedef struct {
 static void atoms_free(atoms_t *t)
 {
 	free(t->res_id), free(t->charge), free(t->mol_type), free(t->entity), free(t->asym);
-	free(t->sym), free(t->token), free(t->hetero), free(t->pos), free(t->chain_id);
+	free(t->sym), free(t->token), free(t->hetero), free(t->has_pos), free(t->pos);
+	free(t->chain_id);
 	free(t->res_name), free(t->name), free(t->element), free(t->bonds);
 }
 
@@ -99,8 +101,9 @@ static int add_atom(atoms_t *t, const char *chain_id, int res_id, const char *re
 		int m = t->m ? 2 * t->m : 1024;
 		if (!GROW(t->res_id, m) || !GROW(t->charge, m) || !GROW(t->mol_type, m) ||
 		    !GROW(t->entity, m) || !GROW(t->asym, m) || !GROW(t->sym, m) ||
-		    !GROW(t->token, m) || !GROW(t->hetero, m) || !GROW(t->chain_id, m) ||
-		    !GROW(t->res_name, m) || !GROW(t->name, m) || !GROW(t->element, m) ||
+		    !GROW(t->token, m) || !GROW(t->hetero, m) || !GROW(t->has_pos, m) ||
+		    !GROW(t->chain_id, m) || !GROW(t->res_name, m) || !GROW(t->name, m) ||
+		    !GROW(t->element, m) ||
 		    !(t->pos = realloc(t->pos, (size_t)m * 3 * sizeof *t->pos)))
 			return of3_err(OF3_ERR_NOMEM, "out of memory");
 		t->m = m;
@@ -115,6 +118,7 @@ static int add_atom(atoms_t *t, const char *chain_id, int res_id, const char *re
 	t->mol_type[i] = (int32_t)type;
 	t->entity[i] = entity;
 	t->hetero[i] = !in_list(res_name, non_hetero);
+	t->has_pos[i] = xyz != NULL;
 	for (int k = 0; k < 3; k++)
 		t->pos[3 * i + k] = xyz ? (float)xyz[k] : 0.0f;
 	return i;
@@ -227,7 +231,8 @@ static int add_ccd_ligand(atoms_t *t, const of3_ccd_comp_t *comp, const char *ch
 	for (int i = 0; i < comp->n_atoms; i++) {
 		const of3_ccd_atom_t *a = &comp->atoms[i];
 		int k = add_atom(t, chain_id, 1, comp->id, a->name, a->element, a->charge,
-		                 OF3_MOL_LIGAND, entity, a->xyz);
+		                 OF3_MOL_LIGAND, entity,
+		                 comp->coords == OF3_CCD_COORDS_NONE ? NULL : a->xyz);
 		if (k < 0)
 			return k;
 	}
@@ -408,6 +413,10 @@ static int write_bundle(const atoms_t *t, int n_tokens, const of3_query_t *q, of
 	if (rc == OF3_OK &&
 	    (rc = of3_bundle_add_tensor(b, "atom_hetero", OF3_DTYPE_U8, 1, shape, 1, &x)) == OF3_OK)
 		memcpy(x->data, t->hetero, x->nbytes);
+	if (rc == OF3_OK &&
+	    (rc = of3_bundle_add_tensor(b, "atom_has_ccd_pos", OF3_DTYPE_U8, 1, shape, 1, &x)) ==
+	            OF3_OK)
+		memcpy(x->data, t->has_pos, x->nbytes);
 	if (rc == OF3_OK &&
 	    (rc = of3_bundle_add_tensor(b, "atom_bonds", OF3_DTYPE_I32, 2, bshape, 1, &x)) ==
 	            OF3_OK &&

@@ -20,7 +20,10 @@
  *   tensors atom_res_id, atom_charge, atom_molecule_type_id, atom_entity_id, atom_asym_id,
  *           atom_sym_id, atom_token_id: i32 [N_atom]; atom_hetero u8 [N_atom];
  *           atom_bonds i32 [N_bond, 3] (atom, atom, biotite bond type), sorted;
- *           atom_ccd_pos f32 [N_atom, 3]: the CCD's coordinates (zero for SMILES atoms)
+ *           atom_ccd_pos f32 [N_atom, 3]: the CCD's coordinates, and atom_has_ccd_pos u8
+ *           [N_atom]: 0 where there are none (SMILES atoms, whose conformer is issue #6, and the
+ *           few CCD components without coordinates); of3-featurize refuses such atoms
+ *           until it can make a conformer for them
  *   meta    n_atom, n_token, n_bond, n_chain, use_msas, use_main_msas, use_paired_msas,
  *           ccd (the dictionary's source)
  * Bad input (an unknown CCD code, bad SMILES) is OF3_ERR_INPUT naming query, chain and
