@@ -45,16 +45,62 @@ static void print_shape(FILE *out, const of3_tensor_t *t)
 	fprintf(out, "%-18s", s);
 }
 
+/* Appends a JSON-like rendering of o to buf[*n..cap); stops quietly when the room runs out. */
+static void render(char *buf, size_t cap, size_t *n, const msgpack_object *o)
+{
+#define PUT(...)                                                                 \
+	do {                                                                     \
+		if (*n < cap)                                                    \
+			*n += (size_t)snprintf(buf + *n, cap - *n, __VA_ARGS__); \
+	} while (0)
+	switch (o->type) {
+	case MSGPACK_OBJECT_NIL: PUT("null"); break;
+	case MSGPACK_OBJECT_BOOLEAN: PUT(o->via.boolean ? "true" : "false"); break;
+	case MSGPACK_OBJECT_POSITIVE_INTEGER: PUT("%llu", (unsigned long long)o->via.u64); break;
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER: PUT("%lld", (long long)o->via.i64); break;
+	case MSGPACK_OBJECT_FLOAT32:
+	case MSGPACK_OBJECT_FLOAT64: PUT("%g", o->via.f64); break;
+	case MSGPACK_OBJECT_STR: PUT("\"%.*s\"", (int)o->via.str.size, o->via.str.ptr); break;
+	case MSGPACK_OBJECT_BIN: PUT("<%u bytes>", o->via.bin.size); break;
+	case MSGPACK_OBJECT_EXT: PUT("<ext %d, %u bytes>", o->via.ext.type, o->via.ext.size); break;
+	case MSGPACK_OBJECT_ARRAY:
+		PUT("[");
+		for (uint32_t i = 0; i < o->via.array.size && *n < cap; i++) {
+			if (i)
+				PUT(", ");
+			render(buf, cap, n, &o->via.array.ptr[i]);
+		}
+		PUT("]");
+		break;
+	case MSGPACK_OBJECT_MAP:
+		PUT("{");
+		for (uint32_t i = 0; i < o->via.map.size && *n < cap; i++) {
+			if (i)
+				PUT(", ");
+			render(buf, cap, n, &o->via.map.ptr[i].key);
+			PUT(": ");
+			render(buf, cap, n, &o->via.map.ptr[i].val);
+		}
+		PUT("}");
+		break;
+	}
+#undef PUT
+}
+
+/* Prints o in at most limit characters, "..." marking a cut; arrays say how long they are. */
 static void print_object(FILE *out, const msgpack_object *o, size_t limit)
 {
 	char *buf = malloc(limit + 1);
 	if (!buf)
 		return;
-	int n = msgpack_object_print_buffer(buf, limit + 1, *o);
-	buf[n < 0 ? 0 : (size_t)n > limit ? limit : (size_t)n] = 0;
+	size_t n = 0;
+	buf[0] = 0;
+	render(buf, limit + 1, &n, o);
 	fputs(buf, out);
-	if (n < 0 || (size_t)n >= limit)
+	if (n > limit)
 		fputs(" ...", out);
+	if (o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size > 3)
+		fprintf(out, " (%u items)", o->via.array.size);
 	free(buf);
 }
 

@@ -391,6 +391,85 @@ static int put_strings(of3_bundle_t *b, const char *name, const char *const *s, 
 	return rc;
 }
 
+/* Packs a string array (n strings, or none) into the packer. */
+static void pack_strs(msgpack_packer *pk, char *const *v, int n)
+{
+	msgpack_pack_array(pk, (size_t)(n > 0 ? n : 0));
+	for (int i = 0; i < n; i++) {
+		msgpack_pack_str(pk, strlen(v[i]));
+		msgpack_pack_str_body(pk, v[i], strlen(v[i]));
+	}
+}
+
+static void pack_kv_str(msgpack_packer *pk, const char *key, const char *v)
+{
+	msgpack_pack_str(pk, strlen(key));
+	msgpack_pack_str_body(pk, key, strlen(key));
+	if (!v) {
+		msgpack_pack_nil(pk);
+		return;
+	}
+	msgpack_pack_str(pk, strlen(v));
+	msgpack_pack_str_body(pk, v, strlen(v));
+}
+
+static void pack_key(msgpack_packer *pk, const char *key)
+{
+	msgpack_pack_str(pk, strlen(key));
+	msgpack_pack_str_body(pk, key, strlen(key));
+}
+
+/* The chain table of the assembly: one map per chain copy, in atom order, with what
+ * of3-featurize needs beyond the atoms (sequence as written, MSA and template files). */
+static int put_chains(of3_bundle_t *b, const of3_query_t *q, const atoms_t *t)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	int n = 0;
+	for (int i = 0; i < q->n_chains; i++)
+		n += q->chains[i].n_ids;
+	msgpack_pack_array(&pk, (size_t)n);
+	int atom = 0;
+	for (int i = 0; i < q->n_chains; i++) {
+		const of3_chain_t *c = &q->chains[i];
+		for (int k = 0; k < c->n_ids; k++) {
+			while (atom < t->n && strcmp(t->chain_id[atom], c->ids[k]) != 0)
+				atom++;
+			msgpack_pack_map(&pk, 12);
+			pack_kv_str(&pk, "id", c->ids[k]);
+			pack_key(&pk, "molecule_type");
+			msgpack_pack_int(&pk, (int)c->type);
+			pack_key(&pk, "entity_id");
+			msgpack_pack_int(&pk, atom < t->n ? t->entity[atom] : 0);
+			pack_key(&pk, "asym_id");
+			msgpack_pack_int(&pk, atom < t->n ? t->asym[atom] : 0);
+			pack_key(&pk, "sym_id");
+			msgpack_pack_int(&pk, atom < t->n ? t->sym[atom] : 0);
+			pack_kv_str(&pk, "sequence", c->sequence);
+			pack_kv_str(&pk, "ccd_code", c->ccd_code);
+			pack_kv_str(&pk, "smiles", c->smiles);
+			pack_key(&pk, "main_msa_paths");
+			pack_strs(&pk, c->main_msa_paths, c->n_main_msa);
+			pack_key(&pk, "paired_msa_paths");
+			pack_strs(&pk, c->paired_msa_paths, c->n_paired_msa);
+			pack_kv_str(&pk, "template_alignment_path", c->template_alignment_path);
+			pack_key(&pk, "template_chain_ids");
+			pack_strs(&pk, c->template_chain_ids, c->n_template_chain_ids);
+		}
+	}
+	msgpack_unpacked up;
+	msgpack_unpacked_init(&up);
+	size_t off = 0;
+	int rc = msgpack_unpack_next(&up, sb.data, sb.size, &off) == MSGPACK_UNPACK_SUCCESS
+	                 ? of3_bundle_add_value(b, "chains", &up.data)
+	                 : of3_err(OF3_ERR_NOMEM, "out of memory");
+	msgpack_unpacked_destroy(&up);
+	msgpack_sbuffer_destroy(&sb);
+	return rc;
+}
+
 static int write_bundle(const atoms_t *t, int n_tokens, const of3_query_t *q, of3_ccd_t *ccd,
                         of3_bundle_t *b)
 {
@@ -413,9 +492,8 @@ static int write_bundle(const atoms_t *t, int n_tokens, const of3_query_t *q, of
 	if (rc == OF3_OK &&
 	    (rc = of3_bundle_add_tensor(b, "atom_hetero", OF3_DTYPE_U8, 1, shape, 1, &x)) == OF3_OK)
 		memcpy(x->data, t->hetero, x->nbytes);
-	if (rc == OF3_OK &&
-	    (rc = of3_bundle_add_tensor(b, "atom_has_ccd_pos", OF3_DTYPE_U8, 1, shape, 1, &x)) ==
-	            OF3_OK)
+	if (rc == OF3_OK && (rc = of3_bundle_add_tensor(b, "atom_has_ccd_pos", OF3_DTYPE_U8, 1,
+	                                                shape, 1, &x)) == OF3_OK)
 		memcpy(x->data, t->has_pos, x->nbytes);
 	if (rc == OF3_OK &&
 	    (rc = of3_bundle_add_tensor(b, "atom_bonds", OF3_DTYPE_I32, 2, bshape, 1, &x)) ==
@@ -427,10 +505,15 @@ static int write_bundle(const atoms_t *t, int n_tokens, const of3_query_t *q, of
 	            OF3_OK &&
 	    x->nbytes)
 		memcpy(x->data, t->pos, x->nbytes);
+	rc = rc ? rc : put_chains(b, q, t);
 	rc = rc ? rc : of3_bundle_add_str(b, "query_json", q->json ? q->json : "");
 	rc = rc ? rc : of3_bundle_meta_set_int(b, "n_atom", t->n);
 	rc = rc ? rc : of3_bundle_meta_set_int(b, "n_token", n_tokens);
 	rc = rc ? rc : of3_bundle_meta_set_int(b, "n_bond", t->n_bonds);
+	int n_chain = 0;
+	for (int i = 0; i < q->n_chains; i++)
+		n_chain += q->chains[i].n_ids;
+	rc = rc ? rc : of3_bundle_meta_set_int(b, "n_chain", n_chain);
 	rc = rc ? rc : of3_bundle_meta_set_int(b, "use_msas", q->use_msas);
 	rc = rc ? rc : of3_bundle_meta_set_int(b, "use_main_msas", q->use_main_msas);
 	rc = rc ? rc : of3_bundle_meta_set_int(b, "use_paired_msas", q->use_paired_msas);
