@@ -48,7 +48,8 @@ CUDA_LIBS  := -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublas -lcuda
 endif
 
 COMMON_SRC  = common/error.c common/dtype.c common/bundle.c common/bundle_read.c \
-              common/bundle_write.c common/outfile.c common/cli.c common/log.c common/stage.c common/zip.c common/pickle.c common/checkpoint.c
+              common/bundle_write.c common/outfile.c common/cli.c common/log.c common/stage.c common/zip.c common/pickle.c common/checkpoint.c \
+              common/rng.c common/sha256.c
 KERNELS_SRC = kernels/backend.c
 KERNELS_CU  = $(if $(filter 1,$(CUDA)),kernels/cuda/cuda_backend.cu)
 
