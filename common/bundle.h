@@ -147,6 +147,10 @@ int of3_bwriter_tensor(of3_bwriter_t *w, const of3_tensor_t *t) OF3_WUR;
 int of3_bwriter_tensor_begin(of3_bwriter_t *w, const char *name, of3_dtype_t dtype, int ndim,
                              const int64_t *shape) OF3_WUR;
 int of3_bwriter_tensor_data(of3_bwriter_t *w, const void *data, size_t n) OF3_WUR;
+/* A tensor whose bytes are all zero, written as its record alone ("zeros": true); readers hand
+ * out zeros. of3_bwriter_tensor() does this by itself for large all-zero tensors. */
+int of3_bwriter_tensor_zeros(of3_bwriter_t *w, const char *name, of3_dtype_t dtype, int ndim,
+                             const int64_t *shape) OF3_WUR;
 int of3_bwriter_value(of3_bwriter_t *w, const char *name, const msgpack_object *v) OF3_WUR;
 int of3_bwriter_end(of3_bwriter_t *w) OF3_WUR;
 /* begin + every tensor and value of b + end. */

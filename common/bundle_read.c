@@ -40,6 +40,7 @@ struct of3_breader_t {
 	char last[300];       /* "tensor 'x'": the last complete record, for truncation messages */
 	of3_tensor_t *tensor; /* the tensor whose payload comes next */
 	uint64_t tensor_left, chunks_left, chunk_left;
+	int zeros; /* the current tensor is all zeros, none of it in the stream */
 	int failed;
 };
 
@@ -529,13 +530,24 @@ static int tensor_record(of3_breader_t *r, uint64_t at, const msgpack_object *re
 		return bad(r, at, "%s: \"nbytes\" is %llu but shape [%s] of %s needs %llu", what,
 		           (unsigned long long)nbytes, s, dtype_name, (unsigned long long)want);
 	}
-	if ((nbytes == 0) != (chunks == 0) || chunks > nbytes) {
+	/* "zeros": true stands for nbytes zero bytes that are not in the stream */
+	const msgpack_object *zeros = field(rec, "zeros");
+	int is_zeros = zeros && zeros->type == MSGPACK_OBJECT_BOOLEAN && zeros->via.boolean;
+	if (zeros && (zeros->type != MSGPACK_OBJECT_BOOLEAN || (is_zeros && chunks != 0))) {
+		b->n_tensors--;
+		free(t->name);
+		return bad(r, at,
+		           "%s: \"zeros\" must be true or false, and a zeros tensor has no "
+		           "chunks",
+		           what);
+	}
+	if (!is_zeros && ((nbytes == 0) != (chunks == 0) || chunks > nbytes)) {
 		b->n_tensors--;
 		free(t->name);
 		return bad(r, at, "%s: %llu chunks cannot hold %llu bytes", what,
 		           (unsigned long long)chunks, (unsigned long long)nbytes);
 	}
-	if (r->map && nbytes > r->len - r->pos) {
+	if (!is_zeros && r->map && nbytes > r->len - r->pos) {
 		b->n_tensors--;
 		free(t->name);
 		return bad(r, at, "truncated: %s needs %llu bytes, the file has %zu left", what,
@@ -543,6 +555,7 @@ static int tensor_record(of3_breader_t *r, uint64_t at, const msgpack_object *re
 	}
 	r->tensor = nbytes ? t : NULL;
 	r->tensor_left = nbytes;
+	r->zeros = is_zeros;
 	r->chunks_left = chunks;
 	r->chunk_left = 0;
 	snprintf(r->last, sizeof r->last, "%s", what);
@@ -659,6 +672,14 @@ static int payload(of3_breader_t *r, uint8_t *dst, size_t n)
 	if (!t || n > r->tensor_left)
 		return of3_err(OF3_ERR_RUNTIME, "%s: reading %zu tensor bytes where %llu remain",
 		               r->label, n, (unsigned long long)(t ? r->tensor_left : 0));
+	if (r->zeros) {
+		if (dst)
+			memset(dst, 0, n);
+		r->tensor_left -= n;
+		if (r->tensor_left == 0)
+			r->tensor = NULL;
+		return OF3_OK;
+	}
 	while (n > 0) {
 		if (r->chunk_left == 0) {
 			int rc = chunk_header(r);

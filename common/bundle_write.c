@@ -166,8 +166,23 @@ int of3_bwriter_begin(of3_bwriter_t *w, const of3_bundle_t *b)
 	return maybe_flush(w);
 }
 
+static int tensor_record(of3_bwriter_t *w, const char *name, of3_dtype_t dtype, int ndim,
+                         const int64_t *shape, int zeros);
+
 int of3_bwriter_tensor_begin(of3_bwriter_t *w, const char *name, of3_dtype_t dtype, int ndim,
                              const int64_t *shape)
+{
+	return tensor_record(w, name, dtype, ndim, shape, 0);
+}
+
+int of3_bwriter_tensor_zeros(of3_bwriter_t *w, const char *name, of3_dtype_t dtype, int ndim,
+                             const int64_t *shape)
+{
+	return tensor_record(w, name, dtype, ndim, shape, 1);
+}
+
+static int tensor_record(of3_bwriter_t *w, const char *name, of3_dtype_t dtype, int ndim,
+                         const int64_t *shape, int zeros)
 {
 	int rc = check_state(w, 1, "tensor");
 	if (rc < 0)
@@ -182,9 +197,9 @@ int of3_bwriter_tensor_begin(of3_bwriter_t *w, const char *name, of3_dtype_t dty
 			return of3_err(OF3_ERR_RUNTIME, "tensor '%s': negative dimension", name);
 		nbytes *= (uint64_t)shape[i];
 	}
-	uint64_t chunks = (nbytes + w->chunk_bytes - 1) / w->chunk_bytes;
+	uint64_t chunks = zeros ? 0 : (nbytes + w->chunk_bytes - 1) / w->chunk_bytes;
 	msgpack_packer *pk = &w->pk;
-	msgpack_pack_map(pk, 6);
+	msgpack_pack_map(pk, zeros ? 7 : 6);
 	pack_str(pk, "type");
 	pack_str(pk, "tensor");
 	pack_str(pk, "name");
@@ -199,10 +214,14 @@ int of3_bwriter_tensor_begin(of3_bwriter_t *w, const char *name, of3_dtype_t dty
 	msgpack_pack_uint64(pk, nbytes);
 	pack_str(pk, "chunks");
 	msgpack_pack_uint64(pk, chunks);
+	if (zeros) {
+		pack_str(pk, "zeros");
+		msgpack_pack_true(pk);
+	}
 	strcpy(w->tensor_name, name);
-	w->tensor_left = nbytes;
+	w->tensor_left = zeros ? 0 : nbytes;
 	w->chunk_left = 0;
-	w->in_tensor = nbytes > 0;
+	w->in_tensor = !zeros && nbytes > 0;
 	w->n_records++;
 	return maybe_flush(w);
 }
@@ -239,8 +258,22 @@ int of3_bwriter_tensor_data(of3_bwriter_t *w, const void *data, size_t n)
 	return OF3_OK;
 }
 
+/* Large tensors that are all zero travel as a record alone (docs/FORMAT.md "zeros"): the
+ * empty template slots alone are hundreds of MB per query otherwise. */
+#define ZEROS_MIN_BYTES (64u << 10)
+
+static int all_zero(const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	if (n == 0 || p[0] != 0)
+		return n == 0;
+	return memcmp(p, p + 1, n - 1) == 0;
+}
+
 int of3_bwriter_tensor(of3_bwriter_t *w, const of3_tensor_t *t)
 {
+	if (t->nbytes >= ZEROS_MIN_BYTES && all_zero(t->data, t->nbytes))
+		return of3_bwriter_tensor_zeros(w, t->name, t->dtype, t->ndim, t->shape);
 	int rc = of3_bwriter_tensor_begin(w, t->name, t->dtype, t->ndim, t->shape);
 	if (rc == OF3_OK && t->nbytes > 0)
 		rc = of3_bwriter_tensor_data(w, t->data, t->nbytes);

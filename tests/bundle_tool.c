@@ -39,7 +39,7 @@ static int put(of3_bundle_t *b, const char *name, of3_dtype_t dt, int ndim, cons
 {
 	of3_tensor_t *t;
 	int rc = of3_bundle_add_tensor(b, name, dt, ndim, shape, 1, &t);
-	if (rc == 0 && t->nbytes)
+	if (rc == 0 && t->nbytes && data)
 		memcpy(t->data, data, t->nbytes);
 	return rc;
 }
@@ -80,6 +80,8 @@ static int sample(void)
 	rc |= put(a, "mask_u8", OF3_DTYPE_U8, 1, s3, u8);
 	rc |= put(a, "scalar", OF3_DTYPE_F32, 0, NULL, &scalar);
 	rc |= put(a, "empty", OF3_DTYPE_F32, 2, s03, NULL);
+	int64_t s200x100[2] = {200, 100};
+	rc |= put(a, "zeros_f32", OF3_DTYPE_F32, 2, s200x100, NULL); /* written as "zeros" */
 	rc |= of3_bundle_add_value(a, "atom_names", &arr);
 	rc |= of3_bundle_add_str(a, "note", "hello");
 	rc |= of3_bundle_meta_set_int(a, "seed", 42);
@@ -190,17 +192,41 @@ static void valid_body(void)
 	end_record(3);
 }
 
-static const char *corrupt_names[] = {"bad-magic",        "no-magic",         "not-a-map",
-                                      "json-text",        "byte-c1",          "version-2",
-                                      "no-kind",          "kind-not-string",  "meta-not-map",
-                                      "unknown-dtype",    "dtype-not-string", "shape-not-array",
-                                      "negative-dim",     "nine-dims",        "nbytes-mismatch",
-                                      "nbytes-negative",  "chunks-zero",      "chunks-too-many",
-                                      "chunk-too-big",    "chunk-missing",    "chunk-extra",
-                                      "chunk-empty",      "duplicate-name",   "empty-name",
-                                      "unknown-record",   "record-not-map",   "end-count",
-                                      "no-end",           "value-missing",    "huge-string",
-                                      "trailing-garbage", "empty-stream",     NULL};
+static const char *corrupt_names[] = {"bad-magic",
+                                      "no-magic",
+                                      "not-a-map",
+                                      "json-text",
+                                      "byte-c1",
+                                      "version-2",
+                                      "no-kind",
+                                      "kind-not-string",
+                                      "meta-not-map",
+                                      "unknown-dtype",
+                                      "dtype-not-string",
+                                      "shape-not-array",
+                                      "negative-dim",
+                                      "nine-dims",
+                                      "nbytes-mismatch",
+                                      "nbytes-negative",
+                                      "chunks-zero",
+                                      "chunks-too-many",
+                                      "chunk-too-big",
+                                      "chunk-missing",
+                                      "chunk-extra",
+                                      "chunk-empty",
+                                      "duplicate-name",
+                                      "empty-name",
+                                      "unknown-record",
+                                      "record-not-map",
+                                      "end-count",
+                                      "no-end",
+                                      "value-missing",
+                                      "huge-string",
+                                      "trailing-garbage",
+                                      "empty-stream",
+                                      "zeros-with-chunks",
+                                      "zeros-not-bool",
+                                      NULL};
 
 static int corrupt(const char *name)
 {
@@ -304,6 +330,22 @@ static int corrupt(const char *name)
 		tensor_record("x", "f32", 2, s23, 24, 2);
 		chunk(0, 0);
 		chunk(24, 0);
+		end_record(1);
+	} else if (!strcmp(name, "zeros-with-chunks") || !strcmp(name, "zeros-not-bool")) {
+		header("bundle", 1, 1, 1);
+		msgpack_pack_map(&pk, 7);
+		str("type"), str("tensor"), str("name"), str("x"), str("dtype"), str("f32");
+		str("shape"), msgpack_pack_array(&pk, 2), msgpack_pack_int(&pk, 2),
+		        msgpack_pack_int(&pk, 3);
+		str("nbytes"), msgpack_pack_int(&pk, 24), str("chunks");
+		msgpack_pack_int(&pk, name[6] == 'w' ? 1 : 0);
+		str("zeros");
+		if (name[6] == 'w')
+			msgpack_pack_true(&pk);
+		else
+			msgpack_pack_int(&pk, 1);
+		if (name[6] == 'w')
+			chunk(24, 0);
 		end_record(1);
 	} else if (!strcmp(name, "duplicate-name")) {
 		header("bundle", 1, 1, 1);

@@ -33,3 +33,5 @@ value-missing	value 'v' has no "value"
 huge-string	byte 77: truncated: the stream ends inside record 1 of query 'q1'
 trailing-garbage	byte 286: after 1 complete bundle: found an integer where the next bundle's header should be
 empty-stream	empty stream, no bundle in it
+zeros-with-chunks	tensor 'x': "zeros" must be true or false, and a zeros tensor has no chunks
+zeros-not-bool	tensor 'x': "zeros" must be true or false

@@ -48,6 +48,8 @@ check(a["ids_i32"].dtype == np.int32 and np.array_equal(a["ids_i32"], [[1, 2], [
 check(a["mask_u8"].dtype == np.uint8 and np.array_equal(a["mask_u8"], [0, 1, 1]), "u8 [3]")
 check(a["scalar"].shape == () and a["scalar"] == np.float32(3.25), "0-d f32")
 check(a["empty"].shape == (0, 3), "empty [0,3]")
+check(a["zeros_f32"].shape == (200, 100) and a["zeros_f32"].dtype == np.float32 and
+      not a["zeros_f32"].any(), "f32 [200,100] of zeros (a \"zeros\" record)")
 check(a["atom_names"] == ["N", "CA", "C"] and a["note"] == "hello", "values")
 check(np.array_equal(b["big"], np.arange(1000, dtype=np.float32)), "f32 [1000] in four chunks")
 

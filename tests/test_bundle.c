@@ -67,6 +67,12 @@ static int make_bundles(of3_bundle_t **bs)
 	add_random(bs[0], "empty", OF3_DTYPE_F32, 1, s0, seed++);
 	add_random(bs[0], "empty_inner", OF3_DTYPE_I64, 3, se, seed++);
 	add_random(bs[0], "rank8", OF3_DTYPE_BF16, 8, s8, seed++);
+	/* large and all zero: written as a "zeros" record; and one that is zero but for a byte */
+	static const int64_t zshape[2] = {300, 300};
+	of3_tensor_t *z;
+	if (of3_bundle_add_tensor(bs[0], "zeros_f32", OF3_DTYPE_F32, 2, zshape, 1, &z) == 0 &&
+	    of3_bundle_add_tensor(bs[0], "almost_zeros", OF3_DTYPE_F32, 2, zshape, 1, &z) == 0)
+		((uint8_t *)z->data)[z->nbytes - 1] = 1;
 	/* 3 MiB: larger than the reader's buffer, so a pipe read goes straight into the tensor */
 	add_random(bs[1], "large", OF3_DTYPE_U8, 1, big, seed++);
 	const char *names[3] = {"N", "CA", "C"};
@@ -336,6 +342,29 @@ static void test_meta_and_kind(void)
 	of3_bundle_free(b);
 }
 
+/* An all-zero tensor costs its record alone in the stream. */
+static void test_zeros_size(void)
+{
+	char path[128];
+	snprintf(path, sizeof path, "%s/zeros.bundle", tmpdir);
+	of3_bundle_t *b = of3_bundle_init("features", "z");
+	int64_t shape[3] = {4, 500, 500};
+	of3_tensor_t *t;
+	of3_bwriter_t *w;
+	int rc = of3_bundle_add_tensor(b, "template_distogram", OF3_DTYPE_F32, 3, shape, 1, &t);
+	rc = rc ? rc : of3_bwriter_open(&w, path);
+	rc = rc ? rc : of3_bwriter_bundle(w, b);
+	rc = rc ? rc : of3_bwriter_close(w);
+	FILE *f = fopen(path, "rb");
+	long size = -1;
+	if (f && fseek(f, 0, SEEK_END) == 0)
+		size = ftell(f);
+	if (f)
+		fclose(f);
+	CHECK(rc == 0 && size > 0 && size < 400, "a 4 MB all-zero tensor takes %ld bytes", size);
+	of3_bundle_free(b);
+}
+
 static void test_half(void)
 {
 	/* reference bit patterns from IEEE 754 binary16 and bfloat16 definitions */
@@ -373,6 +402,7 @@ int main(void)
 	test_streaming();
 	test_writer_misuse();
 	test_meta_and_kind();
+	test_zeros_size();
 	test_half();
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
