@@ -19,4 +19,17 @@
  * is OF3_ERR_INPUT naming the file, line and chain. */
 int of3_msa_features(const of3_tokens_t *t, of3_bundle_t *out) OF3_WUR;
 
+/* Flags of of3_msa_features_flags (0: exactly OpenFold3's features, what of3_msa_features
+ * gives). */
+enum {
+	/* profile = the true per-column letter frequencies of the main MSA, instead of OpenFold3's
+	 * scrambled ones (its calculate_profile labels a block's counts by the wrong columns;
+	 * docs/DEVIATIONS.md). Only for experiments: the released weights were trained on the
+	 * scrambled profile. Query-only MSAs give the same profile either way. */
+	OF3_MSA_F_TRUE_PROFILE = 1u << 0,
+};
+
+/* of3_msa_features with flags (OF3_MSA_F_*). */
+int of3_msa_features_flags(const of3_tokens_t *t, unsigned flags, of3_bundle_t *out) OF3_WUR;
+
 #endif
