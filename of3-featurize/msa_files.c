@@ -213,7 +213,8 @@ int of3_msa_files_expand(const char *const *paths, int n_paths, of3_msa_file_t *
 	}
 	if (rc == OF3_OK && l.n == 0)
 		rc = of3_err(OF3_ERR_INPUT,
-		             "MSA path '%s'%s: no file to read: %s (names read: %s.a3m or .sto)",
+		             "MSA path '%s'%s: no file to read: %s (OpenFold3 reads NAME.a3m or "
+		             "NAME.sto files, NAME one of %s)",
 		             paths[0], n_paths > 1 ? " and the others named with it" : "",
 		             l.n_npz ? "npz MSAs are not supported; give a3m or sto"
 		                     : "no MSA file of a known name",

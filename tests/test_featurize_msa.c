@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../of3-featurize/msa.h"
@@ -463,6 +464,43 @@ static void test_failure_modes(const char *seq_a, const char *seq_b, const char 
 	of3_bundle_free(f);
 }
 
+/* OF3_MSA_F_TRUE_PROFILE: the profile is the column frequencies of the main rows (for the
+ * protein query of the fixtures, all its rows after the query row). */
+static void test_true_profile(void)
+{
+	of3_bundle_t **a = parse_query(FIX "msa_queries.json");
+	of3_tokens_t t;
+	if (!a || of3_tokens_init(&t, a[0]) < 0) {
+		CHECK(0, "true profile: the fixture query parses");
+		free_bundles(a);
+		return;
+	}
+	of3_bundle_t *out = of3_bundle_init("features", a[0]->query);
+	int rc = of3_msa_features_flags(&t, OF3_MSA_F_TRUE_PROFILE, out);
+	double max_err = 0;
+	if (rc == OF3_OK) {
+		const of3_tensor_t *m = of3_bundle_tensor(out, "msa");
+		const float *prof = of3_bundle_tensor(out, "profile")->data;
+		int64_t n_rows = m->shape[0], n_tok = m->shape[1];
+		const of3_fchain_t *c = &t.chains[0];
+		for (int j = c->first_token; j < c->first_token + c->n_tokens; j++)
+			for (int k = 0; k < 32; k++) {
+				double sum = 0;
+				for (int64_t r = 1; r < n_rows; r++)
+					sum += ((int32_t *)m->data)[(r * n_tok + j) * 32 + k];
+				double e = sum / (double)(n_rows - 1) - prof[j * 32 + k];
+				max_err = e > max_err ? e : -e > max_err ? -e : max_err;
+			}
+	}
+	CHECK(rc == OF3_OK && max_err < 1e-6,
+	      "OF3_MSA_F_TRUE_PROFILE: profile = column frequencies of the main rows (max error "
+	      "%.2g)",
+	      max_err);
+	of3_bundle_free(out);
+	of3_tokens_free(&t);
+	free_bundles(a);
+}
+
 /* The sequences of the fixture queries, from the assembly of msa_queries.json. */
 static void fixture_sequences(char *a, char *b, char *rna, size_t n)
 {
@@ -487,15 +525,161 @@ static void fixture_sequences(char *a, char *b, char *rna, size_t n)
 	free_bundles(v);
 }
 
+/* ---- --bench: featurizing MSAs of an example query with synthetic deep MSAs ---- */
+
+static uint64_t lcg(uint64_t *state)
+{
+	*state = *state * 6364136223846793005ull + 1442695040888963407ull;
+	return *state >> 33;
+}
+
+/* An A3M of n_rows rows for seq: substitutions, gap runs, lower-case insertions; with
+ * species != 0, UniProt headers drawn from 64 species (for online pairing). */
+static void write_synthetic_a3m(const char *path, const char *seq, int n_rows, int species,
+                                uint64_t seed)
+{
+	static const char aa[] = "ACDEFGHIKLMNPQRSTVWY";
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return;
+	size_t n = strlen(seq);
+	fprintf(f, ">query\n%s\n", seq);
+	for (int r = 1; r < n_rows; r++) {
+		if (species)
+			fprintf(f, ">tr|S%06d|S%06d_SP%02d/1-%zu\n", r, r, (int)(lcg(&seed) % 64),
+			        n);
+		else
+			fprintf(f, ">UniRef90_S%06d n=2 Tax=Synthetic\n", r);
+		for (size_t j = 0; j < n; j++) {
+			uint64_t x = lcg(&seed) % 100;
+			if (x < 5)
+				fputc("acdefghik"[lcg(&seed) % 9], f);
+			x = lcg(&seed) % 100;
+			fputc(x < 8 ? '-' : x < 38 ? aa[lcg(&seed) % 20] : seq[j], f);
+		}
+		fputc('\n', f);
+	}
+	fclose(f);
+}
+
+static int arg_int(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	return *s && !*end && v > 0 && v <= 1000000 ? (int)v : -1;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double now_s(clockid_t clock)
+{
+	struct timespec ts;
+	clock_gettime(clock, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Adds "main_msa_file_paths" with n_rows-row uniref90_hits (and uniprot_hits) to every polymer
+ * of an example query, featurizes its MSAs `runs` times and prints the times. */
+static int bench(const char *example, int n_rows, int runs)
+{
+	FILE *f = fopen(example, "r");
+	static char text[1 << 20], out[1 << 21];
+	size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+	if (f)
+		fclose(f);
+	text[n] = 0;
+	char *o = out;
+	int k = 0;
+	for (const char *p = text; *p;) {
+		const char *hit = strstr(p, "\"sequence\"");
+		if (!hit) {
+			o += sprintf(o, "%s", p);
+			break;
+		}
+		const char *q1 = strchr(hit + 10, '"'), *q2 = q1 ? strchr(q1 + 1, '"') : NULL;
+		if (!q2)
+			return 1;
+		char seq[8192], dir[300], path[400];
+		snprintf(seq, sizeof seq, "%.*s", (int)(q2 - q1 - 1), q1 + 1);
+		snprintf(dir, sizeof dir, "%s/bench_msa_%d", tmp_dir, k);
+		mkdir(dir, 0755);
+		snprintf(path, sizeof path, "%s/uniref90_hits.a3m", dir);
+		write_synthetic_a3m(path, seq, n_rows, 0, 1000u + (unsigned)k);
+		snprintf(path, sizeof path, "%s/uniprot_hits.a3m", dir);
+		write_synthetic_a3m(path, seq, n_rows, 1, 2000u + (unsigned)k);
+		o += sprintf(o, "%.*s\"main_msa_file_paths\": \"%s\", ", (int)(hit - p), p, dir);
+		p = hit;
+		o += sprintf(o, "\"sequence\"");
+		p += 10;
+		k++;
+	}
+	const char *qpath = tmp_path("bench.json");
+	write_file(qpath, out);
+	of3_bundle_t **a = parse_query(qpath);
+	if (!a) {
+		printf("bench: of3-parse %s failed\n", qpath);
+		return 1;
+	}
+	double *wall = calloc((size_t)runs, sizeof *wall), *cpu = calloc((size_t)runs, sizeof *cpu);
+	int rc = OF3_OK;
+	int64_t shape[3] = {0, 0, 0};
+	int32_t paired = 0;
+	for (int i = 0; i < runs && rc == OF3_OK; i++) {
+		double w0 = now_s(CLOCK_MONOTONIC), c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+		of3_bundle_t *feats = msa_features(a[0], &rc);
+		wall[i] = now_s(CLOCK_MONOTONIC) - w0;
+		cpu[i] = now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+		if (feats) {
+			memcpy(shape, of3_bundle_tensor(feats, "msa")->shape, sizeof shape);
+			paired = n_paired(feats) - 1;
+		}
+		of3_bundle_free(feats);
+	}
+	if (rc < 0)
+		printf("bench: %s\n", of3_errmsg());
+	else {
+		qsort(wall, (size_t)runs, sizeof *wall, cmp_double);
+		qsort(cpu, (size_t)runs, sizeof *cpu, cmp_double);
+		printf("%s: %d polymer entries with %d-row uniref90_hits + uniprot_hits; msa "
+		       "[%lld, "
+		       "%lld, 32], %d paired rows; %d runs: wall median %.1f ms (min %.1f, max "
+		       "%.1f), CPU median %.1f ms\n",
+		       example, k, n_rows, (long long)shape[0], (long long)shape[1], paired, runs,
+		       1e3 * wall[runs / 2], 1e3 * wall[0], 1e3 * wall[runs - 1],
+		       1e3 * cpu[runs / 2]);
+	}
+	free(wall);
+	free(cpu);
+	free_bundles(a);
+	return rc < 0;
+}
+
 int main(int argc, char **argv)
 {
-	(void)argc;
 	if (strstr(argv[0], "build/san/"))
 		bin_dir = "build/san/bin";
 	snprintf(tmp_dir, sizeof tmp_dir, "/tmp/of3_test_msa.XXXXXX");
 	if (!mkdtemp(tmp_dir)) {
 		printf("not ok - cannot make a temporary directory\n");
 		return 1;
+	}
+	if (argc >= 2 && strcmp(argv[1], "--bench") == 0) {
+		/* --bench [EXAMPLE [ROWS [RUNS]]] */
+		int rows = argc > 3 ? arg_int(argv[3]) : 1024,
+		    runs = argc > 4 ? arg_int(argv[4]) : 11;
+		if (rows < 1 || runs < 1) {
+			printf("usage: test_featurize_msa --bench [EXAMPLE [ROWS [RUNS]]]\n");
+			return 2;
+		}
+		int rc = bench(argc > 2 ? argv[2] : "examples/query_protein_ligand.json", rows,
+		               runs);
+		char cmd[128];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_dir);
+		return system(cmd) != 0 || rc;
 	}
 
 	test_readers();
@@ -506,6 +690,7 @@ int main(int argc, char **argv)
 	fixture_sequences(a, b, rna, sizeof a);
 	CHECK(a[0] && b[0] && rna[0], "fixture sequences read from %smsa_queries.json", FIX);
 	test_failure_modes(a, b, rna);
+	test_true_profile();
 
 	static const char *const examples[] = {
 	        "dna_ptm",   "homomer", "multimer", "protein_ligand", "protein_ligand_multiple",
