@@ -31,7 +31,7 @@ void of3_bundle_free(of3_bundle_t *b)
 		return;
 	for (int i = 0; i < b->n_tensors; i++) {
 		free(b->tensors[i].name);
-		free(b->tensors[i].data);
+		free(b->tensors[i].base ? b->tensors[i].base : b->tensors[i].data);
 	}
 	for (int i = 0; i < b->n_values; i++)
 		free(b->values[i].name);
@@ -123,14 +123,10 @@ int of3_bundle_add_tensor(of3_bundle_t *b, const char *name, of3_dtype_t dtype, 
 	t->name = strdup(name);
 	if (!t->name)
 		return of3_err(OF3_ERR_NOMEM, "out of memory");
-	if (alloc) {
-		t->data = of3_tensor_alloc(t->nbytes);
-		if (!t->data) {
-			free(t->name);
-			return of3_err(OF3_ERR_NOMEM, "tensor '%s': out of memory for %zu bytes",
-			               name, t->nbytes);
-		}
-		memset(t->data, 0, t->nbytes);
+	if (alloc && of3_tensor_alloc_zeroed(t) < 0) {
+		free(t->name);
+		return of3_err(OF3_ERR_NOMEM, "tensor '%s': out of memory for %zu bytes", name,
+		               t->nbytes);
 	}
 	b->n_tensors++;
 	if (out)
@@ -150,6 +146,17 @@ void *of3_tensor_alloc(size_t nbytes)
 		madvise(p, padded, MADV_HUGEPAGE);
 #endif
 	return p;
+}
+
+int of3_tensor_alloc_zeroed(of3_tensor_t *t)
+{
+	/* calloc hands out fresh, already-zero pages for large sizes; aligned by hand */
+	uintptr_t base = (uintptr_t)calloc(1, t->nbytes + OF3_TENSOR_ALIGN);
+	if (!base)
+		return of3_err(OF3_ERR_NOMEM, "out of memory");
+	t->base = (void *)base;
+	t->data = (void *)((base + OF3_TENSOR_ALIGN - 1) / OF3_TENSOR_ALIGN * OF3_TENSOR_ALIGN);
+	return OF3_OK;
 }
 
 /* Deep copy of a msgpack object into a zone (msgpack-c only copies references). */

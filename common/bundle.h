@@ -41,6 +41,7 @@ typedef struct {
 	size_t nbytes; /* product of shape x element size */
 	void *data;    /* nbytes, OF3_TENSOR_ALIGN-aligned, owned by the bundle;
 	                  NULL while only described (streaming) */
+	void *base;    /* what free() takes when it is not data (zeroed buffers), else NULL */
 } of3_tensor_t;
 
 typedef struct {
@@ -71,6 +72,11 @@ int64_t of3_tensor_numel(const of3_tensor_t *t);
 /* A buffer for nbytes of tensor data, OF3_TENSOR_ALIGN-aligned (2 MiB-aligned and backed by huge
  * pages where possible when large), uninitialised; NULL when out of memory. Free with free(). */
 void *of3_tensor_alloc(size_t nbytes);
+
+/* Gives t a zeroed buffer for its nbytes (t->data, and t->base to free). Large buffers are
+ * zeroed lazily by the kernel, so an all-zero tensor that is never written costs no memory
+ * traffic (the empty template slots). */
+int of3_tensor_alloc_zeroed(of3_tensor_t *t) OF3_WUR;
 
 /* The tensor or value of that name, or NULL. */
 of3_tensor_t *of3_bundle_tensor(const of3_bundle_t *b, const char *name);

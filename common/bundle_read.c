@@ -773,7 +773,11 @@ int of3_breader_next(of3_breader_t *r, of3_bundle_t **out)
 		rc = of3_breader_record(r, b, &t);
 		if (rc == OF3_RECORD_END)
 			break;
-		if (rc == OF3_RECORD_TENSOR && t->nbytes > 0) {
+		if (rc == OF3_RECORD_TENSOR && r->zeros) {
+			rc = of3_tensor_alloc_zeroed(t);
+			if (rc == OF3_OK)
+				rc = of3_breader_tensor_skip(r);
+		} else if (rc == OF3_RECORD_TENSOR && t->nbytes > 0) {
 			t->data = of3_tensor_alloc(t->nbytes);
 			if (!t->data)
 				rc = of3_err(OF3_ERR_NOMEM,

@@ -25,6 +25,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The stream numbers of the pipeline's uses of randomness, kept in one place so two uses never
+ * share a stream. */
+enum {
+	OF3_RNG_STREAM_REF_POS = 1, /* of3-featurize: reference conformer rotation/translation */
+	OF3_RNG_STREAM_MSA_SUBSAMPLE = 2, /* of3-trunk: MSA row subsampling */
+	OF3_RNG_STREAM_DIFFUSION = 16, /* of3-diffuse: sampler noise (per sample: + sample index) */
+};
+
 /* A generator: plain data, copied freely (a copy continues from the same position). The
  * buffers only cache values of the current position; they never change what is returned. */
 typedef struct {

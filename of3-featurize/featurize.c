@@ -41,7 +41,8 @@ int of3_featurize(const of3_bundle_t *assembly, uint64_t seed, of3_bundle_t **ou
 	rc = of3_bundle_meta_copy(b, assembly);
 	rc = rc ? rc : forward_assembly(assembly, b);
 	rc = rc ? rc : of3_structure_features(&t, b);
-	rc = rc ? rc : of3_reference_features(&t, seed, b);
+	rc = rc ? rc : of3_reference_features(&t, b);
+	rc = rc ? rc : of3_reference_positions(&t, seed, b);
 	rc = rc ? rc : of3_msa_features(&t, b);
 	rc = rc ? rc : of3_template_features(&t, b);
 	rc = rc ? rc : of3_bundle_meta_set_int(b, "n_token", t.n_tokens);

@@ -14,12 +14,17 @@
  * [N_token, N_token]. */
 int of3_structure_features(const of3_tokens_t *t, of3_bundle_t *out) OF3_WUR;
 
-/* Adds ref_pos [N_atom, 3], ref_mask, ref_element [N_atom, 119], ref_charge,
- * ref_atom_name_chars [N_atom, 4, 64], ref_space_uid. The conformers are the CCD's coordinates
- * (docs/DEVIATIONS.md: OpenFold3 runs RDKit's ETKDG instead), each centred and turned by a
- * random rotation and shifted by a N(0, 1) Å translation drawn from seed. SMILES ligands have
- * no conformer yet (issue #6): OF3_ERR_INPUT. */
-int of3_reference_features(const of3_tokens_t *t, uint64_t seed, of3_bundle_t *out) OF3_WUR;
+/* Adds ref_mask, ref_element [N_atom, 119], ref_charge, ref_atom_name_chars [N_atom, 4, 64],
+ * ref_space_uid: everything about the reference conformers but their positions. */
+int of3_reference_features(const of3_tokens_t *t, of3_bundle_t *out) OF3_WUR;
+
+/* Adds ref_pos [N_atom, 3] (after of3_reference_features). The conformers are the CCD's
+ * coordinates (docs/DEVIATIONS.md: OpenFold3 runs RDKit's ETKDG instead), each centred on its
+ * positioned atoms, turned by a uniformly random rotation and shifted by a N(0, 1) Å
+ * translation: seven normals per conformer from Philox stream OF3_RNG_STREAM_REF_POS of seed,
+ * quaternion (w, x, y, z) then translation. SMILES ligands have no conformer yet (issue #6):
+ * OF3_ERR_INPUT. */
+int of3_reference_positions(const of3_tokens_t *t, uint64_t seed, of3_bundle_t *out) OF3_WUR;
 
 /* Adds the four template slots, empty: template_restype [4, N_token, 32],
  * template_pseudo_beta_mask, template_backbone_frame_mask [4, N_token],

@@ -25,6 +25,9 @@ NP_TO_DTYPE = {np.dtype("float64"): "f64", np.dtype("float32"): "f32",
                np.dtype("bool"): "u8"}
 
 
+ZEROS_MIN_BYTES = 64 << 10  # as common/bundle_write.c
+
+
 def _pack(obj):
     return msgpack.packb(obj, use_bin_type=True)
 
@@ -74,6 +77,12 @@ class BundleWriter:
             if kind == "tensor":
                 dtype, shape, a = payload
                 raw = a.tobytes(order="C")
+                if len(raw) >= ZEROS_MIN_BYTES and not any(raw):
+                    # docs/FORMAT.md "zeros": a large all-zero tensor is its record alone
+                    out.write(_pack({"type": "tensor", "name": name, "dtype": dtype,
+                                     "shape": shape, "nbytes": len(raw), "chunks": 0,
+                                     "zeros": True}))
+                    continue
                 chunks = [raw[i:i + CHUNK] for i in range(0, len(raw), CHUNK)]
                 out.write(_pack({"type": "tensor", "name": name, "dtype": dtype,
                                  "shape": shape, "nbytes": len(raw),
@@ -117,7 +126,9 @@ def read_bundles(f):
                     raise ValueError(f"end record says {rec['records']} records, saw {n}")
                 break
             n += 1
-            if rec["type"] == "tensor":
+            if rec["type"] == "tensor" and rec.get("zeros"):
+                items[rec["name"]] = np.zeros(rec["shape"], DTYPES[rec["dtype"]])
+            elif rec["type"] == "tensor":
                 raw = b"".join(next(unpacker) for _ in range(rec["chunks"]))
                 if len(raw) != rec["nbytes"]:
                     raise ValueError(f"{rec['name']}: nbytes mismatch")

@@ -1,0 +1,187 @@
+/* refconf.c: the reference-conformer features (spec/data.md §4.2, §5.4).
+ *
+ * OpenFold3 makes each residue's and ligand's conformer with RDKit's ETKDG at inference; we take
+ * the CCD's coordinates instead (stereo-correct, no RDKit; docs/DEVIATIONS.md has the measured
+ * difference), then centre each conformer, turn it by a uniformly random rotation and shift it
+ * by a N(0, 1) Å translation, as OpenFold3 does (centre_random_augmentation). */
+#include <ctype.h>
+#include <math.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../common/rng.h"
+#include "structure.h"
+
+/* Element symbols by atomic number (1..118); ref_element is the one-hot of Z - 1. */
+static const char *const elements[119] = {
+        "",   "H",  "He", "Li", "Be", "B",  "C",  "N",  "O",  "F",  "Ne", "Na", "Mg", "Al", "Si",
+        "P",  "S",  "Cl", "Ar", "K",  "Ca", "Sc", "Ti", "V",  "Cr", "Mn", "Fe", "Co", "Ni", "Cu",
+        "Zn", "Ga", "Ge", "As", "Se", "Br", "Kr", "Rb", "Sr", "Y",  "Zr", "Nb", "Mo", "Tc", "Ru",
+        "Rh", "Pd", "Ag", "Cd", "In", "Sn", "Sb", "Te", "I",  "Xe", "Cs", "Ba", "La", "Ce", "Pr",
+        "Nd", "Pm", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu", "Hf", "Ta", "W",
+        "Re", "Os", "Ir", "Pt", "Au", "Hg", "Tl", "Pb", "Bi", "Po", "At", "Rn", "Fr", "Ra", "Ac",
+        "Th", "Pa", "U",  "Np", "Pu", "Am", "Cm", "Bk", "Cf", "Es", "Fm", "Md", "No", "Lr", "Rf",
+        "Db", "Sg", "Bh", "Hs", "Mt", "Ds", "Rg", "Cn", "Nh", "Fl", "Mc", "Lv", "Ts", "Og"};
+
+static int atomic_number(const char *symbol)
+{
+	for (int z = 1; z <= 118; z++)
+		if (strcasecmp(elements[z], symbol) == 0)
+			return z;
+	return 0;
+}
+
+static void *add(of3_bundle_t *out, const char *name, of3_dtype_t dtype, int ndim,
+                 const int64_t *shape, int *rc)
+{
+	of3_tensor_t *t;
+	if (*rc < 0)
+		return NULL;
+	*rc = of3_bundle_add_tensor(out, name, dtype, ndim, shape, 1, &t);
+	return *rc < 0 ? NULL : t->data;
+}
+
+/* The rotation of a unit quaternion (w, x, y, z), as rigid_utils.quat_to_rot builds it. */
+static void quat_to_rot(const double q[4], double r[3][3])
+{
+	double w = q[0], x = q[1], y = q[2], z = q[3];
+	r[0][0] = w * w + x * x - y * y - z * z;
+	r[0][1] = 2 * (x * y - w * z);
+	r[0][2] = 2 * (x * z + w * y);
+	r[1][0] = 2 * (x * y + w * z);
+	r[1][1] = w * w - x * x + y * y - z * z;
+	r[1][2] = 2 * (y * z - w * x);
+	r[2][0] = 2 * (x * z - w * y);
+	r[2][1] = 2 * (y * z + w * x);
+	r[2][2] = w * w - x * x - y * y + z * z;
+}
+
+/* Centres atoms [a0, a1) on their positioned atoms, rotates by a random rotation and shifts by
+ * a random translation: pos = (x - mean) R^T + t. Seven normal draws per conformer, in the
+ * order quaternion (w, x, y, z), translation (x, y, z). */
+static void place(const of3_tokens_t *t, int a0, int a1, of3_rng_t *rng, float *pos,
+                  const int32_t *mask)
+{
+	double q[4], tr[3], r[3][3], mean[3] = {0, 0, 0}, norm = 0;
+	for (int k = 0; k < 4; k++) {
+		q[k] = of3_rng_normal(rng);
+		norm += q[k] * q[k];
+	}
+	for (int k = 0; k < 3; k++)
+		tr[k] = of3_rng_normal(rng);
+	norm = sqrt(norm);
+	for (int k = 0; k < 4; k++)
+		q[k] /= norm;
+	quat_to_rot(q, r);
+	int n = 0;
+	for (int a = a0; a < a1; a++)
+		if (mask[a]) {
+			for (int k = 0; k < 3; k++)
+				mean[k] += t->atom_ccd_pos[3 * a + k];
+			n++;
+		}
+	if (n == 0)
+		return; /* nothing positioned: OpenFold3 skips the augmentation too */
+	for (int k = 0; k < 3; k++)
+		mean[k] /= n;
+	for (int a = a0; a < a1; a++) {
+		if (!mask[a])
+			continue;
+		double x[3];
+		for (int k = 0; k < 3; k++)
+			x[k] = t->atom_ccd_pos[3 * a + k] - mean[k];
+		for (int i = 0; i < 3; i++)
+			pos[3 * a + i] =
+			        (float)(r[i][0] * x[0] + r[i][1] * x[1] + r[i][2] * x[2] + tr[i]);
+	}
+}
+
+/* The end of the conformer that starts at atom a0: a residue instance of a polymer, or a whole
+ * ligand chain (its atoms all have res_id 1). */
+static int next_conformer(const of3_tokens_t *t, int a0)
+{
+	int a1 = a0 + 1;
+	while (a1 < t->n_atoms && t->atom_res_id[a1] == t->atom_res_id[a0] &&
+	       strcmp(t->atom_chain_id[a1], t->atom_chain_id[a0]) == 0)
+		a1++;
+	return a1;
+}
+
+int of3_reference_features(const of3_tokens_t *t, of3_bundle_t *out)
+{
+	int rc = OF3_OK;
+	int64_t na = t->n_atoms, s1[1] = {na}, s119[2] = {na, 119}, s464[3] = {na, 4, 64};
+	int32_t *mask = add(out, "ref_mask", OF3_DTYPE_I32, 1, s1, &rc);
+	int32_t *element = add(out, "ref_element", OF3_DTYPE_I32, 2, s119, &rc);
+	float *charge = add(out, "ref_charge", OF3_DTYPE_F32, 1, s1, &rc);
+	int32_t *name_chars = add(out, "ref_atom_name_chars", OF3_DTYPE_I32, 3, s464, &rc);
+	int32_t *uid = add(out, "ref_space_uid", OF3_DTYPE_I32, 1, s1, &rc);
+	if (rc < 0)
+		return rc;
+	for (int a = 0; a < t->n_atoms; a++) {
+		int z = atomic_number(t->atom_element[a]);
+		if (z == 0)
+			return of3_err(OF3_ERR_INPUT,
+			               "query '%s', atom %d (%s %s): unknown element '%s'",
+			               t->assembly->query, a + 1, t->atom_res_name[a],
+			               t->atom_name[a], t->atom_element[a]);
+		element[(size_t)a * 119 + (size_t)(z - 1)] = 1;
+		charge[a] = (float)t->atom_charge[a];
+		/* 0 only for CCD components without coordinates; SMILES atoms get a conformer */
+		mask[a] = t->atom_has_ccd_pos[a] || t->chains[t->chain[t->atom_token[a]]].smiles;
+		const char *name = t->atom_name[a];
+		if (strlen(name) > 4)
+			return of3_err(OF3_ERR_INPUT,
+			               "query '%s', atom %d: name '%s' is longer than 4 "
+			               "characters",
+			               t->assembly->query, a + 1, name);
+		for (int k = 0; k < 4; k++) {
+			int ch = k < (int)strlen(name) ? (unsigned char)name[k] : ' ';
+			if (ch < 32 || ch > 95)
+				return of3_err(OF3_ERR_INPUT,
+				               "query '%s', atom %d: name '%s' has a character "
+				               "OpenFold3 cannot encode (ASCII 32-95 only)",
+				               t->assembly->query, a + 1, name);
+			name_chars[((size_t)a * 4 + (size_t)k) * 64 + (size_t)(ch - 32)] = 1;
+		}
+	}
+	/* one conformer per residue instance of a polymer and per ligand chain instance */
+	int n_mols = 0;
+	for (int a0 = 0; a0 < t->n_atoms;) {
+		int a1 = next_conformer(t, a0);
+		for (int a = a0; a < a1; a++)
+			uid[a] = n_mols;
+		n_mols++;
+		a0 = a1;
+	}
+	return OF3_OK;
+}
+
+int of3_reference_positions(const of3_tokens_t *t, uint64_t seed, of3_bundle_t *out)
+{
+	for (int c = 0; c < t->n_chains; c++)
+		if (t->chains[c].smiles)
+			return of3_err(
+			        OF3_ERR_INPUT,
+			        "query '%s', chain %s: SMILES ligands are not "
+			        "supported yet (their 3D conformer is issue #6); give the ligand "
+			        "as a CCD code if it has one",
+			        t->assembly->query, t->chains[c].id);
+	const of3_tensor_t *m = of3_bundle_tensor(out, "ref_mask");
+	if (!m)
+		return of3_err(OF3_ERR_RUNTIME, "ref_pos needs ref_mask: call "
+		                                "of3_reference_features first");
+	int rc = OF3_OK;
+	int64_t s3[2] = {t->n_atoms, 3};
+	float *pos = add(out, "ref_pos", OF3_DTYPE_F32, 2, s3, &rc);
+	if (rc < 0)
+		return rc;
+	of3_rng_t rng;
+	of3_rng_init(&rng, seed, OF3_RNG_STREAM_REF_POS);
+	for (int a0 = 0; a0 < t->n_atoms;) {
+		int a1 = next_conformer(t, a0);
+		place(t, a0, a1, &rng, pos, m->data);
+		a0 = a1;
+	}
+	return OF3_OK;
+}
