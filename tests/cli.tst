@@ -130,3 +130,8 @@
 2	a big-endian checkpoint	$BIN/of3-inspect tests/fixtures/checkpoint/bad_big_endian.pt
 2	a training checkpoint (it has 'state_dict') without EMA weights	$BIN/of3-inspect tests/fixtures/checkpoint/bad_no_ema.pt
 2	of3-inspect: tests/fixtures/checkpoint/bad_global_os_system.pt	$BIN/of3-inspect -o $T/out.bundle tests/fixtures/checkpoint/bad_global_os_system.pt
+# of3-featurize --cache: the second run reads the entry and gives identical bytes; a changed MSA
+# file is a new entry; a damaged entry is ignored with a note and made again.
+0	features from the cache	$BIN/of3-parse examples/query_homomer.json -o $T/h.asm && $BIN/of3-featurize --cache $T/cache $T/h.asm -o $T/h1.f && $BIN/of3-featurize -v --cache $T/cache $T/h.asm -o $T/h2.f 2>&1 && cmp $T/h1.f $T/h2.f
+0	entries: 2	mkdir -p $T/msa && printf '>q\nMKVL\n>s1\nMKIL\n' >$T/msa/uniref90_hits.a3m && printf '{"queries":{"q":{"chains":[{"molecule_type":"protein","chain_ids":"A","sequence":"MKVL","main_msa_file_paths":"%s"}]}}}' $T/msa >$T/q.json && $BIN/of3-parse $T/q.json -o $T/q.asm && $BIN/of3-featurize --cache $T/c2 $T/q.asm -o $T/a.f && printf '>s2\nMRVL\n' >>$T/msa/uniref90_hits.a3m && $BIN/of3-featurize -v --cache $T/c2 $T/q.asm -o $T/b.f 2>&1 | grep -c 'from the cache' | sed 's/^/hits: /' && echo "entries: $(ls $T/c2 | wc -l)"
+0	ignoring cache entry	$BIN/of3-parse examples/query_homomer.json -o $T/h.asm && $BIN/of3-featurize --cache $T/c3 $T/h.asm -o $T/h1.f && for f in $T/c3/*.features; do echo garbage >$f; done && $BIN/of3-featurize --cache $T/c3 $T/h.asm -o $T/h2.f 2>&1 && cmp $T/h1.f $T/h2.f
