@@ -19,8 +19,7 @@ stage() { # name, then the command; stops the demo when a stage fails
 	if ! "$@"; then
 		echo
 		echo "demo: the pipeline stops at $name (see the message above)."
-		echo "demo: stages still to come: of3-featurize (issue #5), of3-trunk (#7), of3-diffuse (#8),"
-		echo "      of3-writecif (#9)."
+		echo "demo: stages still to come: of3-trunk (issue #7), of3-diffuse (#8), of3-writecif (#9)."
 		show_format
 		exit 0
 	fi
@@ -28,19 +27,20 @@ stage() { # name, then the command; stops the demo when a stage fails
 
 show_format() {
 	local sample
-	if [ -s "$out/ubiquitin.assembly" ]; then
+	if [ -s "$out/ubiquitin.features" ]; then
 		echo
-		echo "demo: what of3-parse made: every atom of the query, as OpenFold3 builds it:"
-		echo "demo: bin/of3-inspect $out/ubiquitin.assembly"
-		bin/of3-inspect "$out/ubiquitin.assembly"
+		echo "demo: what of3-parse and of3-featurize made: the features the model reads, equal to"
+		echo "      OpenFold3's but for the reference conformers (docs/DEVIATIONS.md):"
+		echo "demo: bin/of3-inspect $out/ubiquitin.features"
+		bin/of3-inspect "$out/ubiquitin.features"
 	fi
 	sample=$(ls tests/fixtures/features_query_ubiquitin.bundle.gz 2>/dev/null)
 	[ -n "$sample" ] || return 0
 	echo
-	echo "demo: what of3-featurize will make: the features OpenFold3's own data pipeline made for"
-	echo "      this query (a reference fixture), read by the C reader:"
+	echo "demo: for comparison, the features OpenFold3's own data pipeline made for this query"
+	echo "      (a reference fixture):"
 	echo "demo: gzip -dc $sample | bin/of3-inspect"
-	gzip -dc "$sample" | bin/of3-inspect | head -40
+	gzip -dc "$sample" | bin/of3-inspect | grep -E "bundle|ref_pos|msa |restype"
 }
 
 stage of3-parse bin/of3-parse "$query" -o "$out/ubiquitin.assembly"
