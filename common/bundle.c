@@ -148,6 +148,30 @@ void *of3_tensor_alloc(size_t nbytes)
 	return p;
 }
 
+void *of3_bundle_new_tensor(of3_bundle_t *b, const char *name, of3_dtype_t dtype, int ndim,
+                            const int64_t *shape, int *rc)
+{
+	of3_tensor_t *t;
+	if (*rc < 0)
+		return NULL;
+	*rc = of3_bundle_add_tensor(b, name, dtype, ndim, shape, 1, &t);
+	return *rc < 0 ? NULL : t->data;
+}
+
+const msgpack_object *of3_map_get(const msgpack_object *map, const char *key)
+{
+	if (!map || map->type != MSGPACK_OBJECT_MAP)
+		return NULL;
+	size_t n = strlen(key);
+	for (uint32_t i = 0; i < map->via.map.size; i++) {
+		const msgpack_object *k = &map->via.map.ptr[i].key;
+		if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
+		    memcmp(k->via.str.ptr, key, n) == 0)
+			return &map->via.map.ptr[i].val;
+	}
+	return NULL;
+}
+
 int of3_tensor_alloc_zeroed(of3_tensor_t *t)
 {
 	/* calloc hands out fresh, already-zero pages for large sizes; aligned by hand */
@@ -262,10 +286,7 @@ static int key_is(const msgpack_object *k, const char *key)
 
 const msgpack_object *of3_bundle_meta(const of3_bundle_t *b, const char *key)
 {
-	for (uint32_t i = 0; i < b->meta.via.map.size; i++)
-		if (key_is(&b->meta.via.map.ptr[i].key, key))
-			return &b->meta.via.map.ptr[i].val;
-	return NULL;
+	return of3_map_get(&b->meta, key);
 }
 
 int of3_bundle_meta_set(of3_bundle_t *b, const char *key, const msgpack_object *v)

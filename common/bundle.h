@@ -86,6 +86,14 @@ const msgpack_object *of3_bundle_value(const of3_bundle_t *b, const char *name);
  * Fails on a duplicate or empty name, a bad shape, or no memory. */
 int of3_bundle_add_tensor(of3_bundle_t *b, const char *name, of3_dtype_t dtype, int ndim,
                           const int64_t *shape, int alloc, of3_tensor_t **out) OF3_WUR;
+/* Adds a zeroed tensor and returns its data, for code that fills many tensors in a row: does
+ * nothing and returns NULL once *rc is negative, and sets *rc on failure. */
+void *of3_bundle_new_tensor(of3_bundle_t *b, const char *name, of3_dtype_t dtype, int ndim,
+                            const int64_t *shape, int *rc);
+
+/* The value under a string key of a msgpack map, or NULL (also when map is not a map). */
+const msgpack_object *of3_map_get(const msgpack_object *map, const char *key);
+
 /* Adds a value (deep-copied into the bundle). */
 int of3_bundle_add_value(of3_bundle_t *b, const char *name, const msgpack_object *value) OF3_WUR;
 int of3_bundle_add_str(of3_bundle_t *b, const char *name, const char *s) OF3_WUR;

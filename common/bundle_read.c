@@ -349,23 +349,11 @@ static int next_object(of3_breader_t *r, const msgpack_object **obj, const char 
 
 /* ---- map fields ---- */
 
-static const msgpack_object *field(const msgpack_object *map, const char *key)
-{
-	size_t n = strlen(key);
-	for (uint32_t i = 0; i < map->via.map.size; i++) {
-		const msgpack_object *k = &map->via.map.ptr[i].key;
-		if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
-		    memcmp(k->via.str.ptr, key, n) == 0)
-			return &map->via.map.ptr[i].val;
-	}
-	return NULL;
-}
-
 /* Copies a string field into out (size cap); fails if missing, not a string, or too long. */
 static int str_field(of3_breader_t *r, uint64_t at, const msgpack_object *map, const char *key,
                      const char *what, char *out, size_t cap)
 {
-	const msgpack_object *v = field(map, key);
+	const msgpack_object *v = of3_map_get(map, key);
 	if (!v)
 		return bad(r, at, "%s has no \"%s\"", what, key);
 	if (v->type != MSGPACK_OBJECT_STR)
@@ -382,7 +370,7 @@ static int str_field(of3_breader_t *r, uint64_t at, const msgpack_object *map, c
 static int uint_field(of3_breader_t *r, uint64_t at, const msgpack_object *map, const char *key,
                       const char *what, uint64_t *out)
 {
-	const msgpack_object *v = field(map, key);
+	const msgpack_object *v = of3_map_get(map, key);
 	if (!v)
 		return bad(r, at, "%s has no \"%s\"", what, key);
 	if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
@@ -419,7 +407,7 @@ static int read_header(of3_breader_t *r, of3_bundle_t **out)
 		                  "bundles"
 		                : "");
 	}
-	const msgpack_object *magic = field(h, "of3");
+	const msgpack_object *magic = of3_map_get(h, "of3");
 	if (!magic || magic->type != MSGPACK_OBJECT_STR || magic->via.str.size != 6 ||
 	    memcmp(magic->via.str.ptr, "bundle", 6) != 0)
 		return bad(r, at, "not an of3 bundle: the header map lacks \"of3\": \"bundle\"");
@@ -436,10 +424,10 @@ static int read_header(of3_breader_t *r, of3_bundle_t **out)
 	    (rc = str_field(r, at, h, "query", "bundle header", r->query, sizeof r->query)) < 0)
 		return rc;
 	producer[0] = 0;
-	if (field(h, "producer") &&
+	if (of3_map_get(h, "producer") &&
 	    (rc = str_field(r, at, h, "producer", "bundle header", producer, sizeof producer)) < 0)
 		return rc;
-	const msgpack_object *meta = field(h, "meta");
+	const msgpack_object *meta = of3_map_get(h, "meta");
 	if (meta && meta->type != MSGPACK_OBJECT_MAP)
 		return bad(r, at, "bundle header: \"meta\" is %s, not a map", a_type(meta->type));
 	of3_bundle_t *b = of3_bundle_init(kind, r->query);
@@ -495,7 +483,7 @@ static int tensor_record(of3_breader_t *r, uint64_t at, const msgpack_object *re
 		        r, at,
 		        "%s: unknown dtype \"%s\" (expected f64, f32, f16, bf16, i64, i32 or u8)",
 		        what, dtype_name);
-	const msgpack_object *shape = field(rec, "shape");
+	const msgpack_object *shape = of3_map_get(rec, "shape");
 	if (!shape || shape->type != MSGPACK_OBJECT_ARRAY)
 		return bad(r, at, "%s: \"shape\" is missing or not an array", what);
 	if (shape->via.array.size > OF3_MAX_DIMS)
@@ -531,7 +519,7 @@ static int tensor_record(of3_breader_t *r, uint64_t at, const msgpack_object *re
 		           (unsigned long long)nbytes, s, dtype_name, (unsigned long long)want);
 	}
 	/* "zeros": true stands for nbytes zero bytes that are not in the stream */
-	const msgpack_object *zeros = field(rec, "zeros");
+	const msgpack_object *zeros = of3_map_get(rec, "zeros");
 	int is_zeros = zeros && zeros->type == MSGPACK_OBJECT_BOOLEAN && zeros->via.boolean;
 	if (zeros && (zeros->type != MSGPACK_OBJECT_BOOLEAN || (is_zeros && chunks != 0))) {
 		b->n_tensors--;
@@ -608,7 +596,7 @@ int of3_breader_record(of3_breader_t *r, of3_bundle_t *b, of3_tensor_t **tensor)
 		char name[256];
 		if ((rc = str_field(r, at, rec, "name", "value record", name, sizeof name)) < 0)
 			return rc;
-		const msgpack_object *v = field(rec, "value");
+		const msgpack_object *v = of3_map_get(rec, "value");
 		if (!v)
 			return bad(r, at, "value '%s' has no \"value\"", name);
 		if ((rc = of3_bundle_add_value(b, name, v)) < 0)

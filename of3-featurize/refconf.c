@@ -31,16 +31,6 @@ static int atomic_number(const char *symbol)
 	return 0;
 }
 
-static void *add(of3_bundle_t *out, const char *name, of3_dtype_t dtype, int ndim,
-                 const int64_t *shape, int *rc)
-{
-	of3_tensor_t *t;
-	if (*rc < 0)
-		return NULL;
-	*rc = of3_bundle_add_tensor(out, name, dtype, ndim, shape, 1, &t);
-	return *rc < 0 ? NULL : t->data;
-}
-
 /* The rotation of a unit quaternion (w, x, y, z), as rigid_utils.quat_to_rot builds it. */
 static void quat_to_rot(const double q[4], double r[3][3])
 {
@@ -111,11 +101,12 @@ int of3_reference_features(const of3_tokens_t *t, of3_bundle_t *out)
 {
 	int rc = OF3_OK;
 	int64_t na = t->n_atoms, s1[1] = {na}, s119[2] = {na, 119}, s464[3] = {na, 4, 64};
-	int32_t *mask = add(out, "ref_mask", OF3_DTYPE_I32, 1, s1, &rc);
-	int32_t *element = add(out, "ref_element", OF3_DTYPE_I32, 2, s119, &rc);
-	float *charge = add(out, "ref_charge", OF3_DTYPE_F32, 1, s1, &rc);
-	int32_t *name_chars = add(out, "ref_atom_name_chars", OF3_DTYPE_I32, 3, s464, &rc);
-	int32_t *uid = add(out, "ref_space_uid", OF3_DTYPE_I32, 1, s1, &rc);
+	int32_t *mask = of3_bundle_new_tensor(out, "ref_mask", OF3_DTYPE_I32, 1, s1, &rc);
+	int32_t *element = of3_bundle_new_tensor(out, "ref_element", OF3_DTYPE_I32, 2, s119, &rc);
+	float *charge = of3_bundle_new_tensor(out, "ref_charge", OF3_DTYPE_F32, 1, s1, &rc);
+	int32_t *name_chars =
+	        of3_bundle_new_tensor(out, "ref_atom_name_chars", OF3_DTYPE_I32, 3, s464, &rc);
+	int32_t *uid = of3_bundle_new_tensor(out, "ref_space_uid", OF3_DTYPE_I32, 1, s1, &rc);
 	if (rc < 0)
 		return rc;
 	for (int a = 0; a < t->n_atoms; a++) {
@@ -173,7 +164,7 @@ int of3_reference_positions(const of3_tokens_t *t, uint64_t seed, of3_bundle_t *
 		                                "of3_reference_features first");
 	int rc = OF3_OK;
 	int64_t s3[2] = {t->n_atoms, 3};
-	float *pos = add(out, "ref_pos", OF3_DTYPE_F32, 2, s3, &rc);
+	float *pos = of3_bundle_new_tensor(out, "ref_pos", OF3_DTYPE_F32, 2, s3, &rc);
 	if (rc < 0)
 		return rc;
 	of3_rng_t rng;

@@ -19,39 +19,35 @@ static int restype_index(const char *name)
 	return RESTYPE_UNK; /* ligands, non-canonical residues: OpenFold3's "unknown" */
 }
 
-/* A new zeroed tensor of the given shape in out; NULL (status in *rc) on failure. */
-static void *add(of3_bundle_t *out, const char *name, of3_dtype_t dtype, int ndim,
-                 const int64_t *shape, int *rc)
-{
-	of3_tensor_t *t;
-	if (*rc < 0)
-		return NULL;
-	*rc = of3_bundle_add_tensor(out, name, dtype, ndim, shape, 1, &t);
-	return *rc < 0 ? NULL : t->data;
-}
-
 int of3_structure_features(const of3_tokens_t *t, of3_bundle_t *out)
 {
 	int rc = OF3_OK;
 	int64_t nt = t->n_tokens, na = t->n_atoms, tok[1] = {nt}, atom[1] = {na};
 	int64_t tok32[2] = {nt, 32}, tok2[2] = {nt, nt};
-	int32_t *token_index = add(out, "token_index", OF3_DTYPE_I32, 1, tok, &rc);
-	int32_t *residue_index = add(out, "residue_index", OF3_DTYPE_I32, 1, tok, &rc);
-	int32_t *asym_id = add(out, "asym_id", OF3_DTYPE_I32, 1, tok, &rc);
-	int32_t *entity_id = add(out, "entity_id", OF3_DTYPE_I32, 1, tok, &rc);
-	int32_t *sym_id = add(out, "sym_id", OF3_DTYPE_I32, 1, tok, &rc);
-	int32_t *restype = add(out, "restype", OF3_DTYPE_I32, 2, tok32, &rc);
+	int32_t *token_index =
+	        of3_bundle_new_tensor(out, "token_index", OF3_DTYPE_I32, 1, tok, &rc);
+	int32_t *residue_index =
+	        of3_bundle_new_tensor(out, "residue_index", OF3_DTYPE_I32, 1, tok, &rc);
+	int32_t *asym_id = of3_bundle_new_tensor(out, "asym_id", OF3_DTYPE_I32, 1, tok, &rc);
+	int32_t *entity_id = of3_bundle_new_tensor(out, "entity_id", OF3_DTYPE_I32, 1, tok, &rc);
+	int32_t *sym_id = of3_bundle_new_tensor(out, "sym_id", OF3_DTYPE_I32, 1, tok, &rc);
+	int32_t *restype = of3_bundle_new_tensor(out, "restype", OF3_DTYPE_I32, 2, tok32, &rc);
 	int32_t *is_type[4];
 	static const char *is_names[4] = {"is_protein", "is_rna", "is_dna", "is_ligand"};
 	for (int k = 0; k < 4; k++)
-		is_type[k] = add(out, is_names[k], OF3_DTYPE_I32, 1, tok, &rc);
-	int32_t *is_atomized = add(out, "is_atomized", OF3_DTYPE_I32, 1, tok, &rc);
-	float *token_mask = add(out, "token_mask", OF3_DTYPE_F32, 1, tok, &rc);
-	int32_t *num_atoms = add(out, "num_atoms_per_token", OF3_DTYPE_I32, 1, tok, &rc);
-	int32_t *start_atom = add(out, "start_atom_index", OF3_DTYPE_I32, 1, tok, &rc);
-	float *atom_mask = add(out, "atom_mask", OF3_DTYPE_F32, 1, atom, &rc);
-	int32_t *atom_to_token = add(out, "atom_to_token_index", OF3_DTYPE_I32, 1, atom, &rc);
-	int32_t *token_bonds = add(out, "token_bonds", OF3_DTYPE_I32, 2, tok2, &rc);
+		is_type[k] = of3_bundle_new_tensor(out, is_names[k], OF3_DTYPE_I32, 1, tok, &rc);
+	int32_t *is_atomized =
+	        of3_bundle_new_tensor(out, "is_atomized", OF3_DTYPE_I32, 1, tok, &rc);
+	float *token_mask = of3_bundle_new_tensor(out, "token_mask", OF3_DTYPE_F32, 1, tok, &rc);
+	int32_t *num_atoms =
+	        of3_bundle_new_tensor(out, "num_atoms_per_token", OF3_DTYPE_I32, 1, tok, &rc);
+	int32_t *start_atom =
+	        of3_bundle_new_tensor(out, "start_atom_index", OF3_DTYPE_I32, 1, tok, &rc);
+	float *atom_mask = of3_bundle_new_tensor(out, "atom_mask", OF3_DTYPE_F32, 1, atom, &rc);
+	int32_t *atom_to_token =
+	        of3_bundle_new_tensor(out, "atom_to_token_index", OF3_DTYPE_I32, 1, atom, &rc);
+	int32_t *token_bonds =
+	        of3_bundle_new_tensor(out, "token_bonds", OF3_DTYPE_I32, 2, tok2, &rc);
 	if (rc < 0)
 		return rc;
 	for (int i = 0; i < t->n_tokens; i++) {
@@ -97,10 +93,10 @@ int of3_template_features(const of3_tokens_t *t, of3_bundle_t *out)
 	int rc = OF3_OK;
 	int64_t nt = t->n_tokens, s32[3] = {4, nt, 32}, s1[2] = {4, nt}, sd[4] = {4, nt, nt, 39},
 	        su[4] = {4, nt, nt, 3};
-	add(out, "template_restype", OF3_DTYPE_I32, 3, s32, &rc);
-	add(out, "template_pseudo_beta_mask", OF3_DTYPE_F32, 2, s1, &rc);
-	add(out, "template_backbone_frame_mask", OF3_DTYPE_F32, 2, s1, &rc);
-	add(out, "template_distogram", OF3_DTYPE_F32, 4, sd, &rc);
-	add(out, "template_unit_vector", OF3_DTYPE_F32, 4, su, &rc);
+	of3_bundle_new_tensor(out, "template_restype", OF3_DTYPE_I32, 3, s32, &rc);
+	of3_bundle_new_tensor(out, "template_pseudo_beta_mask", OF3_DTYPE_F32, 2, s1, &rc);
+	of3_bundle_new_tensor(out, "template_backbone_frame_mask", OF3_DTYPE_F32, 2, s1, &rc);
+	of3_bundle_new_tensor(out, "template_distogram", OF3_DTYPE_F32, 4, sd, &rc);
+	of3_bundle_new_tensor(out, "template_unit_vector", OF3_DTYPE_F32, 4, su, &rc);
 	return rc;
 }

@@ -87,20 +87,6 @@ static int strings(const of3_bundle_t *b, const char *name, int n, const char **
 	return OF3_OK;
 }
 
-static const msgpack_object *field(const msgpack_object *map, const char *key)
-{
-	if (map->type != MSGPACK_OBJECT_MAP)
-		return NULL;
-	size_t n = strlen(key);
-	for (uint32_t i = 0; i < map->via.map.size; i++) {
-		const msgpack_object *k = &map->via.map.ptr[i].key;
-		if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
-		    memcmp(k->via.str.ptr, key, n) == 0)
-			return &map->via.map.ptr[i].val;
-	}
-	return NULL;
-}
-
 /* Duplicates a msgpack string (NULL for nil or absent); *ok cleared on a wrong type. */
 static const char *dup_str(const msgpack_object *o, int *ok)
 {
@@ -163,16 +149,18 @@ static int read_chains(of3_tokens_t *t, const of3_bundle_t *b)
 		const msgpack_object *m = &v->via.array.ptr[i];
 		of3_fchain_t *c = &t->chains[i];
 		int ok = m->type == MSGPACK_OBJECT_MAP;
-		c->id = dup_str(field(m, "id"), &ok);
-		c->mol_type = (int)get_int(field(m, "molecule_type"), &ok);
-		c->entity_id = (int)get_int(field(m, "entity_id"), &ok);
-		c->asym_id = (int)get_int(field(m, "asym_id"), &ok);
-		c->sym_id = (int)get_int(field(m, "sym_id"), &ok);
-		c->sequence = dup_str(field(m, "sequence"), &ok);
-		c->smiles = dup_str(field(m, "smiles"), &ok);
-		c->main_msa_paths = dup_strs(field(m, "main_msa_paths"), &c->n_main_msa, &ok);
-		c->paired_msa_paths = dup_strs(field(m, "paired_msa_paths"), &c->n_paired_msa, &ok);
-		c->template_alignment_path = dup_str(field(m, "template_alignment_path"), &ok);
+		c->id = dup_str(of3_map_get(m, "id"), &ok);
+		c->mol_type = (int)get_int(of3_map_get(m, "molecule_type"), &ok);
+		c->entity_id = (int)get_int(of3_map_get(m, "entity_id"), &ok);
+		c->asym_id = (int)get_int(of3_map_get(m, "asym_id"), &ok);
+		c->sym_id = (int)get_int(of3_map_get(m, "sym_id"), &ok);
+		c->sequence = dup_str(of3_map_get(m, "sequence"), &ok);
+		c->smiles = dup_str(of3_map_get(m, "smiles"), &ok);
+		c->main_msa_paths = dup_strs(of3_map_get(m, "main_msa_paths"), &c->n_main_msa, &ok);
+		c->paired_msa_paths =
+		        dup_strs(of3_map_get(m, "paired_msa_paths"), &c->n_paired_msa, &ok);
+		c->template_alignment_path =
+		        dup_str(of3_map_get(m, "template_alignment_path"), &ok);
 		if (!ok || !c->id || c->mol_type < 0 || c->mol_type > 3) {
 			char what[64];
 			snprintf(what, sizeof what, "chains: entry %d is malformed", i + 1);
