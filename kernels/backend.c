@@ -14,6 +14,7 @@ static int open_cpu(of3_backend_t *be, int threads)
 {
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	be->kind = OF3_BACKEND_CPU;
+	be->ops = of3_ops_cpu();
 	be->threads = threads > 0 ? threads : (int)(cores > 0 ? cores : 1);
 	snprintf(be->desc, sizeof be->desc, "cpu, %d thread%s", be->threads,
 	         be->threads == 1 ? "" : "s");

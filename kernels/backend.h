@@ -1,12 +1,13 @@
 /* backend.h: choosing where the model runs: the CPU reference backend or a CUDA GPU.
  *
- * The op interface that model layers call (issue #7 onwards) hangs off this struct; so far it
- * holds the device that was opened and its description. Only of3-trunk and of3-diffuse link
+ * The op interface that model layers call (ops.h) hangs off this struct as `ops`, beside the
+ * device that was opened and its description. Only of3-trunk and of3-diffuse link
  * the kernels library. */
 #ifndef OF3_BACKEND_H
 #define OF3_BACKEND_H
 
 #include "../common/error.h"
+#include "ops.h"
 
 typedef enum { OF3_BACKEND_CPU, OF3_BACKEND_CUDA } of3_backend_kind_t;
 
@@ -16,6 +17,8 @@ typedef struct {
 	int threads;    /* CPU threads */
 	char desc[160]; /* "cpu, 16 threads" or "cuda:0 NVIDIA H100 80GB HBM3, 79.2 GiB, sm_90" */
 	void *cuda;     /* CUDA backend state (stream, cuBLAS handle) */
+	/* the op table layers call (ops.h); NULL on CUDA until its ops exist */
+	const of3_ops_t *ops;
 } of3_backend_t;
 
 /* Opens "auto" (a GPU if this build has CUDA and one is present, else the CPU), "cpu", "cuda"

@@ -1,0 +1,26 @@
+/* cpu_ops.h: the CPU backend's op functions (kernels/ops.h says what each computes); private to
+ * kernels/cpu/, which gathers them into the table of3_ops_cpu() returns. */
+#ifndef OF3_CPU_OPS_H
+#define OF3_CPU_OPS_H
+
+#include <stdint.h>
+
+void of3_cpu_layer_norm(float *y, const float *x, const float *w, const float *b, int64_t n_r,
+                        int64_t n_c, float eps);
+void of3_cpu_linear(float *y, const float *x, const float *w, const float *b, int64_t n_r,
+                    int64_t n_in, int64_t n_out);
+void of3_cpu_sigmoid(float *y, const float *x, int64_t n);
+void of3_cpu_mul(float *y, const float *a, const float *b, int64_t n);
+void of3_cpu_add(float *y, const float *x, int64_t n);
+void of3_cpu_swiglu(float *y, const float *a, const float *b, int64_t n);
+void of3_cpu_sigmoid_mul(float *y, const float *g, const float *x, int64_t n);
+void of3_cpu_mask_rows(float *x, const float *mask, int64_t n_r, int64_t n_c);
+void of3_cpu_transpose_pair(float *y, const float *x, int64_t n_i, int64_t n_j, int64_t n_c);
+void of3_cpu_softmax(float *x, const float *mask, int64_t n_mask_rows, int64_t n_r, int64_t n_k);
+void of3_cpu_attention(float *o, const float *q, const float *k, const float *v, const float *gate,
+                       const float *mask, const float *bias, int64_t n_b, int64_t n_q, int64_t n_k,
+                       int64_t n_head, int64_t d_head);
+void of3_cpu_tri_mul(float *p, const float *a, const float *b, int64_t n_tok, int64_t n_h,
+                     int incoming);
+
+#endif

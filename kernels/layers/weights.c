@@ -1,0 +1,72 @@
+/* weights.c: binding checkpoint tensors into one float32 buffer, planning pass first (see
+ * weights.h). */
+#include "weights.h"
+
+#include <stdio.h>
+
+#define ALIGN_FLOATS 16
+
+int of3_wbind(of3_wbuf_t *wb, of3_ckpt_t *ck, const float **dst, int ndim, int64_t *shape,
+              const char *prefix, const char *name)
+{
+	const of3_ckpt_tensor_t *t;
+	int rc = of3_ckpt_expect(ck, &t, ndim, shape, "%s%s", prefix, name);
+	if (rc < 0)
+		return rc;
+	for (int i = 0; i < ndim; i++)
+		shape[i] = t->shape[i];
+	size_t n = (size_t)t->numel;
+	size_t n_carve = (n + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+	if (!wb->base) {
+		*dst = NULL;
+	} else {
+		if (wb->n_used + n_carve > wb->n_cap)
+			return of3_err(OF3_ERR_RUNTIME,
+			               "weights buffer too small binding '%s%s' (%zu of %zu floats "
+			               "used): the planning pass and the binding pass differ",
+			               prefix, name, wb->n_used, wb->n_cap);
+		float *p = wb->base + wb->n_used;
+		of3_ckpt_to_f32(t, p);
+		*dst = p;
+	}
+	wb->n_used += n_carve;
+	return OF3_OK;
+}
+
+int of3_wbind_ln(of3_wbuf_t *wb, of3_ckpt_t *ck, of3_ln_w_t *ln, int64_t *n_c, int has_bias,
+                 const char *prefix, const char *name)
+{
+	char key[256];
+	int64_t shape[1] = {*n_c};
+	snprintf(key, sizeof key, "%s.weight", name);
+	int rc = of3_wbind(wb, ck, &ln->w, 1, shape, prefix, key);
+	if (rc < 0)
+		return rc;
+	*n_c = ln->n_c = shape[0];
+	ln->b = NULL;
+	if (has_bias) {
+		snprintf(key, sizeof key, "%s.bias", name);
+		rc = of3_wbind(wb, ck, &ln->b, 1, shape, prefix, key);
+	}
+	return rc;
+}
+
+int of3_wbind_lin(of3_wbuf_t *wb, of3_ckpt_t *ck, of3_lin_w_t *lin, int64_t *n_out, int64_t *n_in,
+                  int has_bias, const char *prefix, const char *name)
+{
+	char key[256];
+	int64_t shape[2] = {*n_out, *n_in};
+	snprintf(key, sizeof key, "%s.weight", name);
+	int rc = of3_wbind(wb, ck, &lin->w, 2, shape, prefix, key);
+	if (rc < 0)
+		return rc;
+	*n_out = lin->n_out = shape[0];
+	*n_in = lin->n_in = shape[1];
+	lin->b = NULL;
+	if (has_bias) {
+		int64_t bshape[1] = {shape[0]};
+		snprintf(key, sizeof key, "%s.bias", name);
+		rc = of3_wbind(wb, ck, &lin->b, 1, bshape, prefix, key);
+	}
+	return rc;
+}

@@ -1,0 +1,51 @@
+/* weights.h: binding model parameters from a checkpoint into one float32 buffer (DESIGN.md §5,
+ * STYLE.md rule 27).
+ *
+ * A layer's weights are bound by key in two passes over the same binding code: a planning pass
+ * (of3_wbuf_t.base NULL) checks every key and shape and counts the floats needed; the caller
+ * then makes one allocation and a second pass converts each tensor (float32, bfloat16 or
+ * float16) into it and sets the pointers. Dimensions are learnt from the shapes (-1 in a shape
+ * is "any"; the bound value is written back), so the tiny test checkpoint and the released one
+ * bind through the same code. A missing or misshaped key is OF3_ERR_INPUT naming the key
+ * (of3_ckpt_expect). */
+#ifndef OF3_LAYERS_WEIGHTS_H
+#define OF3_LAYERS_WEIGHTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../common/checkpoint.h"
+
+typedef struct {
+	float *base;   /* NULL: planning pass (pointers are bound to NULL, nothing is copied) */
+	size_t n_used; /* floats carved so far (each tensor rounded up to 16 floats, 64 bytes) */
+	size_t n_cap;  /* floats available at base (ignored when planning) */
+} of3_wbuf_t;
+
+/* LayerNorm parameters: w[C], b[C] (either NULL where the layer has none). */
+typedef struct {
+	const float *w, *b;
+	int64_t n_c;
+} of3_ln_w_t;
+
+/* Linear parameters: w[O,I] as torch stores it, b[O] or NULL. */
+typedef struct {
+	const float *w, *b;
+	int64_t n_in, n_out;
+} of3_lin_w_t;
+
+/* Binds "<prefix><name>" with ndim dimensions shape[] (-1: any, filled in) into wb; *dst gets
+ * the converted float32 copy (NULL when planning). */
+int of3_wbind(of3_wbuf_t *wb, of3_ckpt_t *ck, const float **dst, int ndim, int64_t *shape,
+              const char *prefix, const char *name) OF3_WUR;
+
+/* "<prefix><name>.weight" [n_c] and, with has_bias, "<prefix><name>.bias" [n_c]. *n_c -1
+ * learns the width. */
+int of3_wbind_ln(of3_wbuf_t *wb, of3_ckpt_t *ck, of3_ln_w_t *ln, int64_t *n_c, int has_bias,
+                 const char *prefix, const char *name) OF3_WUR;
+
+/* "<prefix><name>.weight" [n_out, n_in] and, with has_bias, ".bias" [n_out]; -1 learns. */
+int of3_wbind_lin(of3_wbuf_t *wb, of3_ckpt_t *ck, of3_lin_w_t *lin, int64_t *n_out, int64_t *n_in,
+                  int has_bias, const char *prefix, const char *name) OF3_WUR;
+
+#endif

@@ -1,0 +1,81 @@
+/* ops.h: the op interface every model layer calls (DESIGN.md §4, STYLE.md rules 7 and 11).
+ *
+ * A backend supplies one table of these functions (of3_backend_t.ops); the layers of
+ * kernels/layers/ are written once against it and never ask which backend runs them. The CPU
+ * backend (kernels/cpu/, plain loops) is the correctness reference; the CUDA backend implements
+ * the same table later (issue #7 follow-up). Every op works on float32, row-major (C order),
+ * contiguous buffers that the caller owns: ops never allocate and never fail, and their inputs
+ * and outputs must not overlap unless an op says so. Buffers live where the backend computes
+ * (host memory for the CPU backend, device memory for CUDA).
+ *
+ * Dimension letters, used verbatim in shape comments here and in kernels/layers/:
+ *   N   tokens                 A   atoms               S   MSA rows        D   samples
+ *   c_s single width           c_z pair width          c_m MSA width
+ *   H   attention heads        d   per-head width      h   hidden width (triangle mult)
+ *   R   rows of a flattened tensor (e.g. R = N*N for the pair tensor)
+ *   B   batch of independent attention problems (e.g. B = N rows of the pair tensor)
+ *   Q   queries, K keys of one attention problem
+ *   C   channels of a generic op (the last, normalised or projected dimension)
+ *   I   input width, O output width of a linear
+ * Pair tensors are [N, N, c_z] with the row token first; "head-major" means an H*d channel
+ * vector is viewed as [H, d]. */
+#ifndef OF3_OPS_H
+#define OF3_OPS_H
+
+#include <stdint.h>
+
+#define OF3_LN_EPS   1e-5f /* every LayerNorm of the trunk (spec/trunk.md §0) */
+#define OF3_MASK_INF 1e9f  /* additive mask bias INF*(mask - 1) (spec/trunk.md §0) */
+
+typedef struct of3_ops_t {
+	/* y[R,C] = LN(x[R,C]) over C with the biased variance and eps, then *w[C] and +b[C] where
+	 * not NULL. y may equal x. */
+	void (*layer_norm)(float *y, const float *x, const float *w, const float *b, int64_t n_r,
+	                   int64_t n_c, float eps);
+
+	/* y[R,O] = x[R,I] W^T + b, W[O,I] as torch stores it, b[O] or NULL. y must not overlap x.
+	 */
+	void (*linear)(float *y, const float *x, const float *w, const float *b, int64_t n_r,
+	               int64_t n_in, int64_t n_out);
+
+	/* Elementwise over n values; y may equal any input. */
+	void (*sigmoid)(float *y, const float *x, int64_t n);                /* y = σ(x) */
+	void (*mul)(float *y, const float *a, const float *b, int64_t n);    /* y = a ⊙ b */
+	void (*add)(float *y, const float *x, int64_t n);                    /* y += x */
+	void (*swiglu)(float *y, const float *a, const float *b, int64_t n); /* y = silu(a) ⊙ b */
+	void (*sigmoid_mul)(float *y, const float *g, const float *x, int64_t n); /* y = σ(g) ⊙ x */
+
+	/* x[R,C] *= mask[R] row by row (the transitions' output mask, triangle-mult input mask). */
+	void (*mask_rows)(float *x, const float *mask, int64_t n_r, int64_t n_c);
+
+	/* y[J,I,C] = x[I,J,C]: swaps the two token axes of a pair tensor (or a [I,J] mask, C = 1).
+	 */
+	void (*transpose_pair)(float *y, const float *x, int64_t n_i, int64_t n_j, int64_t n_c);
+
+	/* In place over each row r of x[R,K]: x[r,k] = softmax_k(x[r,k] + INF*(mask[m,k] - 1)) with
+	 * m = r % n_mask_rows (mask [n_mask_rows, K]; one row shared by all, or one per row of a
+	 * repeated block); mask NULL: no mask. Sums in double. */
+	void (*softmax)(float *x, const float *mask, int64_t n_mask_rows, int64_t n_r, int64_t n_k);
+
+	/* Gated multi-head attention (spec/trunk.md §3.0.4) for B independent problems:
+	 *   q[B,Q,H*d], k[B,K,H*d], v[B,K,H*d], gate[B,Q,H*d] (logits; NULL: no gate),
+	 *   mask[B,K] (NULL: none), bias[Q,K,H] (channels last, shared by every b; NULL: none)
+	 *   logits[b,h,i,j] = (q[b,i,h,:]/sqrt(d))·k[b,j,h,:] + INF*(mask[b,j]-1) + bias[i,j,h]
+	 *   o[b,i,h,:] = σ(gate[b,i,h,:]) ⊙ Σ_j softmax_j(logits) v[b,j,h,:]          o[B,Q,H*d]
+	 * o must not overlap the inputs. */
+	void (*attention)(float *o, const float *q, const float *k, const float *v,
+	                  const float *gate, const float *mask, const float *bias, int64_t n_b,
+	                  int64_t n_q, int64_t n_k, int64_t n_head, int64_t d_head);
+
+	/* Triangle multiplicative contraction (spec/trunk.md §3.6.1) of a[N,N,h], b[N,N,h]:
+	 *   outgoing (incoming = 0): p[i,j,c] = Σ_k a[i,k,c] b[j,k,c]
+	 *   incoming (incoming = 1): p[i,j,c] = Σ_k a[k,i,c] b[k,j,c]                 p[N,N,h]
+	 * Sums in double. p must not overlap a or b. */
+	void (*tri_mul)(float *p, const float *a, const float *b, int64_t n_tok, int64_t n_h,
+	                int incoming);
+} of3_ops_t;
+
+/* The CPU backend's table (kernels/cpu/). */
+const of3_ops_t *of3_ops_cpu(void);
+
+#endif
