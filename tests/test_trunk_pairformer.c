@@ -6,8 +6,8 @@
  * and the Pairformer stack, spec/trunk.md §2.1); the block runs in float32 on the CPU backend
  * and its outputs are compared with pairformer_block0_out_s/_z (float64 taps) by relative
  * Frobenius error, bar 1e-4. Then the whole two-block stack is compared with the cycle-0
- * outputs s_cycle[0], z_cycle[0]. Also: dimensions learnt from the shapes, and a missing key
- * named in the error. */
+ * outputs s_cycle[0], z_cycle[0]. Also: dimensions learnt from the shapes, a missing key named
+ * in the error, and the confidence head's Pairformer block bound by the same code. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,6 +201,14 @@ int main(int argc, char **argv)
 	CHECK(rc == OF3_ERR_INPUT && strstr(of3_errmsg(), "'pairformer_stack.blocks.99.pair_stack."
 	                                                  "tri_mul_out.layer_norm_in.weight'"),
 	      "missing block: %s", of3_errmsg());
+
+	/* the confidence head's Pairformer binds through the same code (planning pass) */
+	plan.n_used = 0;
+	rc = of3_pairformer_block_bind(&bad, ck, &plan,
+	                               "aux_heads.pairformer_embedding.pairformer_stack.blocks.0.");
+	CHECK(rc == 0 && bad.c_s == blk[0].c_s && bad.c_z == blk[0].c_z,
+	      "the confidence head's pairformer block binds too (%zu floats) %s", plan.n_used,
+	      rc ? of3_errmsg() : "");
 
 	run_query("protein", blk, n_blk, &be);
 	run_query("protein_ligand", blk, n_blk, &be);
