@@ -101,6 +101,7 @@ $(KERNELS_LIB): $(call obj,$(KERNELS_SRC) $(KERNELS_CU))
 DEPS_trunk    = $(KERNELS_LIB)
 DEPS_diffuse  = $(KERNELS_LIB)
 LIBS_parse    = -lcjson
+LIBS_writecif = -lcjson
 LIBS_trunk    = $(CUDA_LIBS)
 LIBS_diffuse  = $(CUDA_LIBS)
 own_lib = $(if $(call stage_obj,$(1)),$(call stage_lib,$(1)))
