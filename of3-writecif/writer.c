@@ -32,9 +32,14 @@ static int pathf(char *buf, size_t n, const char *fmt, ...)
 static int make_dir(const char *path)
 {
 	struct stat st;
-	if (mkdir(path, 0777) == 0 ||
-	    (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode)))
+	if (mkdir(path, 0777) == 0)
 		return OF3_OK;
+	if (errno == EEXIST && stat(path, &st) == 0)
+		return S_ISDIR(st.st_mode) ? OF3_OK
+		                           : of3_err(OF3_ERR_RUNTIME,
+		                                     "cannot create directory '%s': a file of that "
+		                                     "name is in the way",
+		                                     path);
 	return of3_err(OF3_ERR_SYS, "cannot create directory '%s'", path);
 }
 

@@ -155,6 +155,13 @@ static void clash_case(void)
 	int rc = of3_wc_metrics_compute(&m, &q, 0);
 	CHECK(rc == OF3_OK && !m.has_clash, "protein on top of ligands: no polymer-polymer clash");
 	of3_wc_metrics_free(&m);
+	/* packed tight, every residue is buried: nothing is disordered */
+	double dis = -1;
+	for (int a = 0; a < q.n_atom; a++)
+		x[3 * a] = (float)(a % 6), x[3 * a + 1] = (float)(a / 6 % 6),
+		      x[3 * a + 2] = (float)(a / 36);
+	rc = of3_wc_disorder(&q, x, &dis);
+	CHECK(rc == OF3_OK && dis == 0, "buried residues: disorder %.3f", dis);
 	int32_t *mt = (int32_t *)of3_bundle_tensor(d, "atom_molecule_type_id")->data;
 	for (int a = 0; a < q.n_atom; a++)
 		mt[a] = OF3_MOL_PROTEIN;
