@@ -1,8 +1,9 @@
 #!/bin/sh
 # setup.sh: installs what of3 needs on Debian 12 (or Ubuntu): a C compiler, make, msgpack-c and
 # cJSON; Python with msgpack and numpy for the format test and gemmi for the mmCIF test;
-# util-linux `script` for the terminal tests. Uses sudo when not root. The CUDA toolkit is not installed here: with nvcc on the PATH
-# (or in /usr/local/cuda) `make` adds the GPU backend, without it the programs run on the CPU.
+# util-linux `script` for the terminal tests. Uses sudo when not root. The CUDA toolkit is not
+# installed here: with nvcc on the PATH (or in /usr/local/cuda) `make` adds the GPU backend,
+# without it the programs run on the CPU.
 set -e
 pkgs="build-essential libmsgpack-dev libcjson-dev python3 python3-msgpack python3-numpy python3-gemmi bsdutils"
 missing=""
