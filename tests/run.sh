@@ -145,6 +145,12 @@ python_tests() {
 	if [ -z "$py" ]; then not_ok "$label: no python3 with msgpack and numpy (run ./setup.sh)"; return; fi
 	"$TOOL" sample >"$T/sample.bundle"
 	tally "$py" tests/format_reader.py docs/FORMAT.md "$T/sample.bundle" "$BIN/of3-inspect" "$T"
+	if "$py" -c 'import gemmi' 2>/dev/null; then
+		tally "$py" tests/writecif_gemmi.py docs/FORMAT.md "$TESTS/test_writecif_metrics" \
+			"$BIN/of3-writecif" "$T/gemmi"
+	else
+		not_ok "$label: $py lacks gemmi for tests/writecif_gemmi.py (run ./setup.sh)"
+	fi
 }
 
 # A real tensor over 4 GiB through a pipe, read into one buffer (needs ~9.5 GB of memory).
