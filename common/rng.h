@@ -30,6 +30,7 @@
 enum {
 	OF3_RNG_STREAM_REF_POS = 1, /* of3-featurize: reference conformer rotation/translation */
 	OF3_RNG_STREAM_MSA_SUBSAMPLE = 2, /* of3-trunk: MSA row subsampling */
+	OF3_RNG_STREAM_CONFORMER = 3,  /* of3-featurize: SMILES conformers (chain c at c * 2^40) */
 	OF3_RNG_STREAM_DIFFUSION = 16, /* of3-diffuse: sampler noise (per sample: + sample index) */
 };
 

@@ -2,14 +2,17 @@
  *
  * OpenFold3 makes each residue's and ligand's conformer with RDKit's ETKDG at inference; we take
  * the CCD's coordinates instead (stereo-correct, no RDKit; docs/DEVIATIONS.md has the measured
- * difference), then centre each conformer, turn it by a uniformly random rotation and shift it
+ * difference) and embed SMILES ligands with our own distance-geometry generator (conformer.h,
+ * issue #6), then centre each conformer, turn it by a uniformly random rotation and shift it
  * by a N(0, 1) Å translation, as OpenFold3 does (centre_random_augmentation). */
 #include <ctype.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "../common/rng.h"
+#include "conformer.h"
 #include "structure.h"
 
 /* Element symbols by atomic number (1..118); ref_element is the one-hot of Z - 1. */
@@ -49,8 +52,7 @@ static void quat_to_rot(const double q[4], double r[3][3])
 /* Centres atoms [a0, a1) on their positioned atoms, rotates by a random rotation and shifts by
  * a random translation: pos = (x - mean) R^T + t. Seven normal draws per conformer, in the
  * order quaternion (w, x, y, z), translation (x, y, z). */
-static void place(const of3_tokens_t *t, int a0, int a1, of3_rng_t *rng, float *pos,
-                  const int32_t *mask)
+static void place(const float *src, int a0, int a1, of3_rng_t *rng, float *pos, const int32_t *mask)
 {
 	double q[4], tr[3], r[3][3], mean[3] = {0, 0, 0}, norm = 0;
 	for (int k = 0; k < 4; k++) {
@@ -67,7 +69,7 @@ static void place(const of3_tokens_t *t, int a0, int a1, of3_rng_t *rng, float *
 	for (int a = a0; a < a1; a++)
 		if (mask[a]) {
 			for (int k = 0; k < 3; k++)
-				mean[k] += t->atom_ccd_pos[3 * a + k];
+				mean[k] += src[3 * a + k];
 			n++;
 		}
 	if (n == 0)
@@ -79,7 +81,7 @@ static void place(const of3_tokens_t *t, int a0, int a1, of3_rng_t *rng, float *
 			continue;
 		double x[3];
 		for (int k = 0; k < 3; k++)
-			x[k] = t->atom_ccd_pos[3 * a + k] - mean[k];
+			x[k] = src[3 * a + k] - mean[k];
 		for (int i = 0; i < 3; i++)
 			pos[3 * a + i] =
 			        (float)(r[i][0] * x[0] + r[i][1] * x[1] + r[i][2] * x[2] + tr[i]);
@@ -148,16 +150,42 @@ int of3_reference_features(const of3_tokens_t *t, of3_bundle_t *out)
 	return OF3_OK;
 }
 
+/* Conformers for the SMILES chains: their atoms' rows of src [n_atoms, 3] are overwritten by
+ * the embedder's coordinates. Each chain draws from its own part of stream
+ * OF3_RNG_STREAM_CONFORMER (position chain index * 2^40), so chains never shift each other. */
+static int embed_smiles(const of3_tokens_t *t, uint64_t seed, float *src)
+{
+	for (int c = 0; c < t->n_chains; c++) {
+		if (!t->chains[c].smiles)
+			continue;
+		of3_conf_mol_t mol;
+		int rc = of3_conf_mol_from_tokens(t, c, &mol);
+		if (rc < 0)
+			return rc;
+		double *x = malloc(((size_t)mol.n_atoms + 1) * 3 * sizeof *x);
+		if (!x) {
+			of3_conf_mol_free(&mol);
+			return of3_err(OF3_ERR_NOMEM, "out of memory");
+		}
+		of3_rng_t rng;
+		of3_rng_init(&rng, seed, OF3_RNG_STREAM_CONFORMER);
+		of3_rng_seek(&rng, (uint64_t)c << 40);
+		rc = of3_conformer_embed(&mol, &rng, 10, x, NULL);
+		if (rc == OF3_OK)
+			for (int i = 0; i < mol.n_atoms * 3; i++)
+				src[(size_t)t->chains[c].first_atom * 3 + (size_t)i] = (float)x[i];
+		free(x);
+		of3_conf_mol_free(&mol);
+		if (rc < 0)
+			return of3_err_prefix(
+			        rc, "query '%s', chain %s (SMILES '%s'): ", t->assembly->query,
+			        t->chains[c].id, t->chains[c].smiles);
+	}
+	return OF3_OK;
+}
+
 int of3_reference_positions(const of3_tokens_t *t, uint64_t seed, of3_bundle_t *out)
 {
-	for (int c = 0; c < t->n_chains; c++)
-		if (t->chains[c].smiles)
-			return of3_err(
-			        OF3_ERR_INPUT,
-			        "query '%s', chain %s: SMILES ligands are not "
-			        "supported yet (their 3D conformer is issue #6); give the ligand "
-			        "as a CCD code if it has one",
-			        t->assembly->query, t->chains[c].id);
 	const of3_tensor_t *m = of3_bundle_tensor(out, "ref_mask");
 	if (!m)
 		return of3_err(OF3_ERR_RUNTIME, "ref_pos needs ref_mask: call "
@@ -167,12 +195,21 @@ int of3_reference_positions(const of3_tokens_t *t, uint64_t seed, of3_bundle_t *
 	float *pos = of3_bundle_new_tensor(out, "ref_pos", OF3_DTYPE_F32, 2, s3, &rc);
 	if (rc < 0)
 		return rc;
+	float *src = malloc(((size_t)t->n_atoms + 1) * 3 * sizeof *src);
+	if (!src)
+		return of3_err(OF3_ERR_NOMEM, "out of memory");
+	memcpy(src, t->atom_ccd_pos, (size_t)t->n_atoms * 3 * sizeof *src);
+	if ((rc = embed_smiles(t, seed, src)) < 0) {
+		free(src);
+		return rc;
+	}
 	of3_rng_t rng;
 	of3_rng_init(&rng, seed, OF3_RNG_STREAM_REF_POS);
 	for (int a0 = 0; a0 < t->n_atoms;) {
 		int a1 = next_conformer(t, a0);
-		place(t, a0, a1, &rng, pos, m->data);
+		place(src, a0, a1, &rng, pos, m->data);
 		a0 = a1;
 	}
+	free(src);
 	return OF3_OK;
 }

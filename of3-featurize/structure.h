@@ -22,8 +22,8 @@ int of3_reference_features(const of3_tokens_t *t, of3_bundle_t *out) OF3_WUR;
  * coordinates (docs/DEVIATIONS.md: OpenFold3 runs RDKit's ETKDG instead), each centred on its
  * positioned atoms, turned by a uniformly random rotation and shifted by a N(0, 1) Å
  * translation: seven normals per conformer from Philox stream OF3_RNG_STREAM_REF_POS of seed,
- * quaternion (w, x, y, z) then translation. SMILES ligands have no conformer yet (issue #6):
- * OF3_ERR_INPUT. */
+ * quaternion (w, x, y, z) then translation. SMILES ligands get a conformer from conformer.h
+ * (issue #6) first; one it cannot embed is OF3_ERR_INPUT. */
 int of3_reference_positions(const of3_tokens_t *t, uint64_t seed, of3_bundle_t *out) OF3_WUR;
 
 /* Adds the four template slots, empty: template_restype [4, N_token, 32],

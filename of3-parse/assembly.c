@@ -78,8 +78,11 @@ typedef struct {
 	char (*name)[8];
 	char (*element)[4];
 	int n_bonds, m_bonds;
-	int32_t *bonds;        /* [m_bonds, 3] */
-	char lig_names[64][8]; /* "LIG0", ... */
+	int32_t *bonds;           /* [m_bonds, 3] */
+	char lig_names[64][8];    /* "LIG0", ... */
+	int32_t *n_h, *chirality; /* SMILES atoms' hydrogens and parity; 0 elsewhere */
+	int n_stereo, m_stereo;
+	int32_t *stereo; /* [m_stereo, 5]: SMILES cis/trans double bonds */
 } atoms_t;
 
 static void atoms_free(atoms_t *t)
@@ -88,6 +91,7 @@ static void atoms_free(atoms_t *t)
 	free(t->sym), free(t->token), free(t->hetero), free(t->has_pos), free(t->pos);
 	free(t->chain_id);
 	free(t->res_name), free(t->name), free(t->element), free(t->bonds);
+	free(t->n_h), free(t->chirality), free(t->stereo);
 }
 
 #define GROW(p, m) ((p) = realloc((p), (size_t)(m) * sizeof *(p)))
@@ -103,7 +107,7 @@ static int add_atom(atoms_t *t, const char *chain_id, int res_id, const char *re
 		    !GROW(t->entity, m) || !GROW(t->asym, m) || !GROW(t->sym, m) ||
 		    !GROW(t->token, m) || !GROW(t->hetero, m) || !GROW(t->has_pos, m) ||
 		    !GROW(t->chain_id, m) || !GROW(t->res_name, m) || !GROW(t->name, m) ||
-		    !GROW(t->element, m) ||
+		    !GROW(t->element, m) || !GROW(t->n_h, m) || !GROW(t->chirality, m) ||
 		    !(t->pos = realloc(t->pos, (size_t)m * 3 * sizeof *t->pos)))
 			return of3_err(OF3_ERR_NOMEM, "out of memory");
 		t->m = m;
@@ -119,6 +123,7 @@ static int add_atom(atoms_t *t, const char *chain_id, int res_id, const char *re
 	t->entity[i] = entity;
 	t->hetero[i] = !in_list(res_name, non_hetero);
 	t->has_pos[i] = xyz != NULL;
+	t->n_h[i] = t->chirality[i] = 0;
 	for (int k = 0; k < 3; k++)
 		t->pos[3 * i + k] = xyz ? (float)xyz[k] : 0.0f;
 	return i;
@@ -274,12 +279,26 @@ static int add_smiles_ligand(atoms_t *t, const of3_mol_t *mol, const char *res_n
 		                 OF3_MOL_LIGAND, entity, NULL);
 		if (k < 0)
 			return k;
+		t->n_h[k] = mol->atoms[i].n_hydrogens;
+		t->chirality[k] = mol->atoms[i].parity;
 	}
 	for (int i = 0; i < mol->n_bonds; i++) {
 		const of3_smiles_bond_t *b = &mol->bonds[i];
 		int rc = add_bond(t, first + b->a, first + b->b, b->bond_type);
 		if (rc < 0)
 			return rc;
+		if (!b->cis_trans)
+			continue;
+		if (t->n_stereo == t->m_stereo) {
+			int m = t->m_stereo ? 2 * t->m_stereo : 64;
+			if (!(t->stereo = realloc(t->stereo, (size_t)m * 5 * sizeof *t->stereo)))
+				return of3_err(OF3_ERR_NOMEM, "out of memory");
+			t->m_stereo = m;
+		}
+		int32_t *p = t->stereo + 5 * t->n_stereo++;
+		p[0] = first + b->a, p[1] = first + b->b;
+		p[2] = first + b->ref_a, p[3] = first + b->ref_b;
+		p[4] = b->cis_trans;
 	}
 	return OF3_OK;
 }
@@ -505,6 +524,14 @@ static int write_bundle(const atoms_t *t, int n_tokens, const of3_query_t *q, of
 	            OF3_OK &&
 	    x->nbytes)
 		memcpy(x->data, t->pos, x->nbytes);
+	rc = rc ? rc : put_i32(b, "atom_n_hydrogens", t->n_h, t->n);
+	rc = rc ? rc : put_i32(b, "atom_chirality", t->chirality, t->n);
+	int64_t sshape[2] = {t->n_stereo, 5};
+	if (rc == OF3_OK &&
+	    (rc = of3_bundle_add_tensor(b, "bond_stereo", OF3_DTYPE_I32, 2, sshape, 1, &x)) ==
+	            OF3_OK &&
+	    x->nbytes)
+		memcpy(x->data, t->stereo, x->nbytes);
 	rc = rc ? rc : put_chains(b, q, t);
 	rc = rc ? rc : of3_bundle_add_str(b, "query_json", q->json ? q->json : "");
 	rc = rc ? rc : of3_bundle_meta_set_int(b, "n_atom", t->n);

@@ -22,8 +22,15 @@
  *           atom_bonds i32 [N_bond, 3] (atom, atom, biotite bond type), sorted;
  *           atom_ccd_pos f32 [N_atom, 3]: the CCD's coordinates, and atom_has_ccd_pos u8
  *           [N_atom]: 0 where there are none (SMILES atoms, whose conformer is issue #6, and the
- *           few CCD components without coordinates); of3-featurize refuses such atoms
- *           until it can make a conformer for them
+ *           few CCD components without coordinates)
+ *           atom_n_hydrogens i32 [N_atom]: hydrogens on each SMILES atom (0 on CCD
+ *           atoms); atom_chirality i32
+ *           [N_atom]: a SMILES stereocentre's parity as of3_smiles_atom_t.parity defines it
+ *           (neighbours by atom index, a hydrogen last; +1 when (n0-x).((n1-x)x(n2-x)) > 0,
+ *           -1 when < 0, 0 none or not SMILES); bond_stereo i32 [N_stereo, 5]: SMILES double
+ *           bonds with a written cis/trans configuration: atom a, atom b, a's neighbour, b's
+ *           neighbour, 1 when those two are cis or 2 trans (of3-featurize's conformer
+ *           generator, issue #6, reads all three)
  *   meta    n_atom, n_token, n_bond, n_chain, use_msas, use_main_msas, use_paired_msas,
  *           ccd (the dictionary's source)
  * Bad input (an unknown CCD code, bad SMILES) is OF3_ERR_INPUT naming query, chain and

@@ -479,6 +479,7 @@ static int chain_bond(parser_t *p, int from, int to, const bond_sym_t *sym)
 	b.b = to;
 	b.pos = sym->present ? sym->pos : p->m->atoms[to].pos;
 	b.dir = sym->dir;
+	b.dir_first = from;
 	if (!sym->present) {
 		b.type = unspecified_type(p->m, from, to);
 	} else if (sym->unspecified) {
@@ -488,6 +489,8 @@ static int chain_bond(parser_t *p, int from, int to, const bond_sym_t *sym)
 		if (sym->reverse)
 			b.a = to, b.b = from;
 	}
+	b.key_a = b.a == from ? b.pos : 0;
+	b.key_b = b.b == from ? b.pos : 0;
 	int rc = add_bond(p->m, &b);
 	return rc < 0 ? rc : OF3_OK;
 }
@@ -535,6 +538,9 @@ static int close_rings(parser_t *p)
 			b.unspecified = 1;
 		}
 		b.dir = use->sym.dir ? use->sym.dir : other->sym.dir;
+		b.dir_first = use->sym.dir ? use->atom : other->atom;
+		b.key_a = b.a == r1->atom ? r1->pos : r2->pos;
+		b.key_b = b.b == r1->atom ? r1->pos : r2->pos;
 		if ((rc = add_bond(m, &b)) < 0)
 			return rc;
 		k += 2;
@@ -644,6 +650,88 @@ static int sanitize(sm_mol_t *m)
 	return sm_update_valences(m, 1);
 }
 
+/* The written chirality of atom x as of3_smiles_atom_t.parity defines it: the parity of the
+ * permutation from the written neighbour order (preceding atom, hydrogen, ring closures, then
+ * branches and the next atom) to the sorted one decides whether '@' stays '@'. */
+static int parity(const sm_mol_t *m, int x, int n_h)
+{
+	const sm_atom_t *a = &m->atoms[x];
+	if (!a->chirality || a->nontetrahedral || n_h > 1)
+		return 0;
+	int key[8], idx[8], n = 0;
+	for (int k = m->adj_start[x]; k < m->adj_start[x + 1]; k++) {
+		const sm_bond_t *b = &m->bonds[m->adj[k]];
+		if (n == 4)
+			return 0;
+		key[n] = b->a == x ? b->key_a : b->key_b;
+		idx[n++] = sm_other(m, m->adj[k], x);
+	}
+	if (n + n_h < 3 || n + n_h > 4)
+		return 0;
+	if (n < 4) { /* the hydrogen, or a lone pair, stands where a hydrogen is written */
+		key[n] = a->pos;
+		idx[n++] = m->n_atoms;
+	}
+	/* the written order, then count inversions of the indices in that order */
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && key[j - 1] > key[j]; j--) {
+			int t = key[j], u = idx[j];
+			key[j] = key[j - 1], idx[j] = idx[j - 1];
+			key[j - 1] = t, idx[j - 1] = u;
+		}
+	int odd = 0;
+	for (int i = 0; i < n; i++)
+		for (int j = i + 1; j < n; j++)
+			odd ^= idx[i] > idx[j];
+	int anticlockwise = (a->chirality == 1) != odd;
+	return anticlockwise ? 1 : -1;
+}
+
+/* Whether neighbour y of double-bond atom x is "up" by its bond's '/' or '\\': '/' after x
+ * means up, '/' before x down. -1 when the bond has no direction. */
+static int up(const sm_mol_t *m, int x, int y)
+{
+	int b = sm_bond_between(m, x, y);
+	if (b < 0 || !m->bonds[b].dir)
+		return -1;
+	int slash = m->bonds[b].dir == 1;
+	return m->bonds[b].dir_first == x ? slash : !slash;
+}
+
+/* Bond i's cis/trans configuration from its neighbours' directions (of3_smiles_bond_t). */
+static void cis_trans(const sm_mol_t *m, int i, of3_smiles_bond_t *o)
+{
+	const sm_bond_t *b = &m->bonds[i];
+	o->ref_a = o->ref_b = -1;
+	if (b->type != SM_DOUBLE)
+		return;
+	for (int r = 0; r < m->n_rings; r++) {
+		int n = m->ring_start[r + 1] - m->ring_start[r];
+		const int *ra = m->ring_atoms + m->ring_start[r];
+		int has_a = 0, has_b = 0;
+		for (int k = 0; k < n; k++)
+			has_a |= ra[k] == b->a, has_b |= ra[k] == b->b;
+		if (has_a && has_b && n < 8)
+			return;
+	}
+	int ua = -1, ub = -1;
+	for (int k = m->adj_start[b->a]; k < m->adj_start[b->a + 1] && ua < 0; k++) {
+		int y = sm_other(m, m->adj[k], b->a);
+		if (y != b->b && (ua = up(m, b->a, y)) >= 0)
+			o->ref_a = y;
+	}
+	for (int k = m->adj_start[b->b]; k < m->adj_start[b->b + 1] && ub < 0; k++) {
+		int y = sm_other(m, m->adj[k], b->b);
+		if (y != b->a && (ub = up(m, b->b, y)) >= 0)
+			o->ref_b = y;
+	}
+	if (ua < 0 || ub < 0) {
+		o->ref_a = o->ref_b = -1;
+		return;
+	}
+	o->cis_trans = ua == ub ? 1 : 2;
+}
+
 /* The parse as MolFromSmiles leaves it (hydrogen counts, perceived aromaticity), and charges
  * and bond types as biotite records them after OpenFold3's conformer step. */
 static int record(const sm_mol_t *m, const int *n_h, const char *atom_arom, const char *bond_arom,
@@ -687,6 +775,10 @@ static int record(const sm_mol_t *m, const int *n_h, const char *atom_arom, cons
 	}
 	out->n_atoms = m->n_atoms;
 	out->n_bonds = m->n_bonds;
+	for (int i = 0; i < m->n_atoms; i++)
+		out->atoms[i].parity = parity(m, i, n_h[i]);
+	for (int i = 0; i < m->n_bonds; i++)
+		cis_trans(m, i, &out->bonds[i]);
 	return OF3_OK;
 }
 

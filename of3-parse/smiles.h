@@ -30,6 +30,11 @@ typedef struct {
 	int isotope;     /* 0 when not given */
 	int chirality;   /* 0 none, 1 @ (or @TH1), 2 @@ (or @TH2), as written */
 	int aromatic_perceived; /* aromatic after RDKit's aromaticity perception */
+	int parity; /* the chirality written, independent of the SMILES' neighbour order: with the
+	             * neighbours sorted by atom index (a hydrogen or lone pair last), +1 when
+	             * they are '@' (anticlockwise seen from the first), so that the signed
+	             * volume (n0 - x) . ((n1 - x) x (n2 - x)) is positive; -1 for '@@'; 0 when
+	             * not written or the atom has 2 or more hydrogens */
 } of3_smiles_atom_t;
 
 typedef struct {
@@ -44,6 +49,10 @@ typedef struct {
 	                * 4 QUADRUPLE, 5 AROMATIC_SINGLE, 6 AROMATIC_DOUBLE, 7 AROMATIC_TRIPLE,
 	                * 8 COORDINATION, 9 AROMATIC (RDKit could not kekulize it: C:C outside a
 	                * ring; order is then 1) */
+	int cis_trans; /* a double bond outside rings of fewer than 8 atoms whose ends both have
+	                * a '/' or '\\' neighbour: 1 when ref_a and ref_b are cis, 2 trans;
+	                * else 0 */
+	int ref_a, ref_b; /* the neighbours of a and of b that cis_trans refers to, or -1 */
 } of3_smiles_bond_t;
 
 typedef struct {

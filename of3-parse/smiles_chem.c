@@ -324,6 +324,7 @@ int sm_remove_hs(sm_mol_t *m)
 			sm_bond_t b = m->bonds[i];
 			if (new_index[b.a] < 0 || new_index[b.b] < 0)
 				continue;
+			b.dir_first = new_index[b.dir_first];
 			b.a = new_index[b.a];
 			b.b = new_index[b.b];
 			m->bonds[k++] = b;

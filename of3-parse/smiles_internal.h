@@ -44,6 +44,10 @@ typedef struct {
 	int dir;              /* '/' 1, '\\' 2, else 0 */
 	int unspecified;      /* no order written ('', '/', '\\'): decided by the atoms' case */
 	int pos;              /* 1-based position of the bond (or ring-closure digit) */
+	int key_a, key_b;     /* where the bond stands in a's and b's neighbour list as written
+	                       * (0 for the bond to the preceding atom, else the position of the
+	                       * bond, ring digit or next atom): the order '@'/'@@' refer to */
+	int dir_first;        /* the atom written before the '/' or '\\' (for dir) */
 } sm_bond_t;
 
 typedef struct {

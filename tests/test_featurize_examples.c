@@ -131,25 +131,41 @@ static void check_positions(const of3_tokens_t *t, const of3_bundle_t *ours,
 	const float *pos = pt->data, *ccd = t->atom_ccd_pos, *rpos = rt->data;
 	const int32_t *uid = ut->data;
 	double worst = 0;
-	int flips = 0, mols = 0;
+	int flips = 0, mols = 0, n_smiles = 0, smiles_bad = 0;
 	for (int a0 = 0; a0 < t->n_atoms;) {
 		int a1 = a0;
 		while (a1 < t->n_atoms && uid[a1] == uid[a0])
 			a1++;
 		double c[3] = {0, 0, 0}, sq = 0;
 		int n_pairs = 0;
+		/* SMILES ligands have our own conformer (issue #6), not the CCD's: their bonds must
+		 * be chemical lengths and their non-bonded atoms apart (tests/
+		 * test_featurize_conformer.c compares them with RDKit) */
+		int smiles = t->chains[t->chain[t->atom_token[a0]]].smiles != NULL;
+		for (int i = a0; smiles && i < a1; i++)
+			for (int j = i + 1; j < a1; j++) {
+				int bonded = 0;
+				for (int k = 0; k < t->n_bonds && !bonded; k++)
+					bonded = (t->bonds[3 * k] == i &&
+					          t->bonds[3 * k + 1] == j) ||
+					         (t->bonds[3 * k] == j && t->bonds[3 * k + 1] == i);
+				double d = dist(pos, i, j);
+				if (bonded ? d < 1.1 || d > 2.0 : d < 2.0)
+					smiles_bad++;
+			}
 		for (int i = a0; i < a1; i++) {
 			for (int k = 0; k < 3; k++)
 				c[k] += pos[3 * i + k] / (a1 - a0);
 			for (int j = i + 1; j < a1; j++) {
 				double d = fabs(dist(pos, i, j) - dist(ccd, i, j));
-				worst = d > worst ? d : worst;
+				if (!smiles)
+					worst = d > worst ? d : worst;
 				double e = dist(pos, i, j) - dist(rpos, i, j);
 				sq += e * e;
 				n_pairs++;
 			}
 		}
-		for (int i = a0; i + 3 < a1; i++) {
+		for (int i = a0; !smiles && i + 3 < a1; i++) {
 			double v0 = volume(ccd, i, i + 1, i + 2, i + 3),
 			       v1 = volume(pos, i, i + 1, i + 2, i + 3);
 			if (fabs(v0) > 0.1 && (v0 > 0) != (v1 > 0))
@@ -167,9 +183,15 @@ static void check_positions(const of3_tokens_t *t, const of3_bundle_t *ours,
 				                             sizeof *rms_to_ref);
 			rms_to_ref[n_rms++] = sqrt(sq / n_pairs);
 		}
-		mols++;
+		mols += !smiles;
+		n_smiles += smiles;
 		a0 = a1;
 	}
+	if (n_smiles)
+		CHECK(smiles_bad == 0,
+		      "query '%s': %d SMILES conformers have bonds of 1.1-2.0 Å and no other pair "
+		      "under 2.0 Å (%d bad pairs)",
+		      ref->query, n_smiles, smiles_bad);
 	CHECK(worst <= 1e-4 && flips == 0,
 	      "query '%s': %d conformers are the CCD's moved rigidly (distances within %.2g Å, "
 	      "%d handedness flips)",
@@ -203,15 +225,7 @@ static void run_query_file(const char *bin, const char *query, const char *fixtu
 		      rc ? of3_errmsg() : "");
 		for (int i = 0; rc == 0 && feature_names[i]; i++)
 			compare(f, ref[q], feature_names[i]);
-		int has_smiles = 0;
-		for (int c = 0; rc == 0 && c < t.n_chains; c++)
-			has_smiles |= t.chains[c].smiles != NULL;
-		if (rc == 0 && has_smiles) {
-			CHECK(of3_reference_positions(&t, 42, f) == OF3_ERR_INPUT &&
-			              strstr(of3_errmsg(), "SMILES ligands are not supported yet"),
-			      "query '%s': ref_pos refused for SMILES ligands until issue #6",
-			      f->query);
-		} else if (rc == 0) {
+		if (rc == 0) {
 			rc = of3_reference_positions(&t, 42, f);
 			CHECK(rc == 0, "query '%s': ref_pos", f->query);
 			if (rc == 0)
