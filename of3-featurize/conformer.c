@@ -78,7 +78,7 @@ static double energy(const energy_t *e, const double *x, double *g)
 			else
 				continue;
 			int t = w->topo[i * n + j];
-			double wt = t == 1 ? 4 : t == 2 ? 2 : 1, d = sqrt(d2) + 1e-12;
+			double wt = t == 1 ? 20 : t == 2 ? 10 : t == 3 ? 2 : 1, d = sqrt(d2) + 1e-12;
 			E += wt * viol * viol;
 			double f = 2 * wt * viol / d;
 			for (int k = 0; k < dim; k++) {
@@ -86,6 +86,20 @@ static double energy(const energy_t *e, const double *x, double *g)
 				g[j * dim + k] -= f * diff[k];
 			}
 		}
+	for (int c = 0; c < w->n_lin; c++) { /* linear centres: a stiff 1-3 distance */
+		size_t i = (size_t)w->lin[2 * c], j = (size_t)w->lin[2 * c + 1];
+		double d2 = 0, diff[4];
+		for (int k = 0; k < dim; k++) {
+			diff[k] = x[i * dim + k] - x[j * dim + k];
+			d2 += diff[k] * diff[k];
+		}
+		double d = sqrt(d2) + 1e-12, viol = d - w->lin_d[c];
+		E += 50 * viol * viol;
+		for (int k = 0; k < dim; k++) {
+			g[i * dim + k] += 100 * viol * diff[k] / d;
+			g[j * dim + k] -= 100 * viol * diff[k] / d;
+		}
+	}
 	for (int c = 0; c < w->n_chiral; c++) {
 		const cw_vol_t *v = &w->chiral[c];
 		double s = v->sign * volume(v, x, dim, NULL, 0);
@@ -403,7 +417,7 @@ int of3_conformer_embed(const of3_conf_mol_t *mol, of3_rng_t *rng, int max_attem
 			for (int k = 0; k < 3; k++)
 				x3[i * 3 + k] = x4[i * 4 + k];
 		energy_t e3 = {&w, 3, 0, 3};
-		minimize(&e3, x3, 3 * n, 400, s);
+		minimize(&e3, x3, 3 * n, 2000, s);
 		if ((why = check(&w, mol, x3)) == NULL) {
 			double mean[3] = {0, 0, 0};
 			for (int i = 0; i < w.n_heavy; i++)

@@ -23,7 +23,7 @@ void cw_free(cw_t *w)
 {
 	free(w->z), free(w->charge), free(w->hyb), free(w->deg), free(w->nbr);
 	free(w->border), free(w->barom), free(w->topo), free(w->lo), free(w->hi);
-	free(w->chiral), free(w->planar), free(w->dbl);
+	free(w->chiral), free(w->planar), free(w->dbl), free(w->lin), free(w->lin_d);
 	memset(w, 0, sizeof *w);
 }
 
@@ -97,8 +97,8 @@ static double radius(int z, int hyb)
 	switch (z) {
 	case 1: return 0.325;
 	case 5: return 0.82;
-	case 6: return hyb == 3 ? 0.765 : hyb == 2 ? 0.735 : 0.695;
-	case 7: return hyb == 3 ? 0.70 : hyb == 2 ? 0.685 : 0.65;
+	case 6: return hyb == 3 ? 0.765 : hyb == 2 ? 0.75 : 0.695;
+	case 7: return hyb == 3 ? 0.715 : hyb == 2 ? 0.685 : 0.65;
 	case 8: return hyb == 3 ? 0.66 : 0.655;
 	case 9: return 0.61;
 	case 14: return 1.11;
@@ -146,6 +146,11 @@ static double single_len(const cw_t *w, int a, int b)
 	if (pair_is(za, zb, 16, 7))
 		return tetra ? 1.65 : 1.70;
 	double r = radius(za, w->hyb[a]) + radius(zb, w->hyb[b]);
+	if ((za == 7 && w->charge[a] > 0 && w->deg[a] == 4) ||
+	    (zb == 7 && w->charge[b] > 0 && w->deg[b] == 4))
+		r += 0.03; /* ammonium */
+	if (za == 6 && zb == 6 && w->hyb[a] <= 2 && w->hyb[b] <= 2)
+		r -= 0.03; /* conjugated C-C */
 	/* conjugation between planar centres shortens C-N and C-O bonds */
 	if (w->hyb[a] <= 2 && w->hyb[b] <= 2 && za != 1 && zb != 1 &&
 	    (za == 7 || za == 8) != (zb == 7 || zb == 8))
@@ -287,14 +292,24 @@ static double ideal_angle(const cw_t *w, int a, int c, int b, int *fixed)
 			return hyb == 2 ? 91 : 93;
 		if (has_s)
 			return 112;
+		if (zc == 7 && hyb == 2) /* imidazole-type N: 104.5; pyrrole-type NH: 110 */
+			return w->deg[c] == 2 ? 104.5 : 110;
 		return hyb == 2 ? 108 : 104;
 	}
 	if (rs == 6)
-		return hyb == 2 ? 120 : zc == 8 ? 111 : 110.5;
+		return hyb == 2 ? (zc == 7 && w->deg[c] == 2 ? 117 : 120)
+		                : zc == 8 ? 111 : 110.5;
 	if (hyb == 2) {
-		/* a terminal double-bond partner widens its angles */
-		int oa = cw_bond(w, c, a, NULL), ob = cw_bond(w, c, b, NULL);
-		if (w->deg[c] == 3 && (oa == 2 || ob == 2))
+		if (zc == 8) /* conjugated ether, ester, phenol and acid O */
+			return w->z[a] == 1 || w->z[b] == 1 ? 107 : 116;
+		if (zc == 7 && w->deg[c] == 2)
+			return 117;
+		/* a double-bond partner (or its resonance twin) widens its angles */
+		int oa = cw_bond(w, c, a, NULL) == 2 || resonant(w, c, a);
+		int ob = cw_bond(w, c, b, NULL) == 2 || resonant(w, c, b);
+		if (w->deg[c] == 3 && oa && ob)
+			return 125;
+		if (w->deg[c] == 3 && (oa || ob))
 			return 122;
 		return w->deg[c] == 3 ? 117 : 120;
 	}
@@ -321,7 +336,13 @@ static double ideal_angle(const cw_t *w, int a, int c, int b, int *fixed)
 	if (zc == 8)
 		return w->z[a] == 1 || w->z[b] == 1 ? 107 : 111;
 	if (zc == 7)
-		return 109;
+		return w->z[a] == 1 || w->z[b] == 1 ? 109 : 111;
+	if (zc == 6 && w->z[a] != 1 && w->z[b] != 1) { /* heavy-C-heavy opens with hydrogens */
+		int nh = 0;
+		for (int k = 0; k < w->deg[c]; k++)
+			nh += w->z[w->nbr[c * CW_MAX_DEG + k]] == 1;
+		return nh == 2 ? 112.5 : nh == 1 ? 111 : 109.5;
+	}
 	return 109.5;
 }
 
@@ -388,6 +409,10 @@ int cw_build(cw_t *w, const of3_conf_mol_t *m)
 	w->topo = calloc(nn, 1);
 	w->lo = malloc(nn * sizeof *w->lo);
 	w->hi = malloc(nn * sizeof *w->hi);
+	w->lin = malloc(((size_t)n + 1) * 2 * sizeof *w->lin);
+	w->lin_d = malloc(((size_t)n + 1) * sizeof *w->lin_d);
+	if (!w->lin || !w->lin_d)
+		return of3_err(OF3_ERR_NOMEM, "out of memory");
 	if (!w->z || !w->charge || !w->hyb || !w->deg || !w->nbr || !w->border || !w->barom ||
 	    !w->topo || !w->lo || !w->hi)
 		return of3_err(OF3_ERR_NOMEM, "out of memory");
@@ -453,7 +478,7 @@ int cw_build(cw_t *w, const of3_conf_mol_t *m)
 	for (int i = 0; i < n; i++)
 		for (int j = 0; j < n; j++) {
 			int hh = (w->z[i] == 1) + (w->z[j] == 1);
-			w->lo[(size_t)i * n + j] = i == j ? 0 : hh == 0 ? 2.9 : hh == 1 ? 2.4 : 2.0;
+			w->lo[(size_t)i * n + j] = i == j ? 0 : hh == 0 ? 2.7 : hh == 1 ? 2.2 : 1.8;
 			w->hi[(size_t)i * n + j] = i == j ? 0 : 1000;
 		}
 	for (int i = 0; i < n; i++)
@@ -478,8 +503,10 @@ int cw_build(cw_t *w, const of3_conf_mol_t *m)
 			continue;
 		double ang[CW_MAX_DEG][CW_MAX_DEG];
 		int fix[CW_MAX_DEG][CW_MAX_DEG];
-		double sum_free = 0, sum_fixed = 0;
-		int n_free = 0;
+		double sum_free, sum_fixed;
+		int n_free;
+	again:
+		sum_free = sum_fixed = 0, n_free = 0;
 		for (int k = 0; k < dg; k++)
 			for (int l = k + 1; l < dg; l++) {
 				ang[k][l] = ideal_angle(w, w->nbr[c * CW_MAX_DEG + k], c,
@@ -489,6 +516,18 @@ int cw_build(cw_t *w, const of3_conf_mol_t *m)
 				else
 					sum_free += ang[k][l], n_free++;
 			}
+		/* a conjugated N that small fused rings fold (the beta-lactam N of penicillins)
+		 * cannot be planar: make it pyramidal */
+		if (w->hyb[c] == 2 && dg == 3 && w->z[c] == 7 &&
+		    ((n_free == 1 && 360 - sum_fixed > 135) || (n_free == 0 && sum_fixed < 340))) {
+			int has_double = 0;
+			for (int k = 0; k < dg; k++)
+				has_double |= w->border[c * CW_MAX_DEG + k] == 2 || w->barom[c * CW_MAX_DEG + k];
+			if (!has_double) {
+				w->hyb[c] = 3;
+				goto again;
+			}
+		}
 		double scale = 1;
 		if (w->hyb[c] == 2 && dg == 3 && n_free)
 			scale = (360 - sum_fixed) / sum_free;
@@ -504,6 +543,10 @@ int cw_build(cw_t *w, const of3_conf_mol_t *m)
 				double d0 = sqrt(ra * ra + rb * rb - 2 * ra * rb * cos(t0));
 				double d1 = sqrt(ra * ra + rb * rb - 2 * ra * rb * cos(t1));
 				double dm = sqrt(ra * ra + rb * rb - 2 * ra * rb * cos(t * DEG));
+				if (w->topo[(size_t)a * n + b] == 2 && t > 179 && w->n_lin < w->n) {
+					w->lin[2 * w->n_lin] = a, w->lin[2 * w->n_lin + 1] = b;
+					w->lin_d[w->n_lin++] = ra + rb;
+				}
 				if (w->topo[(size_t)a * n + b] == 2) {
 					set_bounds(w, a, b, d0, d1);
 					r0[(size_t)a * n + b] = r0[(size_t)b * n + a] = dm;

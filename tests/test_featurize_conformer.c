@@ -267,6 +267,15 @@ int main(int argc, char **argv)
 			printf("# %s: %s\n", name, of3_errmsg());
 			goto next;
 		}
+		if (getenv("OF3_CONFORMER_DUMP")) { /* coordinates for offline analysis */
+			char path[600];
+			snprintf(path, sizeof path, "%s/%s.xyz", getenv("OF3_CONFORMER_DUMP"), name);
+			FILE *o = fopen(path, "w");
+			for (int a = 0; o && a < na; a++)
+				fprintf(o, "%.4f %.4f %.4f\n", x[3 * a], x[3 * a + 1], x[3 * a + 2]);
+			if (o)
+				fclose(o);
+		}
 		/* bonds */
 		int n = 0, n_ok = 0;
 		char *f = strdup(r->f[7]);
