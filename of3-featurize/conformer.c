@@ -78,7 +78,11 @@ static double energy(const energy_t *e, const double *x, double *g)
 			else
 				continue;
 			int t = w->topo[i * n + j];
-			double wt = t == 1 ? 20 : t == 2 ? 10 : t == 3 ? 2 : 1, d = sqrt(d2) + 1e-12;
+			double wt = t == 1   ? 20
+			            : t == 2 ? 10
+			            : t == 3 ? 2
+			                     : 1,
+			       d = sqrt(d2) + 1e-12;
 			E += wt * viol * viol;
 			double f = 2 * wt * viol / d;
 			for (int k = 0; k < dim; k++) {

@@ -289,7 +289,11 @@ static double ideal_angle(const cw_t *w, int a, int c, int b, int *fixed)
 		for (int k = 0; k <= len; k++)
 			has_s |= w->z[path[k]] == 16 || w->z[path[k]] == 34;
 		if (zc == 16 || zc == 34)
-			return hyb == 2 ? 91 : 93;
+			return hyb == 2 ? 91 : 94;
+		if (zc == 8 && hyb == 3)
+			return 107;
+		if (zc == 7 && hyb == 2 && w->deg[c] == 3 && !w->barom[c * CW_MAX_DEG])
+			return 112; /* lactam and other non-aromatic planar N */
 		if (has_s)
 			return 112;
 		if (zc == 7 && hyb == 2) /* imidazole-type N: 104.5; pyrrole-type NH: 110 */
@@ -297,8 +301,10 @@ static double ideal_angle(const cw_t *w, int a, int c, int b, int *fixed)
 		return hyb == 2 ? 108 : 104;
 	}
 	if (rs == 6)
-		return hyb == 2 ? (zc == 7 && w->deg[c] == 2 ? 117 : 120)
-		                : zc == 8 ? 111 : 110.5;
+		return hyb == 2   ? (zc == 7 && w->deg[c] == 2 ? 117 : 120)
+		       : zc == 8  ? 111
+		       : zc == 16 ? 97
+		                  : 110.5;
 	if (hyb == 2) {
 		if (zc == 8) /* conjugated ether, ester, phenol and acid O */
 			return w->z[a] == 1 || w->z[b] == 1 ? 107 : 116;
@@ -313,16 +319,17 @@ static double ideal_angle(const cw_t *w, int a, int c, int b, int *fixed)
 			return 122;
 		return w->deg[c] == 3 ? 117 : 120;
 	}
+	/* S and P: terminal (=O, O-) pairs open up, the rest close */
+	int ta = w->deg[a] == 1 && w->z[a] != 1, tb = w->deg[b] == 1 && w->z[b] != 1;
 	if (zc == 16 || zc == 34) {
 		if (w->deg[c] == 2)
 			return 100;
-		int ta = w->deg[a] == 1 && w->z[a] != 1, tb = w->deg[b] == 1 && w->z[b] != 1;
-		return ta && tb ? 119 : ta || tb ? 108 : 104;
+		if (w->deg[c] == 3)
+			return ta || tb ? 106 : 97;
+		return ta && tb ? 121 : ta || tb ? 107 : 104;
 	}
-	if (zc == 15) {
-		int ta = w->deg[a] == 1 && w->z[a] != 1, tb = w->deg[b] == 1 && w->z[b] != 1;
-		return ta && tb ? 116 : 107;
-	}
+	if (zc == 15)
+		return ta && tb ? 119 : ta || tb ? 114 : 102;
 	for (int k = 0; k < w->deg[c]; k++) {
 		int j = w->nbr[c * CW_MAX_DEG + k];
 		for (int l = k + 1; l < w->deg[c]; l++) {
@@ -522,7 +529,8 @@ int cw_build(cw_t *w, const of3_conf_mol_t *m)
 		    ((n_free == 1 && 360 - sum_fixed > 135) || (n_free == 0 && sum_fixed < 340))) {
 			int has_double = 0;
 			for (int k = 0; k < dg; k++)
-				has_double |= w->border[c * CW_MAX_DEG + k] == 2 || w->barom[c * CW_MAX_DEG + k];
+				has_double |= w->border[c * CW_MAX_DEG + k] == 2 ||
+				              w->barom[c * CW_MAX_DEG + k];
 			if (!has_double) {
 				w->hyb[c] = 3;
 				goto again;

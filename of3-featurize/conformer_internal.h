@@ -26,8 +26,8 @@ typedef struct {
 	cw_vol_t *planar; /* sp2 centres with three neighbours: volume 0 */
 	int *dbl;         /* [n_dbl, 4]: i-b=c-j, kept coplanar */
 	int n_lin;
-	int *lin;         /* [n_lin, 2]: the two neighbours of a linear (sp) centre */
-	double *lin_d;    /* [n_lin]: their distance when the angle is 180°, Å */
+	int *lin;      /* [n_lin, 2]: the two neighbours of a linear (sp) centre */
+	double *lin_d; /* [n_lin]: their distance when the angle is 180°, Å */
 } cw_t;
 
 int cw_build(cw_t *w, const of3_conf_mol_t *m) OF3_WUR; /* molecule, bounds, not smoothed */

@@ -636,7 +636,7 @@ int of3_assembly_build(const of3_query_t *q, of3_ccd_t *ccd, of3_bundle_t **out)
 	int n_tokens = rc == OF3_OK ? number_atoms(&t) : rc;
 	if (n_tokens < 0)
 		rc = n_tokens;
-	if (rc == OF3_OK)
+	if (rc == OF3_OK && t.n_bonds) /* a lone ion has none (and no array) */
 		qsort(t.bonds, (size_t)t.n_bonds, 3 * sizeof *t.bonds, cmp_bond);
 	of3_bundle_t *b = rc == OF3_OK ? of3_bundle_init("assembly", q->name) : NULL;
 	if (rc == OF3_OK && !b)

@@ -8,8 +8,9 @@
  * 5° of RDKit's MMFF conformer, stereocentres and stereo double bonds as written, no
  * non-bonded heavy pair (beyond 1-4) closer than 2.0 Å, aromatic rings planar within 0.05 Å;
  * metals bonded to anything are refused. The pass rate of each criterion is printed; the
- * ones that hold on the whole panel are asserted. Under AddressSanitizer every fourth
- * molecule is used. --bench times the embedding of every molecule and prints the slowest. */
+ * ones that hold on the whole panel are asserted. --bench also prints the embedding time of
+ * every molecule of 40 or more heavy atoms (docs/PERFORMANCE.md); -v lists every bond and
+ * angle outside the tolerance. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,12 +22,6 @@
 #include "../of3-featurize/conformer.h"
 #include "../of3-featurize/tokens.h"
 #include "check.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define STRIDE 4
-#else
-#define STRIDE 1
-#endif
 
 enum { MAX_MOLS = 400, N_FIELDS = 12 };
 
@@ -178,6 +173,7 @@ static int read_stream(const char *cmd, of3_bundle_t **bs, int max)
 int main(int argc, char **argv)
 {
 	int bench = argc > 1 && strcmp(argv[1], "--bench") == 0;
+	int verbose = argc > 1 && strcmp(argv[1], "-v") == 0; /* every bond and angle off */
 	const char *bin = getenv("BIN") ? getenv("BIN") : "bin";
 	static row_t rows[MAX_MOLS];
 	static of3_bundle_t *asm_[MAX_MOLS];
@@ -200,7 +196,7 @@ int main(int argc, char **argv)
 	double worst_bond = 0, worst_angle = 0, t_max = 0, t_50 = 0;
 	const char *worst_bond_mol = "", *worst_angle_mol = "", *t_max_mol = "";
 	int n_50 = 0, t_max_atoms = 0;
-	for (int m = 0; m < nr && nb == nr; m += bench ? 1 : STRIDE) {
+	for (int m = 0; m < nr && nb == nr; m++) {
 		row_t *r = &rows[m];
 		const char *name = r->f[0];
 		of3_bundle_t *b = NULL;
@@ -254,6 +250,9 @@ int main(int argc, char **argv)
 			t_max = ms, t_max_mol = name, t_max_atoms = na;
 		if (na >= 45 && na <= 55)
 			t_50 = fmax(t_50, ms), n_50++;
+		if (bench && na >= 40)
+			printf("# bench: %s, %d heavy atoms, %.1f ms, %d attempt(s)\n", name, na,
+			       ms, attempts);
 		int refuse = strcmp(r->f[2], "refuse") == 0;
 		if (refuse) {
 			tally(&r_embed, 1, rc == OF3_ERR_INPUT && strstr(of3_errmsg(), "metal"));
@@ -269,10 +268,12 @@ int main(int argc, char **argv)
 		}
 		if (getenv("OF3_CONFORMER_DUMP")) { /* coordinates for offline analysis */
 			char path[600];
-			snprintf(path, sizeof path, "%s/%s.xyz", getenv("OF3_CONFORMER_DUMP"), name);
+			snprintf(path, sizeof path, "%s/%s.xyz", getenv("OF3_CONFORMER_DUMP"),
+			         name);
 			FILE *o = fopen(path, "w");
 			for (int a = 0; o && a < na; a++)
-				fprintf(o, "%.4f %.4f %.4f\n", x[3 * a], x[3 * a + 1], x[3 * a + 2]);
+				fprintf(o, "%.4f %.4f %.4f\n", x[3 * a], x[3 * a + 1],
+				        x[3 * a + 2]);
 			if (o)
 				fclose(o);
 		}
@@ -288,7 +289,7 @@ int main(int argc, char **argv)
 			n++, n_ok += e <= 0.05;
 			if (e > worst_bond)
 				worst_bond = e, worst_bond_mol = name;
-			if (e > 0.05 && !bench)
+			if (e > 0.05 && verbose)
 				printf("# %s: bond %d-%d %.3f, MMFF %.3f\n", name, a, c,
 				       dist(x, a, c), d);
 		}
@@ -305,7 +306,7 @@ int main(int argc, char **argv)
 			n++, n_ok += err <= 5;
 			if (err > worst_angle)
 				worst_angle = err, worst_angle_mol = name;
-			if (err > 5 && !bench)
+			if (err > 5 && verbose)
 				printf("# %s: angle %d-%d-%d %.1f, MMFF %.1f\n", name, a, c, e,
 				       angle(x, a, c, e), d);
 		}
@@ -418,7 +419,7 @@ int main(int argc, char **argv)
 				ring[rn++] = atoi(q);
 			double dev = ring_planarity(x, ring, rn);
 			n++, n_ok += dev <= 0.05;
-			if (dev > 0.05)
+			if (dev > 0.05 && verbose)
 				printf("# %s: aromatic ring %s off its plane by %.3f A\n", name, s,
 				       dev);
 		}
@@ -452,6 +453,41 @@ int main(int argc, char **argv)
 	      r_chiral.items);
 	CHECK(r_dbl.items_ok == r_dbl.items, "%s: %ld/%ld", r_dbl.name, r_dbl.items_ok,
 	      r_dbl.items);
+	CHECK(r_clash.mols_ok == r_clash.mols, "%s: %d/%d", r_clash.name, r_clash.mols_ok,
+	      r_clash.mols);
+	CHECK(r_plane.items_ok == r_plane.items, "%s: %ld/%ld", r_plane.name, r_plane.items_ok,
+	      r_plane.items);
+	/* not yet every bond and angle (docs/PARITY.md): guard the rates reached */
+	CHECK(r_bond.items_ok >= 0.97 * (double)r_bond.items, "%s: %ld/%ld items (>= 97%%)",
+	      r_bond.name, r_bond.items_ok, r_bond.items);
+	CHECK(r_angle.items_ok >= 0.87 * (double)r_angle.items, "%s: %ld/%ld items (>= 87%%)",
+	      r_angle.name, r_angle.items_ok, r_angle.items);
+	/* the same seed gives the same conformer, another seed another */
+	for (int k = 0; k < nb; k++) {
+		if (strcmp(asm_[k]->query, "ritonavir") != 0)
+			continue;
+		of3_tokens_t t;
+		of3_conf_mol_t mol;
+		if (of3_tokens_init(&t, asm_[k]) < 0)
+			break;
+		if (of3_conf_mol_from_tokens(&t, 0, &mol) == OF3_OK) {
+			size_t sz = (size_t)mol.n_atoms * 3 * sizeof(double);
+			double *a = malloc(sz), *b = malloc(sz), *c = malloc(sz);
+			of3_rng_t r1, r2, r3;
+			of3_rng_init(&r1, 7, OF3_RNG_STREAM_CONFORMER);
+			of3_rng_init(&r2, 7, OF3_RNG_STREAM_CONFORMER);
+			of3_rng_init(&r3, 8, OF3_RNG_STREAM_CONFORMER);
+			int rc = of3_conformer_embed(&mol, &r1, 10, a, NULL) |
+			         of3_conformer_embed(&mol, &r2, 10, b, NULL) |
+			         of3_conformer_embed(&mol, &r3, 10, c, NULL);
+			CHECK(rc == 0 && !memcmp(a, b, sz) && memcmp(a, c, sz),
+			      "ritonavir: the same seed gives the same conformer, another seed "
+			      "another");
+			free(a), free(b), free(c);
+		}
+		of3_conf_mol_free(&mol);
+		of3_tokens_free(&t);
+	}
 	for (int k = 0; k < nb; k++)
 		of3_bundle_free(asm_[k]);
 	free(text);

@@ -116,6 +116,9 @@ PANEL = [
     ("rivaroxaban", "O=C(NC[C@H]1CN(C(=O)O1)c1ccc(cc1)N1CCOCC1=O)c1ccc(Cl)s1"),
     ("apixaban", "COc1ccc(cc1)-n1nc(C(N)=O)c2CCN(C(=O)c21)c1ccc(cc1)N1CCCCC1=O"),
     ("dexamethasone", "C[C@@H]1C[C@H]2[C@@H]3CCC4=CC(=O)C=C[C@]4(C)[C@@]3(F)[C@@H](O)C[C@]2(C)[C@@]1(O)C(=O)CO"),
+    ("ritonavir", "CC(C)[C@H](NC(=O)N(C)Cc1csc(n1)C(C)C)C(=O)N[C@@H](C[C@H](O)[C@H](Cc1ccccc1)NC(=O)OCc1cncs1)Cc1ccccc1"),
+    ("daclatasvir", "COC(=O)N[C@@H](C(C)C)C(=O)N1CCC[C@H]1c1ncc([nH]1)-c1ccc(cc1)-c1ccc(cc1)-c1cnc([nH]1)[C@@H]1CCCN1C(=O)[C@@H](NC(=O)OC)C(C)C"),
+    ("venetoclax", "CC1(C)CCC(=C(C1)c1ccc(Cl)cc1)CN1CCN(CC1)c1ccc(C(=O)NS(=O)(=O)c2ccc(NCC3CCOCC3)c([N+](=O)[O-])c2)c(Oc2cnc3[nH]ccc3c2)c1"),
     # cofactors and metabolites
     ("atp", "Nc1ncnc2c1ncn2[C@@H]1O[C@H](COP(=O)(O)OP(=O)(O)OP(=O)(O)O)[C@@H](O)[C@H]1O"),
     ("nad_frag", "NC(=O)c1ccc[n+](c1)[C@@H]1O[C@H](CO)[C@@H](O)[C@H]1O"),
