@@ -177,9 +177,9 @@ static int embed_smiles(const of3_tokens_t *t, uint64_t seed, float *src)
 		free(x);
 		of3_conf_mol_free(&mol);
 		if (rc < 0)
-			return of3_err_prefix(
-			        rc, "query '%s', chain %s (SMILES '%s'): ", t->assembly->query,
-			        t->chains[c].id, t->chains[c].smiles);
+			return of3_err_prefix(rc, "query '%s', chain %s (SMILES '%s')",
+			                      t->assembly->query, t->chains[c].id,
+			                      t->chains[c].smiles);
 	}
 	return OF3_OK;
 }

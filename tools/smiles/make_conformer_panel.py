@@ -11,6 +11,9 @@ trans geometry of each stereo double bond, and the aromatic rings. Molecules wit
 to anything are written as expected refusals.
 
 Usage: python3 tools/smiles/make_conformer_panel.py [OUT_DIR]   (needs rdkit)
+       python3 tools/smiles/make_conformer_panel.py --etkdg-rates
+           scores RDKit's own ETKDGv3 conformers (no MMFF, what OpenFold3 uses) against the
+           panel's MMFF bond lengths and angles with the C test's tolerances
 """
 import json
 import math
@@ -315,7 +318,47 @@ def row(name, smi):
             ";".join(chir), ";".join(dbl), ";".join(rings)]
 
 
+def etkdg_rates(path="tests/fixtures/conformer/panel.tsv"):
+    rows = [l.rstrip("\n").split("\t") for l in open(path) if not l.startswith("#")]
+    nb = nbo = na = nao = mb = ma = n = 0
+    for r in rows:
+        if r[2] != "embed" or not r[7]:
+            continue
+        m = Chem.AddHs(Chem.MolFromSmiles(r[1]))
+        ps = AllChem.ETKDGv3()
+        ps.randomSeed = 7
+        if AllChem.EmbedMolecule(m, ps) != 0:
+            continue
+        c = m.GetConformer()
+        n += 1
+        okb = oka = True
+        for t in r[7].split(";"):
+            ab, d = t.split(":")
+            a, b = map(int, ab.split("-"))
+            e = abs((c.GetAtomPosition(a) - c.GetAtomPosition(b)).Length() - float(d))
+            nb += 1
+            nbo += e <= 0.05
+            okb &= e <= 0.05
+        for t in r[8].split(";"):
+            abc, d = t.split(":")
+            a, cc, b = map(int, abc.split("-"))
+            v1 = c.GetAtomPosition(a) - c.GetAtomPosition(cc)
+            v2 = c.GetAtomPosition(b) - c.GetAtomPosition(cc)
+            e = abs(math.degrees(v1.AngleTo(v2)) - float(d))
+            na += 1
+            nao += e <= 5
+            oka &= e <= 5
+        mb += okb
+        ma += oka
+    print(f"ETKDGv3 (no MMFF) vs MMFF: bonds within 0.05 A {nbo}/{nb} ({100 * nbo / nb:.1f}%), "
+          f"molecules {mb}/{n}; angles within 5 deg {nao}/{na} ({100 * nao / na:.1f}%), "
+          f"molecules {ma}/{n}")
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--etkdg-rates":
+        etkdg_rates()
+        return
     out = sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures/conformer"
     rows = [row(n, s) for n, s in PANEL]
     with open(f"{out}/panel.tsv", "w") as f:
