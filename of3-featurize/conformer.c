@@ -421,7 +421,7 @@ int of3_conformer_embed(const of3_conf_mol_t *mol, of3_rng_t *rng, int max_attem
 			for (int k = 0; k < 3; k++)
 				x3[i * 3 + k] = x4[i * 4 + k];
 		energy_t e3 = {&w, 3, 0, 3};
-		minimize(&e3, x3, 3 * n, 2000, s);
+		minimize(&e3, x3, 3 * n, 1000, s);
 		if ((why = check(&w, mol, x3)) == NULL) {
 			double mean[3] = {0, 0, 0};
 			for (int i = 0; i < w.n_heavy; i++)

@@ -270,6 +270,46 @@ int cw_path(const cw_t *w, int a, int b, int x, int y, int max_len, int *path)
 	return 0;
 }
 
+/* Whether x is c's double-bond partner, or the resonance twin of one (carboxylate O-). */
+static int partner(const cw_t *w, int c, int x)
+{
+	int arom = 0;
+	return (cw_bond(w, c, x, &arom) == 2 && !arom) || resonant(w, c, x);
+}
+
+/* Angle a-c-b at a planar centre with three neighbours, as MMFF94 puts them: a double-bond
+ * partner P opens its angles, more towards carbon when the third neighbour is an O or N
+ * (acids, esters, amides); carboxylate and nitro O-X-O open to about 129 and 124. */
+static double sp2_angle(const cw_t *w, int a, int c, int b)
+{
+	int third = -1;
+	for (int k = 0; k < w->deg[c]; k++) {
+		int j = w->nbr[c * CW_MAX_DEG + k];
+		if (j != a && j != b)
+			third = j;
+	}
+	int pa = partner(w, c, a), pb = partner(w, c, b), pt = third >= 0 && partner(w, c, third);
+	if (pa && pb)
+		return w->z[c] == 7 ? 124 : 129;
+	if (!pa && !pb) {
+		if (!pt)
+			return 120;
+		return 360 - sp2_angle(w, third, c, a) - sp2_angle(w, third, c, b);
+	}
+	int x = pa ? b : a, zt = third >= 0 ? w->z[third] : 0;
+	if (third >= 0 && pt) /* X between two partners: carboxylate, nitro */
+		return (360 - (w->z[c] == 7 ? 124 : 129)) / 2;
+	if (w->z[x] == 1)
+		return 121;
+	if (zt == 1)
+		return 124.5;
+	if (zt == 8)
+		return w->z[x] == 6 ? 125.5 : 122;
+	if (zt == 7)
+		return w->z[x] == 6 ? 122.5 : 123;
+	return w->z[x] == 7 ? 123 : 121;
+}
+
 /* Ideal angle a-c-b in degrees, before sp2 centres are made to sum to 360. fixed: a ring
  * angle that the sum does not change. */
 static double ideal_angle(const cw_t *w, int a, int c, int b, int *fixed)
@@ -292,6 +332,8 @@ static double ideal_angle(const cw_t *w, int a, int c, int b, int *fixed)
 			return hyb == 2 ? 91 : 94;
 		if (zc == 8 && hyb == 3)
 			return 107;
+		if (zc == 6 && hyb == 3 && (w->z[a] == 8 || w->z[b] == 8))
+			return 106;
 		if (zc == 7 && hyb == 2 && w->deg[c] == 3 && !w->barom[c * CW_MAX_DEG])
 			return 112; /* lactam and other non-aromatic planar N */
 		if (has_s)
@@ -310,14 +352,9 @@ static double ideal_angle(const cw_t *w, int a, int c, int b, int *fixed)
 			return w->z[a] == 1 || w->z[b] == 1 ? 107 : 116;
 		if (zc == 7 && w->deg[c] == 2)
 			return 117;
-		/* a double-bond partner (or its resonance twin) widens its angles */
-		int oa = cw_bond(w, c, a, NULL) == 2 || resonant(w, c, a);
-		int ob = cw_bond(w, c, b, NULL) == 2 || resonant(w, c, b);
-		if (w->deg[c] == 3 && oa && ob)
-			return 125;
-		if (w->deg[c] == 3 && (oa || ob))
-			return 122;
-		return w->deg[c] == 3 ? 117 : 120;
+		if (w->deg[c] == 3)
+			return sp2_angle(w, a, c, b);
+		return 120;
 	}
 	/* S and P: terminal (=O, O-) pairs open up, the rest close */
 	int ta = w->deg[a] == 1 && w->z[a] != 1, tb = w->deg[b] == 1 && w->z[b] != 1;
@@ -345,10 +382,16 @@ static double ideal_angle(const cw_t *w, int a, int c, int b, int *fixed)
 	if (zc == 7)
 		return w->z[a] == 1 || w->z[b] == 1 ? 109 : 111;
 	if (zc == 6 && w->z[a] != 1 && w->z[b] != 1) { /* heavy-C-heavy opens with hydrogens */
-		int nh = 0;
+		int nh = 0, cc = w->z[a] == 6 && w->z[b] == 6, o = w->z[a] == 8 || w->z[b] == 8;
 		for (int k = 0; k < w->deg[c]; k++)
 			nh += w->z[w->nbr[c * CW_MAX_DEG + k]] == 1;
-		return nh == 2 ? 112.5 : nh == 1 ? 111 : 109.5;
+		if (w->z[a] == 9 && w->z[b] == 9)
+			return 106.5;
+		if (nh == 2)
+			return cc ? 113 : 110.5;
+		if (nh == 1)
+			return cc ? 112 : o ? 110 : 111.5;
+		return cc ? 110.5 : o ? 108 : 109.5;
 	}
 	return 109.5;
 }
@@ -543,7 +586,7 @@ int cw_build(cw_t *w, const of3_conf_mol_t *m)
 			for (int l = k + 1; l < dg; l++) {
 				int a = w->nbr[c * CW_MAX_DEG + k], b = w->nbr[c * CW_MAX_DEG + l];
 				double t = fix[k][l] ? ang[k][l] : ang[k][l] * scale;
-				double tol = w->hyb[c] == 3 && fix[k][l] ? 4 : 2.5;
+				double tol = w->hyb[c] == 3 && fix[k][l] ? 3 : 2.5;
 				if (t > 179)
 					tol = 3;
 				double ra = r0[(size_t)c * n + a], rb = r0[(size_t)c * n + b];
