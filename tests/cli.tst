@@ -54,7 +54,11 @@
 2	template_alignment_file_path is given, but templates are not supported yet	printf '%s' '{"queries":{"t":{"chains":[{"molecule_type":"protein","chain_ids":"A","sequence":"MKV","template_alignment_file_path":"examples/query_ubiquitin.json"}]}}}' | $BIN/of3-parse | $BIN/of3-featurize -o $T/out.bundle
 1	of3-trunk is not implemented yet (issue #7)	$BIN/of3-trunk -w x --device cpu $T/features.bundle -o $T/out.bundle
 1	of3-diffuse is not implemented yet (issue #8)	cat $T/trunk.bundle | $BIN/of3-diffuse -w x --device cpu -o $T/out.bundle
-1	of3-writecif is not implemented yet (issue #9)	$BIN/of3-writecif -o $T/outdir $T/diffuse.bundle
+2	tensor 'atom_positions_predicted' is missing	$BIN/of3-writecif -o $T/outdir $T/diffuse.bundle
+2	coordinate is NaN	$TESTS/test_writecif_metrics --make-diffuse tiny_protein $T/nan.bundle --nan && $BIN/of3-writecif -o $T/wcnan $T/nan.bundle
+1	a file of that name is in the way	touch $T/plain && $TESTS/test_writecif_metrics --make-diffuse tiny_protein $T/wc.bundle && $BIN/of3-writecif -o $T/plain/out $T/wc.bundle
+1	File too large	$TESTS/test_writecif_metrics --make-diffuse tiny_protein $T/wc.bundle && sh -c "trap '' XFSZ; ulimit -f 4; $BIN/of3-writecif -o $T/full $T/wc.bundle"
+2	is neither openfold3 nor alphafold3	$BIN/of3-writecif --layout pdb -o $T/x $T/diffuse.bundle
 0	bundle 1: kind assembly, query 'ubiquitin'	$BIN/of3-parse examples/query_ubiquitin.json | $BIN/of3-inspect
 0	tensor atom_token_id                i32  [601]              min 0            max 75	$BIN/of3-parse examples/query_ubiquitin.json | $BIN/of3-inspect
 0	bundle 2: kind assembly, query 'mcl1_lig2'	$BIN/of3-parse -o $T/two.bundle examples/query_protein_ligand_multiple.json && $BIN/of3-inspect $T/two.bundle
@@ -135,3 +139,13 @@
 0	features from the cache	$BIN/of3-parse examples/query_homomer.json -o $T/h.asm && $BIN/of3-featurize --cache $T/cache $T/h.asm -o $T/h1.f && $BIN/of3-featurize -v --cache $T/cache $T/h.asm -o $T/h2.f 2>&1 && cmp $T/h1.f $T/h2.f
 0	entries: 2	mkdir -p $T/msa && printf '>q\nMKVL\n>s1\nMKIL\n' >$T/msa/uniref90_hits.a3m && printf '{"queries":{"q":{"chains":[{"molecule_type":"protein","chain_ids":"A","sequence":"MKVL","main_msa_file_paths":"%s"}]}}}' $T/msa >$T/q.json && $BIN/of3-parse $T/q.json -o $T/q.asm && $BIN/of3-featurize --cache $T/c2 $T/q.asm -o $T/a.f && printf '>s2\nMRVL\n' >>$T/msa/uniref90_hits.a3m && $BIN/of3-featurize -v --cache $T/c2 $T/q.asm -o $T/b.f 2>&1 | grep -c 'from the cache' | sed 's/^/hits: /' && echo "entries: $(ls $T/c2 | wc -l)"
 0	ignoring cache entry	$BIN/of3-parse examples/query_homomer.json -o $T/h.asm && $BIN/of3-featurize --cache $T/c3 $T/h.asm -o $T/h1.f && for f in $T/c3/*.features; do echo garbage >$f; done && $BIN/of3-featurize --cache $T/c3 $T/h.asm -o $T/h2.f 2>&1 && cmp $T/h1.f $T/h2.f
+# SMILES ligands (issue #6): reader errors name the position; conformers for ions and salts.
+2	ring bond 1 is never closed (position 2)	printf '%s' '{"queries":{"q":{"chains":[{"molecule_type":"ligand","chain_ids":"L","smiles":"C1CC"}]}}}' | $BIN/of3-parse -o $T/out.bundle
+2	')' closes no branch (position 3)	printf '%s' '{"queries":{"q":{"chains":[{"molecule_type":"ligand","chain_ids":"L","smiles":"CC)C"}]}}}' | $BIN/of3-parse -o $T/out.bundle
+2	unknown element (position 2)	printf '%s' '{"queries":{"q":{"chains":[{"molecule_type":"ligand","chain_ids":"L","smiles":"[Xx]C"}]}}}' | $BIN/of3-parse -o $T/out.bundle
+2	has valence 5, more than C allows (position 1)	printf '%s' '{"queries":{"q":{"chains":[{"molecule_type":"ligand","chain_ids":"L","smiles":"C(C)(C)(C)(C)C"}]}}}' | $BIN/of3-parse -o $T/out.bundle
+2	unclosed bracket atom (position 1)	printf '%s' '{"queries":{"q":{"chains":[{"molecule_type":"ligand","chain_ids":"L","smiles":"[CH3"}]}}}' | $BIN/of3-parse -o $T/out.bundle
+2	"smiles" is empty	printf '%s' '{"queries":{"q":{"chains":[{"molecule_type":"ligand","chain_ids":"L","smiles":""}]}}}' | $BIN/of3-parse -o $T/out.bundle
+2	more than 10000 atoms (position 10001)	printf '{"queries":{"q":{"chains":[{"molecule_type":"ligand","chain_ids":"L","smiles":"%s"}]}}}' "$(printf 'C%.0s' $(seq 10001))" | $BIN/of3-parse -o $T/out.bundle
+2	bonded metal atoms are not supported by the conformer generator	printf '%s' '{"queries":{"q":{"chains":[{"molecule_type":"ligand","chain_ids":"L","smiles":"N.N.Cl[Pt]Cl"}]}}}' | $BIN/of3-parse | $BIN/of3-featurize -o $T/out.bundle
+0	tensor ref_pos                      f32  [1, 3]	printf '%s' '{"queries":{"q":{"chains":[{"molecule_type":"ligand","chain_ids":"L","smiles":"[Na+]"}]}}}' | $BIN/of3-parse | $BIN/of3-featurize | $BIN/of3-inspect
