@@ -1,0 +1,117 @@
+/* atom_transformer.h: sequence-local atom attention and the atom transformer (spec/trunk.md
+ * §3.1.2 step 4, spec/diffusion_heads.md §3.6 and §4, AF3 Alg. 7 with OpenFold3's separate query
+ * and key AdaLNs), plus the atom-pair conditioning both atom attention encoders build (§3.1.2
+ * steps 2-3, diffusion_heads.md §3.3 steps 2, 5, 6).
+ *
+ * Atoms are cut into nb = ceil(A/32) query blocks of 32 consecutive atoms; block b attends over
+ * the 128-atom key window [32b-48, 32b+80), positions outside [0, A) being zero padding with
+ * mask 0. Pair tensors exist only in block form p[nb,32,128,c_p]. The same code serves the
+ * input embedder (3 blocks) and the diffusion module's encoder and decoder. Layers update their
+ * tensor in place, take weights bound by of3_*_bind() and a caller's scratch of at least
+ * of3_*_scratch() floats, and never allocate.
+ *
+ * Left out: caching the step-invariant terms (pair biases, conditioning gates) across
+ * diffusion steps; the window gathers, the pair-feature construction and ReLU run as host loops
+ * (CPU backend) until the CUDA backend gives them ops (TODO(#7) follow-up). */
+#ifndef OF3_LAYERS_ATOM_TRANSFORMER_H
+#define OF3_LAYERS_ATOM_TRANSFORMER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../backend.h"
+#include "weights.h"
+
+#define OF3_ATOM_NQ         32  /* queries per block */
+#define OF3_ATOM_NK         128 /* keys per window */
+#define OF3_ATOM_KEY_SHIFT  48  /* window b starts at atom 32b - 48 */
+#define OF3_ATOM_MAX_BLOCKS 8   /* transformer blocks a checkpoint may have */
+
+/* nb = ceil(A / 32), the number of query blocks (0 for A = 0). */
+int64_t of3_atom_n_block(int64_t n_atom);
+
+/* AdaLN (spec/trunk.md §3.0.2): layer_norm_s.weight [c_s] (no bias), linear_g [c_a, c_s] with
+ * bias, linear_s [c_a, c_s] without. */
+typedef struct {
+	of3_ln_w_t ln_s;
+	of3_lin_w_t g, s;
+	int64_t c_a, c_s;
+} of3_adaln_w_t;
+
+/* One atom transformer block: attention_pair_bias.{layer_norm_a_q, layer_norm_a_k (AdaLNs),
+ * layer_norm_z [c_p] (weight only), linear_z [H, c_p], mha.linear_q [H*d, c_a] + bias,
+ * mha.linear_{k,v,g} [H*d, c_a], mha.linear_o [c_a, H*d], linear_ada_out [c_a, c_s] + bias},
+ * conditioned_transition.{layer_norm (AdaLN), swiglu.linear_{a,b} [h, c_a], linear_g
+ * [c_a, c_s] + bias, linear_out [c_a, h]}. */
+typedef struct {
+	of3_adaln_w_t ln_q, ln_k;
+	of3_ln_w_t ln_z;
+	of3_lin_w_t bias, q, k, v, g, o, ada_out;
+	of3_adaln_w_t tr_ln;
+	of3_lin_w_t tr_a, tr_b, tr_g, tr_out;
+	int64_t c_a, c_s, c_p, n_head, d_head, n_hidden;
+} of3_atom_block_w_t;
+
+typedef struct {
+	int n_block;
+	of3_atom_block_w_t blk[OF3_ATOM_MAX_BLOCKS];
+	int64_t c_a, c_s, c_p;
+} of3_atom_transformer_w_t;
+
+/* Atom-pair conditioning (the ref_atom_feature_embedder's pair part and the encoder's pair
+ * MLP): linear_ref_offset [c_p, 3], linear_inv_sq_dists [c_p, 1], linear_valid_mask [c_p, 1]
+ * (under ref_prefix), linear_l, linear_m [c_p, c_a], pair_mlp.{1,3,5} [c_p, c_p] (under
+ * prefix); no biases. */
+typedef struct {
+	of3_lin_w_t offset, inv_sq, valid, l, m, mlp1, mlp3, mlp5;
+	int64_t c_a, c_p;
+} of3_atom_pair_w_t;
+
+/* ---- binding ---- */
+
+/* prefix + "blocks.{b}." for every block found (prefix ends in '.', e.g.
+ * "input_embedder.atom_attn_enc.atom_transformer."); *c_a, *c_s -1 learn the widths, c_p is
+ * the pair width. No block is OF3_ERR_INPUT. */
+int of3_atom_transformer_bind(of3_atom_transformer_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb,
+                              const char *prefix, int64_t *c_a, int64_t *c_s, int64_t c_p) OF3_WUR;
+
+/* ref_prefix: "...atom_attn_enc.ref_atom_feature_embedder.", prefix: "...atom_attn_enc.";
+ * *c_p -1 learns the pair width; c_a is the atom width. */
+int of3_atom_pair_bind(of3_atom_pair_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, const char *ref_prefix,
+                       const char *prefix, int64_t c_a, int64_t *c_p) OF3_WUR;
+
+/* ---- scratch sizes, in floats ---- */
+
+size_t of3_atom_transformer_scratch(const of3_atom_transformer_w_t *w, int64_t n_atom);
+size_t of3_atom_pair_scratch(const of3_atom_pair_w_t *w, int64_t n_atom);
+
+/* ---- forward passes ---- */
+
+/* y[nb,n_win,C] = x[first + 32b + m] for window row m of block b, 0 outside [0, A) (queries:
+ * n_win 32, first 0; key windows: n_win 128, first -48). */
+void of3_atom_windows(float *y, const float *x, int64_t n_atom, int64_t n_c, int64_t n_win,
+                      int64_t first);
+
+/* Block masks from atom_mask[A]: mask_q[nb,32], mask_k[nb,128] (0 on padding) and the pair mask
+ * pair_mask[nb,32,128] = mask_q ⊙ mask_k. Any may be NULL. */
+void of3_atom_block_masks(float *mask_q, float *mask_k, float *pair_mask, const float *atom_mask,
+                          int64_t n_atom);
+
+/* The atom-pair conditioning p[nb,32,128,c_p] from ref_pos[A,3], ref_space_uid[A] (int32),
+ * atom_mask[A] and the atom single conditioning c[A,c_a]: offsets, inverse squared distances
+ * and the same-conformer indicator, plus linear_l/linear_m of relu(c), plus the residual pair
+ * MLP, masked by the block pair mask (spec/trunk.md §3.1.2 steps 2-3). The diffusion encoder
+ * adds its trunk-pair term between steps (not here yet). */
+void of3_atom_pair_cond(float *p, const float *ref_pos, const int32_t *ref_space_uid,
+                        const float *atom_mask, const float *c, const of3_atom_pair_w_t *w,
+                        int64_t n_atom, float *scratch, const of3_backend_t *be);
+
+/* a[A,c_a] = AtomTransformer(a, s[A,c_s], p[nb,32,128,c_p], atom_mask[A]): every block's
+ * sequence-local attention with pair bias (a += σ(linear_ada_out(s)) ⊙ attn) then its
+ * conditioned transition (a += ...), spec/diffusion_heads.md §3.6. Padded and masked query rows
+ * are computed against the key mask only and do not reach unmasked atoms. */
+void of3_atom_transformer(float *a, const float *s, const float *p, const float *atom_mask,
+                          const of3_atom_transformer_w_t *w, int64_t n_atom, float *scratch,
+                          const of3_backend_t *be);
+
+#endif
