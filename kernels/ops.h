@@ -73,6 +73,46 @@ typedef struct of3_ops_t {
 	 * Sums in double. p must not overlap a or b. */
 	void (*tri_mul)(float *p, const float *a, const float *b, int64_t n_tok, int64_t n_h,
 	                int incoming);
+
+	/* y[R,C] = x[idx[r],C] row by row (idx[R] int32, indices into x's rows, on the device like
+	 * every buffer): picks representative atoms, scatters per-token slots to atoms. y must not
+	 * overlap x. */
+	void (*gather_rows)(float *y, const float *x, const int32_t *idx, int64_t n_r, int64_t n_c);
+
+	/* z[I,J,C] += a[I,C] + b[J,C]: the outer sum of two per-token projections onto a pair
+	 * tensor. */
+	void (*outer_add)(float *z, const float *a, const float *b, int64_t n_i, int64_t n_j,
+	                  int64_t n_c);
+
+	/* Distance one-hot of points x[N,3] (spec/diffusion_heads.md §5.3): with edges
+	 * e_k = first + k*step (k < K) and d2 = ||x_i - x_j||^2 (summed in double),
+	 *   y[i,j,k] = [d2 > e_k^2] * [d2 < e_{k+1}^2]    (e_K^2 taken as 1e9, open-ended) y[N,N,K]
+	 * Strict on both sides: a distance on an edge, or below e_0, falls in no bin. */
+	void (*distance_onehot)(float *y, const float *x, int64_t n_tok, float first, float step,
+	                        int64_t n_bin);
+	/* y = max(x, 0) over n values; y may equal x. */
+	void (*relu)(float *y, const float *x, int64_t n);
+
+	/* y = x / d over n values (a true division, not a product with 1/d); y may equal x. */
+	void (*div_scalar)(float *y, const float *x, float d, int64_t n);
+
+	/* x[R,C] /= (den[R] + eps) row by row, the sum den + eps rounded to float first (the outer
+	 * product mean's normalisation, spec/trunk.md §3.5.1). */
+	void (*div_rows)(float *x, const float *den, float eps, int64_t n_r, int64_t n_c);
+
+	/* Outer product summed over MSA rows (spec/trunk.md §3.5.1) for the row tokens
+	 * i0 .. i0+n_i-1 of a[S,N,c_a] against every token of b[S,N,c_b]:
+	 *   o[i-i0, j, c*c_b + e] = Σ_s a[s,i,c] b[s,j,e]                      o[n_i,N,c_a*c_b]
+	 * Sums in double. o must not overlap a or b. */
+	void (*outer_product)(float *o, const float *a, const float *b, int64_t n_s, int64_t n_tok,
+	                      int64_t i0, int64_t n_i, int64_t c_a, int64_t c_b);
+
+	/* Pair-weighted averaging (spec/trunk.md §3.5.2): weights w[H,N,N] (softmaxed over the
+	 * last axis) shared by every MSA row, values v[S,N,H*d] (head-major):
+	 *   o[s,i,h,:] = Σ_j w[h,i,j] v[s,j,h,:]                                  o[S,N,H*d]
+	 * Sums in double. o must not overlap w or v. */
+	void (*pair_weighted_avg)(float *o, const float *w, const float *v, int64_t n_s,
+	                          int64_t n_tok, int64_t n_head, int64_t d_head);
 } of3_ops_t;
 
 /* The CPU backend's table (kernels/cpu/). */

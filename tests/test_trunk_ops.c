@@ -293,6 +293,43 @@ static void test_tri_mul(const of3_ops_t *op)
 	free(a), free(b), free(p), free(ref);
 }
 
+static void test_pair_embed(const of3_ops_t *op)
+{
+	const int64_t R = 5, C = 7, NI = 4, NJ = 6, N = 9, K = 5;
+	float *x = rnd(11 * C, 1.0), *y = rnd(R * C, 1.0);
+	int32_t idx[5] = {10, 0, 3, 3, 7};
+	double *ref = dbl(NI * NJ * C > N * N * K ? NI * NJ * C : N * N * K);
+	for (int64_t r = 0; r < R; r++)
+		for (int64_t c = 0; c < C; c++)
+			ref[r * C + c] = x[idx[r] * C + c];
+	op->gather_rows(y, x, idx, R, C);
+	cmp("gather_rows", y, ref, R * C);
+	float *z = rnd(NI * NJ * C, 1.0), *a = rnd(NI * C, 1.0), *b = rnd(NJ * C, 1.0);
+	for (int64_t i = 0; i < NI; i++)
+		for (int64_t j = 0; j < NJ; j++)
+			for (int64_t c = 0; c < C; c++)
+				ref[(i * NJ + j) * C + c] = (double)z[(i * NJ + j) * C + c] +
+				                            a[i * C + c] + b[j * C + c];
+	op->outer_add(z, a, b, NI, NJ, C);
+	cmp("outer_add", z, ref, NI * NJ * C);
+	/* points on a line at distances straddling the edges 2, 3, ..., 6 (last bin open) */
+	float *p = calloc((size_t)N * 3, sizeof *p), *oh = rnd(N * N * K, 1.0);
+	const float pos[9] = {0.0f, 1.5f, 2.0f, 2.5f, 3.0f, 4.9f, 6.0f, 7.5f, 100.0f};
+	for (int64_t i = 0; i < N; i++)
+		p[i * 3 + 1] = pos[i];
+	for (int64_t i = 0; i < N; i++)
+		for (int64_t j = 0; j < N; j++) {
+			double d = fabs((double)pos[i] - pos[j]);
+			for (int64_t k = 0; k < K; k++) {
+				double lo = 2.0 + (double)k, hi = k + 1 < K ? lo + 1.0 : 1e300;
+				ref[(i * N + j) * K + k] = d * d > lo * lo && d * d < hi * hi;
+			}
+		}
+	op->distance_onehot(oh, p, N, 2.0f, 1.0f, K);
+	cmp("distance_onehot (edges exclusive, last bin open)", oh, ref, N * N * K);
+	free(x), free(y), free(ref), free(z), free(a), free(b), free(p), free(oh);
+}
+
 int main(void)
 {
 	of3_backend_t be;
@@ -306,6 +343,7 @@ int main(void)
 	test_softmax(op);
 	test_attention(op);
 	test_tri_mul(op);
+	test_pair_embed(op);
 	of3_backend_close(&be);
 	return check_summary();
 }

@@ -22,5 +22,18 @@ void of3_cpu_attention(float *o, const float *q, const float *k, const float *v,
                        int64_t n_head, int64_t d_head);
 void of3_cpu_tri_mul(float *p, const float *a, const float *b, int64_t n_tok, int64_t n_h,
                      int incoming);
+void of3_cpu_gather_rows(float *y, const float *x, const int32_t *idx, int64_t n_r, int64_t n_c);
+void of3_cpu_outer_add(float *z, const float *a, const float *b, int64_t n_i, int64_t n_j,
+                       int64_t n_c);
+void of3_cpu_distance_onehot(float *y, const float *x, int64_t n_tok, float first, float step,
+                             int64_t n_bin);
+
+void of3_cpu_relu(float *y, const float *x, int64_t n);
+void of3_cpu_div_scalar(float *y, const float *x, float d, int64_t n);
+void of3_cpu_div_rows(float *x, const float *den, float eps, int64_t n_r, int64_t n_c);
+void of3_cpu_outer_product(float *o, const float *a, const float *b, int64_t n_s, int64_t n_tok,
+                           int64_t i0, int64_t n_i, int64_t c_a, int64_t c_b);
+void of3_cpu_pair_weighted_avg(float *o, const float *w, const float *v, int64_t n_s, int64_t n_tok,
+                               int64_t n_head, int64_t d_head);
 
 #endif

@@ -15,6 +15,14 @@ static const of3_ops_t cpu_ops = {
         .softmax = of3_cpu_softmax,
         .attention = of3_cpu_attention,
         .tri_mul = of3_cpu_tri_mul,
+        .relu = of3_cpu_relu,
+        .div_scalar = of3_cpu_div_scalar,
+        .div_rows = of3_cpu_div_rows,
+        .outer_product = of3_cpu_outer_product,
+        .pair_weighted_avg = of3_cpu_pair_weighted_avg,
+        .gather_rows = of3_cpu_gather_rows,
+        .outer_add = of3_cpu_outer_add,
+        .distance_onehot = of3_cpu_distance_onehot,
 };
 
 const of3_ops_t *of3_ops_cpu(void)
