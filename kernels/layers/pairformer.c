@@ -80,6 +80,24 @@ void of3_pair_block(float *z, const float *pair_mask, const of3_pair_block_w_t *
 	of3_transition(z, pair_mask, &w->transition, r, scratch, be);
 }
 
+size_t of3_pair_block_template_scratch(const of3_pair_block_w_t *w, int64_t n_tok)
+{
+	size_t n = max2(of3_tri_mul_scratch(&w->mul_out, n_tok),
+	                of3_tri_mul_scratch(&w->mul_in, n_tok));
+	return max2(n, of3_tri_att_scratch(&w->att_start, n_tok));
+}
+
+void of3_pair_block_template(float *z, const float *pair_mask, const of3_pair_block_w_t *w,
+                             int64_t n_tok, float *scratch, const of3_backend_t *be)
+{
+	/* z [N,N,c_t], pair_mask [N,N]. OpenFold3's TemplatePairBlock (inplace_safe) keeps only
+	 * the updates written in place into its per-template view; the ending-node attention runs
+	 * on a transposed contiguous copy, so it and the transition after it are lost. */
+	of3_tri_mul(z, pair_mask, &w->mul_out, 0, n_tok, scratch, be);
+	of3_tri_mul(z, pair_mask, &w->mul_in, 1, n_tok, scratch, be);
+	of3_tri_att(z, pair_mask, &w->att_start, n_tok, scratch, be);
+}
+
 void of3_pairformer_block(float *s, float *z, const float *token_mask, const float *pair_mask,
                           const of3_pairformer_block_w_t *w, int64_t n_tok, float *scratch,
                           const of3_backend_t *be)

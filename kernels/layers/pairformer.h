@@ -9,8 +9,9 @@
  * buffer of at least of3_*_scratch() floats that the caller allocates once; nothing here
  * allocates. Dimensions come from the weights (learnt from the checkpoint's shapes).
  *
- * Not here yet: the template stack's inference-time truncated block (§3.3.4), the trace hook
- * naming intermediates (STYLE.md rule 14). */
+ * The template stack's block at inference is the pair block cut short after the starting-node
+ * triangle attention (§3.3.4, of3_pair_block_template). Not here yet: the trace hook naming
+ * intermediates (STYLE.md rule 14). */
 #ifndef OF3_LAYERS_PAIRFORMER_H
 #define OF3_LAYERS_PAIRFORMER_H
 
@@ -96,6 +97,7 @@ size_t of3_tri_att_scratch(const of3_tri_att_w_t *w, int64_t n_tok);
 size_t of3_apb_scratch(const of3_apb_w_t *w, int64_t n_tok);
 size_t of3_pair_block_scratch(const of3_pair_block_w_t *w, int64_t n_tok);
 size_t of3_pairformer_block_scratch(const of3_pairformer_block_w_t *w, int64_t n_tok);
+size_t of3_pair_block_template_scratch(const of3_pair_block_w_t *w, int64_t n_tok);
 
 /* ---- forward passes (inference; every buffer lives on be's device) ---- */
 
@@ -119,6 +121,12 @@ void of3_apb(float *s, const float *z, const float *token_mask, const of3_apb_w_
 /* z[N,N,c_z] = PairBlock(z, pair_mask[N,N]): the full five steps of §3.6. */
 void of3_pair_block(float *z, const float *pair_mask, const of3_pair_block_w_t *w, int64_t n_tok,
                     float *scratch, const of3_backend_t *be);
+
+/* z[N,N,c_z] = the template pair block as OpenFold3 runs it at inference (spec/trunk.md §3.3.4):
+ * TriMulOut, TriMulIn and TriAttStart only. Its tri_att_end and pair_transition weights (bound
+ * in w) are not used: OpenFold3 applies them to a copy that it then discards. */
+void of3_pair_block_template(float *z, const float *pair_mask, const of3_pair_block_w_t *w,
+                             int64_t n_tok, float *scratch, const of3_backend_t *be);
 
 /* (s[N,c_s], z[N,N,c_z]) = PairformerBlock(s, z, token_mask[N], pair_mask[N,N]): z first, then
  * s with the new z (§3.7). */
