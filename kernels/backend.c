@@ -41,7 +41,13 @@ int of3_backend_open(of3_backend_t *be, const char *device, int threads)
 		be->kind = OF3_BACKEND_CUDA;
 		be->device = (int)index;
 		be->threads = threads;
-		return OF3_OK;
+		be->ops = NULL; /* TODO(#10): the CUDA op table */
+		if (want_cuda || be->ops)
+			return OF3_OK;
+		/* auto: a GPU that cannot compute yet is no use; the CPU can */
+		of3_cuda_close(be->cuda);
+		memset(be, 0, sizeof *be);
+		return open_cpu(be, threads);
 	}
 	if (want_cuda)
 		return of3_err(OF3_ERR_RUNTIME,

@@ -21,7 +21,8 @@ typedef struct {
 	const of3_ops_t *ops;
 } of3_backend_t;
 
-/* Opens "auto" (a GPU if this build has CUDA and one is present, else the CPU), "cpu", "cuda"
+/* Opens "auto" (a GPU if this build has CUDA, one is present and the CUDA backend has its op
+ * table, else the CPU; until issue #10 that is always the CPU), "cpu", "cuda"
  * (device 0) or "cuda:N". threads 0 means all cores. Asking for CUDA where there is none is
  * OF3_ERR_RUNTIME with a message saying why. */
 int of3_backend_open(of3_backend_t *be, const char *device, int threads) OF3_WUR;
