@@ -90,6 +90,10 @@ typedef struct of3_ops_t {
 	 * Strict on both sides: a distance on an edge, or below e_0, falls in no bin. */
 	void (*distance_onehot)(float *y, const float *x, int64_t n_tok, float first, float step,
 	                        int64_t n_bin);
+
+	/* y[n] = x[n], a device-to-device copy; y must not overlap x. */
+	void (*copy)(float *y, const float *x, int64_t n);
+
 	/* y = max(x, 0) over n values; y may equal x. */
 	void (*relu)(float *y, const float *x, int64_t n);
 

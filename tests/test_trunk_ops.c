@@ -304,6 +304,10 @@ static void test_pair_embed(const of3_ops_t *op)
 			ref[r * C + c] = x[idx[r] * C + c];
 	op->gather_rows(y, x, idx, R, C);
 	cmp("gather_rows", y, ref, R * C);
+	op->copy(y, x + C, R * C);
+	for (int64_t i = 0; i < R * C; i++)
+		ref[i] = x[C + i];
+	cmp("copy", y, ref, R * C);
 	float *z = rnd(NI * NJ * C, 1.0), *a = rnd(NI * C, 1.0), *b = rnd(NJ * C, 1.0);
 	for (int64_t i = 0; i < NI; i++)
 		for (int64_t j = 0; j < NJ; j++)

@@ -27,6 +27,7 @@ void of3_cpu_outer_add(float *z, const float *a, const float *b, int64_t n_i, in
                        int64_t n_c);
 void of3_cpu_distance_onehot(float *y, const float *x, int64_t n_tok, float first, float step,
                              int64_t n_bin);
+void of3_cpu_copy(float *y, const float *x, int64_t n);
 
 void of3_cpu_relu(float *y, const float *x, int64_t n);
 void of3_cpu_div_scalar(float *y, const float *x, float d, int64_t n);

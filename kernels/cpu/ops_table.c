@@ -23,6 +23,7 @@ static const of3_ops_t cpu_ops = {
         .gather_rows = of3_cpu_gather_rows,
         .outer_add = of3_cpu_outer_add,
         .distance_onehot = of3_cpu_distance_onehot,
+        .copy = of3_cpu_copy,
 };
 
 const of3_ops_t *of3_ops_cpu(void)

@@ -1,5 +1,5 @@
 /* pair_embed.c: the CPU ops that build pair features from per-token and per-atom data
- * (kernels/ops.h: gather_rows, outer_add, distance_onehot), used by the confidence heads'
+ * (kernels/ops.h: gather_rows, copy, outer_add, distance_onehot), used by the confidence heads'
  * Pairformer embedding and output layouts (spec/diffusion_heads.md §5.2, §5.3, §5.5). */
 #include <string.h>
 
@@ -10,6 +10,11 @@ void of3_cpu_gather_rows(float *y, const float *x, const int32_t *idx, int64_t n
 {
 	for (int64_t r = 0; r < n_r; r++)
 		memcpy(y + r * n_c, x + (int64_t)idx[r] * n_c, (size_t)n_c * sizeof *y);
+}
+
+void of3_cpu_copy(float *y, const float *x, int64_t n)
+{
+	memcpy(y, x, (size_t)n * sizeof *y);
 }
 
 void of3_cpu_outer_add(float *z, const float *a, const float *b, int64_t n_i, int64_t n_j,
