@@ -1,0 +1,371 @@
+/* atom_transformer.c: sequence-local atom attention, the atom transformer and the atom-pair
+ * conditioning (spec/trunk.md §3.1.2 steps 2-4, spec/diffusion_heads.md §3.6 and §4).
+ *
+ * Every row-wise step (AdaLN, the q/k/v/gate projections) runs on the A atom rows and only the
+ * projected queries, keys and values are cut into blocks: row-wise maps commute with the
+ * blocking, and zero padding maps to zero keys and values (no bias on linear_k, linear_v), as
+ * the reference's padded AdaLN gives LN(0) = 0. So the numbers equal OpenFold3's padded blocks
+ * while the AdaLNs run once per atom instead of once per window position (4x fewer rows). */
+#include "atom_transformer.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../../common/error.h"
+
+int64_t of3_atom_n_block(int64_t n_atom)
+{
+	return (n_atom + OF3_ATOM_NQ - 1) / OF3_ATOM_NQ;
+}
+
+/* ---- binding ---- */
+
+#define KEY_MAX 320
+
+/* dst = a + b + c; a key prefix too long for KEY_MAX is OF3_ERR_INPUT. */
+static int cat(char *dst, const char *a, const char *b, const char *c)
+{
+	int n = snprintf(dst, KEY_MAX, "%s%s%s", a, b, c);
+	if (n < 0 || n >= KEY_MAX)
+		return of3_err(OF3_ERR_INPUT, "checkpoint key prefix '%s%s' too long", a, b);
+	return 0;
+}
+
+static int adaln_bind(of3_adaln_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, const char *prefix,
+                      const char *name, int64_t *c_a, int64_t *c_s)
+{
+	char p[KEY_MAX];
+	int rc = cat(p, prefix, name, ".");
+	rc = rc ? rc : of3_wbind_ln(wb, ck, &w->ln_s, c_s, 0, p, "layer_norm_s");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->g, c_a, c_s, 1, p, "linear_g");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->s, c_a, c_s, 0, p, "linear_s");
+	w->c_a = *c_a;
+	w->c_s = *c_s;
+	return rc;
+}
+
+static int block_bind(of3_atom_block_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, const char *prefix,
+                      int64_t *c_a, int64_t *c_s, int64_t c_p)
+{
+	char ap[KEY_MAX], ct[KEY_MAX];
+	int64_t n_head = -1, hd = -1, n_hidden = -1, c_p_in = c_p;
+	int rc = cat(ap, prefix, "attention_pair_bias.", "");
+	rc = rc ? rc : cat(ct, prefix, "conditioned_transition.", "");
+	rc = rc ? rc : adaln_bind(&w->ln_q, ck, wb, ap, "layer_norm_a_q", c_a, c_s);
+	rc = rc ? rc : adaln_bind(&w->ln_k, ck, wb, ap, "layer_norm_a_k", c_a, c_s);
+	rc = rc ? rc : of3_wbind_ln(wb, ck, &w->ln_z, &c_p_in, 0, ap, "layer_norm_z");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->bias, &n_head, &c_p_in, 0, ap, "linear_z");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->q, &hd, c_a, 1, ap, "mha.linear_q");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->k, &hd, c_a, 0, ap, "mha.linear_k");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->v, &hd, c_a, 0, ap, "mha.linear_v");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->g, &hd, c_a, 0, ap, "mha.linear_g");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->o, c_a, &hd, 0, ap, "mha.linear_o");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->ada_out, c_a, c_s, 1, ap, "linear_ada_out");
+	rc = rc ? rc : adaln_bind(&w->tr_ln, ck, wb, ct, "layer_norm", c_a, c_s);
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->tr_a, &n_hidden, c_a, 0, ct, "swiglu.linear_a");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->tr_b, &n_hidden, c_a, 0, ct, "swiglu.linear_b");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->tr_g, c_a, c_s, 1, ct, "linear_g");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->tr_out, c_a, &n_hidden, 0, ct, "linear_out");
+	if (rc == 0 && (n_head <= 0 || hd % n_head != 0))
+		return of3_err(OF3_ERR_INPUT,
+		               "checkpoint key '%smha.linear_q.weight': %lld outputs do not split "
+		               "into %lld heads",
+		               ap, (long long)hd, (long long)n_head);
+	w->c_a = *c_a;
+	w->c_s = *c_s;
+	w->c_p = c_p;
+	w->n_head = n_head;
+	w->d_head = n_head > 0 ? hd / n_head : 0;
+	w->n_hidden = n_hidden;
+	return rc;
+}
+
+int of3_atom_transformer_bind(of3_atom_transformer_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb,
+                              const char *prefix, int64_t *c_a, int64_t *c_s, int64_t c_p)
+{
+	char p[KEY_MAX], num[32];
+	memset(w, 0, sizeof *w);
+	int rc = cat(p, prefix, "blocks", "");
+	if (rc)
+		return rc;
+	int64_t n = of3_ckpt_count_blocks(ck, p);
+	if (n <= 0)
+		return of3_err(OF3_ERR_INPUT,
+		               "checkpoint: no key '%s.0.*' (atom transformer blocks)", p);
+	if (n > OF3_ATOM_MAX_BLOCKS)
+		return of3_err(OF3_ERR_INPUT,
+		               "checkpoint: %lld atom transformer blocks under '%s', at most %d "
+		               "supported",
+		               (long long)n, p, OF3_ATOM_MAX_BLOCKS);
+	for (int64_t b = 0; rc == 0 && b < n; b++) {
+		snprintf(num, sizeof num, ".%lld.", (long long)b);
+		rc = cat(p, prefix, "blocks", num);
+		rc = rc ? rc : block_bind(&w->blk[b], ck, wb, p, c_a, c_s, c_p);
+	}
+	w->n_block = (int)n;
+	w->c_a = *c_a;
+	w->c_s = *c_s;
+	w->c_p = c_p;
+	return rc;
+}
+
+int of3_atom_pair_bind(of3_atom_pair_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, const char *ref_prefix,
+                       const char *prefix, int64_t c_a, int64_t *c_p)
+{
+	int64_t three = 3, one = 1, ca = c_a;
+	int rc = of3_wbind_lin(wb, ck, &w->offset, c_p, &three, 0, ref_prefix, "linear_ref_offset");
+	rc = rc ? rc
+	        : of3_wbind_lin(wb, ck, &w->inv_sq, c_p, &one, 0, ref_prefix,
+	                        "linear_inv_sq_dists");
+	rc = rc ? rc
+	        : of3_wbind_lin(wb, ck, &w->valid, c_p, &one, 0, ref_prefix, "linear_valid_mask");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->l, c_p, &ca, 0, prefix, "linear_l");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->m, c_p, &ca, 0, prefix, "linear_m");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->mlp1, c_p, c_p, 0, prefix, "pair_mlp.1");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->mlp3, c_p, c_p, 0, prefix, "pair_mlp.3");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->mlp5, c_p, c_p, 0, prefix, "pair_mlp.5");
+	w->c_a = c_a;
+	w->c_p = *c_p;
+	return rc;
+}
+
+/* ---- scratch ---- */
+
+static size_t block_scratch(const of3_atom_block_w_t *w, int64_t n_atom)
+{
+	const size_t a = (size_t)n_atom, nb = (size_t)of3_atom_n_block(n_atom);
+	const size_t r = nb * OF3_ATOM_NQ * OF3_ATOM_NK, hd = (size_t)(w->n_head * w->d_head);
+	return nb * OF3_ATOM_NK                                /* mask_k */
+	       + r * (size_t)(w->c_p + w->n_head)              /* zn, zb */
+	       + a * (size_t)(w->c_s + 3 * w->c_a)             /* sn, x, tg, out */
+	       + a * 4 * hd                                    /* q, g, k, v */
+	       + nb * (3 * OF3_ATOM_NQ + 2 * OF3_ATOM_NK) * hd /* qw, gw, ow, kw, vw */
+	       + a * 2 * (size_t)w->n_hidden;                  /* h1, h2 */
+}
+
+size_t of3_atom_transformer_scratch(const of3_atom_transformer_w_t *w, int64_t n_atom)
+{
+	size_t n = 0;
+	for (int b = 0; b < w->n_block; b++) {
+		size_t k = block_scratch(&w->blk[b], n_atom);
+		n = k > n ? k : n;
+	}
+	return n;
+}
+
+size_t of3_atom_pair_scratch(const of3_atom_pair_w_t *w, int64_t n_atom)
+{
+	const size_t a = (size_t)n_atom, nb = (size_t)of3_atom_n_block(n_atom);
+	const size_t r = nb * OF3_ATOM_NQ * OF3_ATOM_NK;
+	return r * (6 + 2 * (size_t)w->c_p) /* d (3), inv, v, pair mask, tmp, h */
+	       + nb * (OF3_ATOM_NQ + OF3_ATOM_NK) + a * (size_t)(w->c_a + 2 * w->c_p);
+}
+
+/* ---- host steps (CPU backend; TODO(#7) follow-up: ops for the CUDA backend) ---- */
+
+void of3_atom_windows(float *y, const float *x, int64_t n_atom, int64_t n_c, int64_t n_win,
+                      int64_t first)
+{
+	const int64_t nb = of3_atom_n_block(n_atom);
+	for (int64_t b = 0; b < nb; b++)
+		for (int64_t m = 0; m < n_win; m++) {
+			const int64_t i = first + OF3_ATOM_NQ * b + m;
+			float *dst = y + (b * n_win + m) * n_c;
+			if (i >= 0 && i < n_atom)
+				memcpy(dst, x + i * n_c, (size_t)n_c * sizeof *dst);
+			else
+				memset(dst, 0, (size_t)n_c * sizeof *dst);
+		}
+}
+
+void of3_atom_block_masks(float *mask_q, float *mask_k, float *pair_mask, const float *atom_mask,
+                          int64_t n_atom)
+{
+	const int64_t nb = of3_atom_n_block(n_atom);
+	for (int64_t b = 0; b < nb; b++)
+		for (int64_t l = 0; l < OF3_ATOM_NQ; l++) {
+			const int64_t qi = OF3_ATOM_NQ * b + l;
+			const float mq = qi < n_atom ? atom_mask[qi] : 0.f;
+			if (mask_q)
+				mask_q[b * OF3_ATOM_NQ + l] = mq;
+			for (int64_t m = 0; m < OF3_ATOM_NK; m++) {
+				const int64_t ki = OF3_ATOM_NQ * b - OF3_ATOM_KEY_SHIFT + m;
+				const float mk = ki >= 0 && ki < n_atom ? atom_mask[ki] : 0.f;
+				if (mask_k && l == 0)
+					mask_k[b * OF3_ATOM_NK + m] = mk;
+				if (pair_mask)
+					pair_mask[(b * OF3_ATOM_NQ + l) * OF3_ATOM_NK + m] =
+					        mq * mk;
+			}
+		}
+}
+
+static void relu(float *y, const float *x, int64_t n)
+{
+	for (int64_t i = 0; i < n; i++)
+		y[i] = x[i] > 0.f ? x[i] : 0.f;
+}
+
+/* ---- forward ---- */
+
+void of3_atom_pair_cond(float *p, const float *ref_pos, const int32_t *ref_space_uid,
+                        const float *atom_mask, const float *c, const of3_atom_pair_w_t *w,
+                        int64_t n_atom, float *scratch, const of3_backend_t *be)
+{
+	const of3_ops_t *op = be->ops;
+	const int64_t nb = of3_atom_n_block(n_atom), a = n_atom, cp = w->c_p, ca = w->c_a;
+	const int64_t r = nb * OF3_ATOM_NQ * OF3_ATOM_NK;
+	float *d = scratch;                /* [nb,32,128,3] masked offsets pos_q - pos_k */
+	float *inv = d + r * 3;            /* [nb,32,128,1] 1 / (1 + |d|^2) */
+	float *v = inv + r;                /* [nb,32,128,1] same conformer, masked */
+	float *pm = v + r;                 /* [nb,32,128] block pair mask M */
+	float *tmp = pm + r;               /* [nb,32,128,c_p] */
+	float *h = tmp + r * cp;           /* [nb,32,128,c_p] */
+	float *mq = h + r * cp;            /* [nb,32] */
+	float *mk = mq + nb * OF3_ATOM_NQ; /* [nb,128] */
+	float *rc = mk + nb * OF3_ATOM_NK; /* [A,c_a] relu(c) */
+	float *lq = rc + a * ca;           /* [A,c_p] linear_l(relu(c)), query side */
+	float *lk = lq + a * cp;           /* [A,c_p] linear_m(relu(c)), key side */
+	of3_atom_block_masks(mq, mk, pm, atom_mask, n_atom);
+	for (int64_t b = 0; b < nb; b++)
+		for (int64_t l = 0; l < OF3_ATOM_NQ; l++) {
+			const int64_t qi = OF3_ATOM_NQ * b + l;
+			for (int64_t m = 0; m < OF3_ATOM_NK; m++) {
+				const int64_t ki = OF3_ATOM_NQ * b - OF3_ATOM_KEY_SHIFT + m;
+				const int64_t e = (b * OF3_ATOM_NQ + l) * OF3_ATOM_NK + m;
+				/* padding is zero-filled: position 0, uid 0 (M removes it) */
+				const int qin = qi < n_atom, kin = ki >= 0 && ki < n_atom;
+				const float mm = pm[e];
+				float sq = 0;
+				for (int x = 0; x < 3; x++) {
+					const float pq = qin ? ref_pos[qi * 3 + x] : 0.f;
+					const float pk = kin ? ref_pos[ki * 3 + x] : 0.f;
+					d[e * 3 + x] = (pq - pk) * mm;
+					sq += d[e * 3 + x] * d[e * 3 + x];
+				}
+				inv[e] = 1.f / (1.f + sq);
+				const int32_t uq = qin ? ref_space_uid[qi] : 0;
+				const int32_t uk = kin ? ref_space_uid[ki] : 0;
+				v[e] = (uq == uk ? 1.f : 0.f) * mm;
+			}
+		}
+	/* v is 0 or 1, so one mask of the sum equals the reference's three masked terms */
+	op->linear(p, d, w->offset.w, NULL, r, 3, cp);
+	op->linear(tmp, inv, w->inv_sq.w, NULL, r, 1, cp);
+	op->add(p, tmp, r * cp);
+	op->linear(tmp, v, w->valid.w, NULL, r, 1, cp);
+	op->add(p, tmp, r * cp);
+	op->mask_rows(p, v, r, cp);
+
+	relu(rc, c, a * ca);
+	op->linear(lq, rc, w->l.w, NULL, a, ca, cp);
+	op->linear(lk, rc, w->m.w, NULL, a, ca, cp);
+	for (int64_t b = 0; b < nb; b++)
+		for (int64_t l = 0; l < OF3_ATOM_NQ; l++) {
+			const int64_t qi = OF3_ATOM_NQ * b + l;
+			for (int64_t m = 0; m < OF3_ATOM_NK; m++) {
+				const int64_t ki = OF3_ATOM_NQ * b - OF3_ATOM_KEY_SHIFT + m;
+				const int64_t e = (b * OF3_ATOM_NQ + l) * OF3_ATOM_NK + m;
+				if (pm[e] == 0.f)
+					continue; /* padding: the reference adds (L + M) * 0 */
+				for (int64_t k = 0; k < cp; k++)
+					p[e * cp + k] +=
+					        (lq[qi * cp + k] + lk[ki * cp + k]) * pm[e];
+			}
+		}
+	relu(tmp, p, r * cp);
+	op->linear(h, tmp, w->mlp1.w, NULL, r, cp, cp);
+	relu(h, h, r * cp);
+	op->linear(tmp, h, w->mlp3.w, NULL, r, cp, cp);
+	relu(tmp, tmp, r * cp);
+	op->linear(h, tmp, w->mlp5.w, NULL, r, cp, cp);
+	op->add(p, h, r * cp);
+	op->mask_rows(p, pm, r, cp);
+}
+
+/* y[R,c_a] = AdaLN(x[R,c_a], s[R,c_s]) = σ(linear_g(LN_w s)) ⊙ LN_0(x) + linear_s(LN_w s);
+ * sn[R,c_s], tmp[R,c_a] scratch. */
+static void adaln(float *y, const float *x, const float *s, const of3_adaln_w_t *w, int64_t n_r,
+                  float *sn, float *tmp, const of3_backend_t *be)
+{
+	const of3_ops_t *op = be->ops;
+	op->layer_norm(sn, s, w->ln_s.w, NULL, n_r, w->c_s, OF3_LN_EPS);
+	op->layer_norm(y, x, NULL, NULL, n_r, w->c_a, OF3_LN_EPS);
+	op->linear(tmp, sn, w->g.w, w->g.b, n_r, w->c_s, w->c_a);
+	op->sigmoid_mul(y, tmp, y, n_r * w->c_a);
+	op->linear(tmp, sn, w->s.w, NULL, n_r, w->c_s, w->c_a);
+	op->add(y, tmp, n_r * w->c_a);
+}
+
+static void block_forward(float *a, const float *s, const float *p, const float *atom_mask,
+                          const of3_atom_block_w_t *w, int64_t n_atom, float *scratch,
+                          const of3_backend_t *be)
+{
+	const of3_ops_t *op = be->ops;
+	const int64_t A = n_atom, nb = of3_atom_n_block(n_atom), ca = w->c_a, cs = w->c_s;
+	const int64_t cp = w->c_p, nh = w->n_head, hd = nh * w->d_head, nh_t = w->n_hidden;
+	const int64_t r = nb * OF3_ATOM_NQ * OF3_ATOM_NK, bq = OF3_ATOM_NQ * hd,
+	              bk = OF3_ATOM_NK * hd;
+	float *mask_k = scratch;               /* [nb,128] */
+	float *zn = mask_k + nb * OF3_ATOM_NK; /* [nb,32,128,c_p] LN_w(p) */
+	float *zb = zn + r * cp;               /* [nb,32,128,H] pair bias */
+	float *sn = zb + r * nh;               /* [A,c_s] LN_w(s) */
+	float *x = sn + A * cs;                /* [A,c_a] AdaLN output */
+	float *tg = x + A * ca;                /* [A,c_a] gate / shift temp */
+	float *out = tg + A * ca;              /* [A,c_a] */
+	float *q = out + A * ca;               /* [A,H*d] */
+	float *g = q + A * hd;                 /* [A,H*d] gate logits */
+	float *k = g + A * hd;                 /* [A,H*d] */
+	float *v = k + A * hd;                 /* [A,H*d] */
+	float *qw = v + A * hd;                /* [nb,32,H*d] */
+	float *gw = qw + nb * bq;              /* [nb,32,H*d] */
+	float *ow = gw + nb * bq;              /* [nb,32,H*d] */
+	float *kw = ow + nb * bq;              /* [nb,128,H*d] */
+	float *vw = kw + nb * bk;              /* [nb,128,H*d] */
+	float *h1 = vw + nb * bk;              /* [A,h] */
+	float *h2 = h1 + A * nh_t;             /* [A,h] */
+
+	/* attention: fully padded query rows (mask_q 0) see the key mask only; they are dropped */
+	of3_atom_block_masks(NULL, mask_k, NULL, atom_mask, n_atom);
+	op->layer_norm(zn, p, w->ln_z.w, NULL, r, cp, OF3_LN_EPS);
+	op->linear(zb, zn, w->bias.w, NULL, r, cp, nh);
+	adaln(x, a, s, &w->ln_q, A, sn, tg, be);
+	op->linear(q, x, w->q.w, w->q.b, A, ca, hd);
+	op->linear(g, x, w->g.w, NULL, A, ca, hd);
+	adaln(x, a, s, &w->ln_k, A, sn, tg, be);
+	op->linear(k, x, w->k.w, NULL, A, ca, hd);
+	op->linear(v, x, w->v.w, NULL, A, ca, hd);
+	of3_atom_windows(qw, q, A, hd, OF3_ATOM_NQ, 0);
+	of3_atom_windows(gw, g, A, hd, OF3_ATOM_NQ, 0);
+	of3_atom_windows(kw, k, A, hd, OF3_ATOM_NK, -OF3_ATOM_KEY_SHIFT);
+	of3_atom_windows(vw, v, A, hd, OF3_ATOM_NK, -OF3_ATOM_KEY_SHIFT);
+	for (int64_t b = 0; b < nb; b++)
+		op->attention(ow + b * bq, qw + b * bq, kw + b * bk, vw + b * bk, gw + b * bq,
+		              mask_k + b * OF3_ATOM_NK, zb + b * OF3_ATOM_NQ * OF3_ATOM_NK * nh, 1,
+		              OF3_ATOM_NQ, OF3_ATOM_NK, nh, w->d_head);
+	op->linear(out, ow, w->o.w, NULL, A, hd, ca); /* first A rows: query padding dropped */
+	op->linear(tg, s, w->ada_out.w, w->ada_out.b, A, cs, ca);
+	op->sigmoid_mul(out, tg, out, A * ca);
+	op->add(a, out, A * ca);
+
+	/* conditioned transition on the updated a; its gate takes the raw s */
+	adaln(x, a, s, &w->tr_ln, A, sn, tg, be);
+	op->linear(h1, x, w->tr_a.w, NULL, A, ca, nh_t);
+	op->linear(h2, x, w->tr_b.w, NULL, A, ca, nh_t);
+	op->swiglu(h1, h1, h2, A * nh_t);
+	op->linear(out, h1, w->tr_out.w, NULL, A, nh_t, ca);
+	op->linear(tg, s, w->tr_g.w, w->tr_g.b, A, cs, ca);
+	op->sigmoid_mul(out, tg, out, A * ca);
+	if (atom_mask)
+		op->mask_rows(out, atom_mask, A, ca);
+	op->add(a, out, A * ca);
+}
+
+void of3_atom_transformer(float *a, const float *s, const float *p, const float *atom_mask,
+                          const of3_atom_transformer_w_t *w, int64_t n_atom, float *scratch,
+                          const of3_backend_t *be)
+{
+	/* a[A,c_a] updated in place; s[A,c_s]; p[nb,32,128,c_p]; atom_mask[A] */
+	for (int b = 0; b < w->n_block; b++)
+		block_forward(a, s, p, atom_mask, &w->blk[b], n_atom, scratch, be);
+}
