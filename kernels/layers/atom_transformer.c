@@ -208,25 +208,40 @@ static void relu(float *y, const float *x, int64_t n)
 
 /* ---- forward ---- */
 
-void of3_atom_pair_cond(float *p, const float *ref_pos, const int32_t *ref_space_uid,
-                        const float *atom_mask, const float *c, const of3_atom_pair_w_t *w,
-                        int64_t n_atom, float *scratch, const of3_backend_t *be)
+/* Scratch carving shared by the two pair steps. */
+typedef struct {
+	float *d, *inv, *v, *pm, *tmp, *h, *mq, *mk, *rc, *lq, *lk;
+} pair_scratch_t;
+
+static pair_scratch_t pair_carve(float *scratch, const of3_atom_pair_w_t *w, int64_t n_atom)
 {
-	const of3_ops_t *op = be->ops;
 	const int64_t nb = of3_atom_n_block(n_atom), a = n_atom, cp = w->c_p, ca = w->c_a;
 	const int64_t r = nb * OF3_ATOM_NQ * OF3_ATOM_NK;
-	float *d = scratch;                /* [nb,32,128,3] masked offsets pos_q - pos_k */
-	float *inv = d + r * 3;            /* [nb,32,128,1] 1 / (1 + |d|^2) */
-	float *v = inv + r;                /* [nb,32,128,1] same conformer, masked */
-	float *pm = v + r;                 /* [nb,32,128] block pair mask M */
-	float *tmp = pm + r;               /* [nb,32,128,c_p] */
-	float *h = tmp + r * cp;           /* [nb,32,128,c_p] */
-	float *mq = h + r * cp;            /* [nb,32] */
-	float *mk = mq + nb * OF3_ATOM_NQ; /* [nb,128] */
-	float *rc = mk + nb * OF3_ATOM_NK; /* [A,c_a] relu(c) */
-	float *lq = rc + a * ca;           /* [A,c_p] linear_l(relu(c)), query side */
-	float *lk = lq + a * cp;           /* [A,c_p] linear_m(relu(c)), key side */
-	of3_atom_block_masks(mq, mk, pm, atom_mask, n_atom);
+	pair_scratch_t s;
+	s.d = scratch;                  /* [nb,32,128,3] masked offsets pos_q - pos_k */
+	s.inv = s.d + r * 3;            /* [nb,32,128,1] 1 / (1 + |d|^2) */
+	s.v = s.inv + r;                /* [nb,32,128,1] same conformer, masked */
+	s.pm = s.v + r;                 /* [nb,32,128] block pair mask M */
+	s.tmp = s.pm + r;               /* [nb,32,128,c_p] */
+	s.h = s.tmp + r * cp;           /* [nb,32,128,c_p] */
+	s.mq = s.h + r * cp;            /* [nb,32] */
+	s.mk = s.mq + nb * OF3_ATOM_NQ; /* [nb,128] */
+	s.rc = s.mk + nb * OF3_ATOM_NK; /* [A,c_a] relu(c) */
+	s.lq = s.rc + a * ca;           /* [A,c_p] linear_l(relu(c)), query side */
+	s.lk = s.lq + a * cp;           /* [A,c_p] linear_m(relu(c)), key side */
+	return s;
+}
+
+void of3_atom_pair_embed(float *p, const float *ref_pos, const int32_t *ref_space_uid,
+                         const float *atom_mask, const of3_atom_pair_w_t *w, int64_t n_atom,
+                         float *scratch, const of3_backend_t *be)
+{
+	const of3_ops_t *op = be->ops;
+	const int64_t nb = of3_atom_n_block(n_atom), cp = w->c_p;
+	const int64_t r = nb * OF3_ATOM_NQ * OF3_ATOM_NK;
+	pair_scratch_t t = pair_carve(scratch, w, n_atom);
+	float *d = t.d, *inv = t.inv, *v = t.v, *pm = t.pm, *tmp = t.tmp;
+	of3_atom_block_masks(NULL, NULL, pm, atom_mask, n_atom);
 	for (int64_t b = 0; b < nb; b++)
 		for (int64_t l = 0; l < OF3_ATOM_NQ; l++) {
 			const int64_t qi = OF3_ATOM_NQ * b + l;
@@ -256,7 +271,18 @@ void of3_atom_pair_cond(float *p, const float *ref_pos, const int32_t *ref_space
 	op->linear(tmp, v, w->valid.w, NULL, r, 1, cp);
 	op->add(p, tmp, r * cp);
 	op->mask_rows(p, v, r, cp);
+}
 
+void of3_atom_pair_update(float *p, const float *c, const float *atom_mask,
+                          const of3_atom_pair_w_t *w, int64_t n_atom, float *scratch,
+                          const of3_backend_t *be)
+{
+	const of3_ops_t *op = be->ops;
+	const int64_t nb = of3_atom_n_block(n_atom), a = n_atom, cp = w->c_p, ca = w->c_a;
+	const int64_t r = nb * OF3_ATOM_NQ * OF3_ATOM_NK;
+	pair_scratch_t t = pair_carve(scratch, w, n_atom);
+	float *pm = t.pm, *tmp = t.tmp, *h = t.h, *rc = t.rc, *lq = t.lq, *lk = t.lk;
+	of3_atom_block_masks(NULL, NULL, pm, atom_mask, n_atom);
 	relu(rc, c, a * ca);
 	op->linear(lq, rc, w->l.w, NULL, a, ca, cp);
 	op->linear(lk, rc, w->m.w, NULL, a, ca, cp);
@@ -281,6 +307,14 @@ void of3_atom_pair_cond(float *p, const float *ref_pos, const int32_t *ref_space
 	op->linear(h, tmp, w->mlp5.w, NULL, r, cp, cp);
 	op->add(p, h, r * cp);
 	op->mask_rows(p, pm, r, cp);
+}
+
+void of3_atom_pair_cond(float *p, const float *ref_pos, const int32_t *ref_space_uid,
+                        const float *atom_mask, const float *c, const of3_atom_pair_w_t *w,
+                        int64_t n_atom, float *scratch, const of3_backend_t *be)
+{
+	of3_atom_pair_embed(p, ref_pos, ref_space_uid, atom_mask, w, n_atom, scratch, be);
+	of3_atom_pair_update(p, c, atom_mask, w, n_atom, scratch, be);
 }
 
 /* y[R,c_a] = AdaLN(x[R,c_a], s[R,c_s]) = σ(linear_g(LN_w s)) ⊙ LN_0(x) + linear_s(LN_w s);
@@ -356,8 +390,7 @@ static void block_forward(float *a, const float *s, const float *p, const float 
 	op->linear(out, h1, w->tr_out.w, NULL, A, nh_t, ca);
 	op->linear(tg, s, w->tr_g.w, w->tr_g.b, A, cs, ca);
 	op->sigmoid_mul(out, tg, out, A * ca);
-	if (atom_mask)
-		op->mask_rows(out, atom_mask, A, ca);
+	op->mask_rows(out, atom_mask, A, ca);
 	op->add(a, out, A * ca);
 }
 

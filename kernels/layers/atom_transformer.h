@@ -97,19 +97,31 @@ void of3_atom_windows(float *y, const float *x, int64_t n_atom, int64_t n_c, int
 void of3_atom_block_masks(float *mask_q, float *mask_k, float *pair_mask, const float *atom_mask,
                           int64_t n_atom);
 
-/* The atom-pair conditioning p[nb,32,128,c_p] from ref_pos[A,3], ref_space_uid[A] (int32),
- * atom_mask[A] and the atom single conditioning c[A,c_a]: offsets, inverse squared distances
- * and the same-conformer indicator, plus linear_l/linear_m of relu(c), plus the residual pair
- * MLP, masked by the block pair mask (spec/trunk.md §3.1.2 steps 2-3). The diffusion encoder
- * adds its trunk-pair term between steps (not here yet). */
+/* Step 2 of the pair conditioning: p[nb,32,128,c_p] = the reference-conformer pair features
+ * of ref_pos[A,3], ref_space_uid[A] (int32) and atom_mask[A]: masked offsets pos_q - pos_k,
+ * 1/(1+|d|^2) and the same-conformer indicator v, each linear times v (spec/trunk.md §3.1.2). */
+void of3_atom_pair_embed(float *p, const float *ref_pos, const int32_t *ref_space_uid,
+                         const float *atom_mask, const of3_atom_pair_w_t *w, int64_t n_atom,
+                         float *scratch, const of3_backend_t *be);
+
+/* Step 3: p += (linear_l(relu(c[q])) + linear_m(relu(c[k]))) ⊙ M, then p = (p + MLP(p)) ⊙ M
+ * with the atom single conditioning c[A,c_a]. The diffusion encoder adds its trunk-pair term to
+ * p (and its trunk-single term to c) between the two steps (diffusion_heads.md §3.3). */
+void of3_atom_pair_update(float *p, const float *c, const float *atom_mask,
+                          const of3_atom_pair_w_t *w, int64_t n_atom, float *scratch,
+                          const of3_backend_t *be);
+
+/* Both steps, as the input embedder runs them. scratch: of3_atom_pair_scratch() floats. */
 void of3_atom_pair_cond(float *p, const float *ref_pos, const int32_t *ref_space_uid,
                         const float *atom_mask, const float *c, const of3_atom_pair_w_t *w,
                         int64_t n_atom, float *scratch, const of3_backend_t *be);
 
 /* a[A,c_a] = AtomTransformer(a, s[A,c_s], p[nb,32,128,c_p], atom_mask[A]): every block's
  * sequence-local attention with pair bias (a += σ(linear_ada_out(s)) ⊙ attn) then its
- * conditioned transition (a += ...), spec/diffusion_heads.md §3.6. Padded and masked query rows
- * are computed against the key mask only and do not reach unmasked atoms. */
+ * conditioned transition (a += ...), spec/diffusion_heads.md §3.6. atom_mask is required.
+ * Padded and masked query rows attend under the key mask only (the reference masks them
+ * entirely); their rows are dropped or masked and never reach an unmasked atom.
+ * scratch: of3_atom_transformer_scratch() floats. */
 void of3_atom_transformer(float *a, const float *s, const float *p, const float *atom_mask,
                           const of3_atom_transformer_w_t *w, int64_t n_atom, float *scratch,
                           const of3_backend_t *be);
