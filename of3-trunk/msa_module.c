@@ -322,7 +322,7 @@ int of3_msa_module_forward_rows(const of3_backend_t *be, const of3_msa_w_t *w,
 	for (int64_t s = 0; s < n_s; s++)
 		op->add(m + s * n * c_m, sp, n * c_m);
 	if (m_out)
-		op->div_scalar(m_out, m, 1.0f, sn * c_m); /* a copy */
+		op->copy(m_out, m, sn * c_m);
 	for (int k = 0; k < w->n_block; k++) {
 		const of3_msa_block_w_t *b = &w->block[k];
 		opm(z, m, mask, &b->opm, n_s, n, work, be);

@@ -187,7 +187,7 @@ int of3_template_embedder_forward(const of3_backend_t *be, const of3_template_w_
 			have_empty |= empty;
 		}
 		if (t == 0)
-			op->div_scalar(sum, u, 1.0f, r * c_t); /* a copy */
+			op->copy(sum, u, r * c_t);
 		else
 			op->add(sum, u, r * c_t);
 	}

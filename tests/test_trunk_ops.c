@@ -334,6 +334,56 @@ static void test_pair_embed(const of3_ops_t *op)
 	free(x), free(y), free(ref), free(z), free(a), free(b), free(p), free(oh);
 }
 
+static void test_msa_ops(const of3_ops_t *op)
+{
+	const int64_t S = 3, N = 5, CA = 2, CB = 3, H = 2, D = 3, I0 = 1, NI = 3;
+	float *a = rnd(S * N * CA, 1.0), *b = rnd(S * N * CB, 1.0), *o = rnd(NI * N * CA * CB, 1.0);
+	float *x = rnd(N * 7, 3.0), *y = rnd(N * 7, 1.0), *den = rnd(N, 1.0);
+	double *ref = dbl(S * N * H * D > N * 7 ? S * N * H * D : N * 7);
+	for (int64_t i = 0; i < N * 7; i++)
+		ref[i] = x[i] > 0 ? x[i] : 0;
+	op->relu(y, x, N * 7);
+	cmp("relu", y, ref, N * 7);
+	for (int64_t i = 0; i < N * 7; i++)
+		ref[i] = (double)(x[i] / 3.0f);
+	op->div_scalar(y, x, 3.0f, N * 7);
+	cmp("div_scalar", y, ref, N * 7);
+	op->div_scalar(x, x, 3.0f, N * 7);
+	cmp("div_scalar in place", x, ref, N * 7);
+	for (int64_t r = 0; r < N; r++)
+		for (int64_t c = 0; c < 7; c++)
+			ref[r * 7 + c] = x[r * 7 + c] / ((double)den[r] + 0.5);
+	op->div_rows(x, den, 0.5f, N, 7);
+	cmp("div_rows", x, ref, N * 7);
+	for (int64_t i = 0; i < NI; i++)
+		for (int64_t j = 0; j < N; j++)
+			for (int64_t c = 0; c < CA; c++)
+				for (int64_t e = 0; e < CB; e++) {
+					double acc = 0;
+					for (int64_t s = 0; s < S; s++)
+						acc += (double)a[(s * N + I0 + i) * CA + c] *
+						       b[(s * N + j) * CB + e];
+					ref[((i * N + j) * CA + c) * CB + e] = acc;
+				}
+	op->outer_product(o, a, b, S, N, I0, NI, CA, CB);
+	cmp("outer_product (rows 1..3 of 5)", o, ref, NI * N * CA * CB);
+	float *w = rnd(H * N * N, 1.0), *v = rnd(S * N * H * D, 1.0), *po = rnd(S * N * H * D, 1.0);
+	for (int64_t s = 0; s < S; s++)
+		for (int64_t i = 0; i < N; i++)
+			for (int64_t h = 0; h < H; h++)
+				for (int64_t c = 0; c < D; c++) {
+					double acc = 0;
+					for (int64_t j = 0; j < N; j++)
+						acc += (double)w[(h * N + i) * N + j] *
+						       v[(s * N + j) * H * D + h * D + c];
+					ref[(s * N + i) * H * D + h * D + c] = acc;
+				}
+	op->pair_weighted_avg(po, w, v, S, N, H, D);
+	cmp("pair_weighted_avg", po, ref, S * N * H * D);
+	free(a), free(b), free(o), free(x), free(y), free(den), free(ref), free(w), free(v),
+	        free(po);
+}
+
 int main(void)
 {
 	of3_backend_t be;
@@ -348,6 +398,7 @@ int main(void)
 	test_attention(op);
 	test_tri_mul(op);
 	test_pair_embed(op);
+	test_msa_ops(op);
 	of3_backend_close(&be);
 	return check_summary();
 }
