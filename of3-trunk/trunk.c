@@ -94,18 +94,23 @@ static int plan(of3_trunk_t *t, of3_ckpt_t *ck, of3_wbuf_t *wb)
 	if (rc < 0)
 		return rc;
 	int64_t n_pf = of3_ckpt_count_blocks(ck, "pairformer_stack.blocks");
-	if (n_pf < 1 || n_pf > 1024)
+	if (n_pf > 1024)
 		return of3_err(OF3_ERR_INPUT,
-		               "checkpoint: %lld pairformer_stack.blocks.* (the released model has "
-		               "48)",
+		               "checkpoint: %lld pairformer_stack.blocks.* (the released "
+		               "model has 48)",
 		               (long long)n_pf);
 	t->dims.n_pairformer_block = (int)n_pf;
-	t->pf = calloc((size_t)n_pf, sizeof *t->pf);
+	t->pf = calloc((size_t)(n_pf ? n_pf : 1), sizeof *t->pf);
 	if (!t->pf)
 		return of3_err(OF3_ERR_NOMEM, "out of memory binding the trunk");
 	*wb = (of3_wbuf_t){0};
 	if ((rc = bind_all(t, ck, wb)) < 0)
 		return rc;
+	/* after the other modules, so that a checkpoint of something else fails naming a key */
+	if (n_pf == 0)
+		return of3_err(OF3_ERR_INPUT,
+		               "checkpoint: no pairformer_stack.blocks.* (the released "
+		               "model has 48)");
 	t->dims.n_weight_floats = wb->n_used;
 	for (size_t i = 0; i < sizeof TRUNK_PREFIXES / sizeof *TRUNK_PREFIXES; i++)
 		if ((rc = of3_ckpt_check_unused(ck, TRUNK_PREFIXES[i])) < 0)
