@@ -52,7 +52,20 @@
 2	npz MSAs are not supported; give a3m or sto	printf 'PK' >$T/x.npz && printf '{"queries":{"q":{"chains":[{"molecule_type":"protein","chain_ids":"A","sequence":"MKVL","main_msa_file_paths":"%s"}]}}}' $T/x.npz >$T/q.json && $BIN/of3-parse $T/q.json | $BIN/of3-featurize -o $T/out.bundle
 0	"n_msa": 53	$BIN/of3-parse tests/fixtures/msa/msa_queries.json | $BIN/of3-featurize | $BIN/of3-inspect
 2	template_alignment_file_path is given, but templates are not supported yet	printf '%s' '{"queries":{"t":{"chains":[{"molecule_type":"protein","chain_ids":"A","sequence":"MKV","template_alignment_file_path":"examples/query_ubiquitin.json"}]}}}' | $BIN/of3-parse | $BIN/of3-featurize -o $T/out.bundle
-1	of3-trunk is not implemented yet (issue #7)	$BIN/of3-trunk -w x --device cpu $T/features.bundle -o $T/out.bundle
+2	features: tensor 'token_mask' is missing	$BIN/of3-trunk -w tests/fixtures/of3_tiny_random.pt --device cpu $T/features.bundle -o $T/out.bundle
+2	bad_not_zip.pt: not a zip archive	$BIN/of3-trunk -w tests/fixtures/checkpoint/bad_not_zip.pt --device cpu $T/features.bundle -o $T/out.bundle
+2	GLOBAL 'os system' is not allowed	$BIN/of3-trunk -w tests/fixtures/checkpoint/bad_global_os_system.pt --device cpu $T/features.bundle -o $T/out.bundle
+2	checkpoint layout p2 (of3-p2-155k.pt) recognised, not supported yet	$BIN/of3-trunk -w tests/fixtures/checkpoint/layout_p2.pt --device cpu $T/features.bundle -o $T/out.bundle
+2	recognised, not supported yet	$BIN/of3-trunk -w tests/fixtures/checkpoint/layout_openbind.pt --device cpu $T/features.bundle -o $T/out.bundle
+2	checkpoint key 'input_embedder.atom_attn_enc.ref_atom_feature_embedder.linear_ref_pos.weight' is missing	$BIN/of3-trunk -w tests/fixtures/checkpoint/layout_p1.pt --device cpu $T/features.bundle -o $T/out.bundle
+2	--cycles: 0 is outside 1..100	$BIN/of3-trunk -w x --cycles 0 $T/features.bundle
+2	--cycles: '3x' is not a whole number	$BIN/of3-trunk -w x --cycles 3x $T/features.bundle
+0	--cycles N	$BIN/of3-trunk --help
+0	kind trunk, query 'protein'	$BIN/of3-parse tests/fixtures/queries/protein.json | $BIN/of3-featurize | $BIN/of3-trunk -w tests/fixtures/of3_tiny_random.pt --cycles 3 --device cpu -o $T/out.bundle && $BIN/of3-inspect $T/out.bundle
+0	"cycles": 3	$BIN/of3-parse tests/fixtures/queries/protein.json | $BIN/of3-featurize | $BIN/of3-trunk -w tests/fixtures/of3_tiny_random.pt --cycles 3 --device cpu -o $T/out.bundle && $BIN/of3-inspect $T/out.bundle
+0	z_trunk                      f32  [36, 36, 16]	$BIN/of3-parse tests/fixtures/queries/protein.json | $BIN/of3-featurize | $BIN/of3-trunk -w tests/fixtures/of3_tiny_random.pt --cycles 3 --device cpu -o $T/out.bundle && $BIN/of3-inspect $T/out.bundle
+0	of3-trunk: query 'protein': cycle 3/3,	$BIN/of3-parse tests/fixtures/queries/protein.json | $BIN/of3-featurize | $BIN/of3-trunk -w tests/fixtures/of3_tiny_random.pt --cycles 3 --device cpu --progress -o $T/out.bundle
+0	the CPU backend computes in fp32	$BIN/of3-parse tests/fixtures/queries/protein.json | $BIN/of3-featurize | $BIN/of3-trunk -w tests/fixtures/of3_tiny_random.pt --cycles 3 --device cpu --precision bf16 -o $T/out.bundle
 1	of3-diffuse is not implemented yet (issue #8)	cat $T/trunk.bundle | $BIN/of3-diffuse -w x --device cpu -o $T/out.bundle
 2	tensor 'atom_positions_predicted' is missing	$BIN/of3-writecif -o $T/outdir $T/diffuse.bundle
 2	coordinate is NaN	$TESTS/test_writecif_metrics --make-diffuse tiny_protein $T/nan.bundle --nan && $BIN/of3-writecif -o $T/wcnan $T/nan.bundle
