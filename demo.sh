@@ -19,7 +19,7 @@ stage() { # name, then the command; stops the demo when a stage fails
 	if ! "$@"; then
 		echo
 		echo "demo: the pipeline stops at $name (see the message above)."
-		echo "demo: stages still to come: of3-trunk (issue #7), of3-diffuse (#8), of3-writecif (#9)."
+		echo "demo: still to come: of3-diffuse (issue #8); of3-writecif is ready for its output."
 		show_format
 		exit 0
 	fi
@@ -27,6 +27,13 @@ stage() { # name, then the command; stops the demo when a stage fails
 
 show_format() {
 	local sample
+	if [ -s "$out/ubiquitin.trunk" ]; then
+		echo
+		echo "demo: what of3-trunk made with the weights in $weights"
+		echo "      (the default is the tiny test checkpoint: random weights, so the numbers mean nothing;"
+		echo "      OF3_WEIGHTS=/path/to/of3_ft3_v1.pt runs the released model, slowly on the CPU):"
+		bin/of3-inspect "$out/ubiquitin.trunk" | grep -E "bundle|meta|s_input|s_trunk|z_trunk"
+	fi
 	if [ -s "$out/ubiquitin.features" ]; then
 		echo
 		echo "demo: what of3-parse and of3-featurize made: the features the model reads, equal to"
