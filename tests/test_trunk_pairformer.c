@@ -19,29 +19,11 @@
 #include "../kernels/backend.h"
 #include "../kernels/layers/pairformer.h"
 #include "check.h"
+#include "fixture_io.h"
 
 #define CKPT    "tests/fixtures/of3_tiny_random.pt"
 #define BAR     1e-4
 #define MAX_BLK 8
-
-static of3_bundle_t *read_gz(const char *path)
-{
-	char cmd[512];
-	snprintf(cmd, sizeof cmd, "gzip -dc '%s'", path);
-	FILE *p = popen(cmd, "r");
-	of3_breader_t *r = NULL;
-	of3_bundle_t *b = NULL;
-	if (!p)
-		return NULL;
-	if (of3_breader_open_fd(&r, fileno(p), path) == 0 && of3_breader_next(r, &b) != OF3_OK)
-		b = NULL;
-	of3_breader_close(r);
-	if (pclose(p) != 0) {
-		of3_bundle_free(b);
-		return NULL;
-	}
-	return b;
-}
 
 /* The tensor as float32 (malloc'ed; NULL when absent), optionally skipping `offset` values. */
 static float *tensor_f32(const of3_bundle_t *b, const char *name, int64_t offset, int64_t n)
@@ -58,8 +40,8 @@ static float *tensor_f32(const of3_bundle_t *b, const char *name, int64_t offset
 }
 
 /* ||ours - ref|| / ||ref|| against the float64 tap (offset values in). */
-static double rel_err(const float *ours, const of3_bundle_t *b, const char *name, int64_t offset,
-                      int64_t n, double *max_abs)
+static double rel_err_at(const float *ours, const of3_bundle_t *b, const char *name, int64_t offset,
+                         int64_t n, double *max_abs)
 {
 	const of3_tensor_t *t = of3_bundle_tensor(b, name);
 	double num = 0, den = 0;
@@ -78,7 +60,7 @@ static void compare(const char *q, const char *what, const float *ours, const of
                     const char *name, int64_t offset, int64_t n)
 {
 	double max_abs;
-	double e = rel_err(ours, b, name, offset, n, &max_abs);
+	double e = rel_err_at(ours, b, name, offset, n, &max_abs);
 	CHECK(e <= BAR, "%s: %s vs %s: relative Frobenius error %.3e (max abs %.3e, bar %.0e)", q,
 	      what, name, e, max_abs, BAR);
 }
@@ -118,8 +100,8 @@ static void run_query(const char *q, of3_pairformer_block_w_t *blk, int n_blk,
 			for (int64_t j = 0; j < n; j++)
 				pair_mask[i * n + j] = mask[i] * mask[j];
 		double d_s, d_z, max_abs;
-		d_s = rel_err(s, trunk, "pairformer_block0_out_s", 0, n * c_s, &max_abs);
-		d_z = rel_err(z, trunk, "pairformer_block0_out_z", 0, n * n * c_z, &max_abs);
+		d_s = rel_err_at(s, trunk, "pairformer_block0_out_s", 0, n * c_s, &max_abs);
+		d_z = rel_err_at(z, trunk, "pairformer_block0_out_z", 0, n * n * c_z, &max_abs);
 		CHECK(d_s > 10 * BAR && d_z > 10 * BAR,
 		      "%s: the block changes its inputs (input vs output: s %.3e, z %.3e), so the "
 		      "comparison is not vacuous",

@@ -17,29 +17,11 @@
 #include "../kernels/backend.h"
 #include "../of3-trunk/trunk.h"
 #include "check.h"
+#include "fixture_io.h"
 
 #define CKPT     "tests/fixtures/of3_tiny_random.pt"
 #define BAR      1e-4
 #define N_CYCLES 3
-
-static of3_bundle_t *read_gz(const char *path)
-{
-	char cmd[512];
-	snprintf(cmd, sizeof cmd, "gzip -dc '%s'", path);
-	FILE *p = popen(cmd, "r");
-	of3_breader_t *r = NULL;
-	of3_bundle_t *b = NULL;
-	if (!p)
-		return NULL;
-	if (of3_breader_open_fd(&r, fileno(p), path) == 0 && of3_breader_next(r, &b) != OF3_OK)
-		b = NULL;
-	of3_breader_close(r);
-	if (pclose(p) != 0) {
-		of3_bundle_free(b);
-		return NULL;
-	}
-	return b;
-}
 
 /* ||ours - ref|| / ||ref|| against the float64 tap `name`, offset values in. */
 static void compare(const char *q, const char *what, const float *ours, const of3_bundle_t *ref,
