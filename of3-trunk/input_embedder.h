@@ -18,8 +18,9 @@
 
 #define OF3_RELPOS_R_MAX 32 /* residue and token offsets clipped to [-32, 32] */
 #define OF3_RELPOS_C_MAX 2  /* chain (sym_id) offsets clipped to [-2, 2] */
-#define OF3_RELPOS_WIDTH (2 * (2 * OF3_RELPOS_R_MAX + 2) + 1 + (2 * OF3_RELPOS_C_MAX + 2)) /* 139 \
-	                                                                                    */
+#define OF3_RELPOS_WIDTH                                                         \
+	(2 * (2 * OF3_RELPOS_R_MAX + 2) + 1 + (2 * OF3_RELPOS_C_MAX + 2)) /* 139 \
+	                                                                   */
 
 typedef struct {
 	/* ref_atom_feature_embedder: linear_ref_pos [c_a,3], linear_ref_charge [c_a,1],
