@@ -54,7 +54,7 @@ KERNELS_SRC = kernels/backend.c kernels/cpu/norm.c kernels/cpu/linear.c kernels/
               kernels/cpu/softmax.c kernels/cpu/attention.c kernels/cpu/tri_mul.c kernels/cpu/pointwise.c kernels/cpu/msa.c kernels/cpu/ops_table.c kernels/cpu/pair_embed.c \
               kernels/layers/weights.c kernels/layers/transition.c kernels/layers/triangle_mul.c \
               kernels/layers/triangle_att.c kernels/layers/attention_pair_bias.c kernels/layers/pairformer.c \
-              kernels/layers/atom_transformer.c
+              kernels/layers/atom_transformer.c kernels/layers/diffusion_transformer.c
 KERNELS_CU  = $(if $(filter 1,$(CUDA)),kernels/cuda/cuda_backend.cu)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(patsubst %.cu,$(BUILD)/%.cu.o,$(1)))

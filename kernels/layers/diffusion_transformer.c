@@ -1,0 +1,186 @@
+/* diffusion_transformer.c: AdaLN and the token-level diffusion transformer
+ * (spec/diffusion_heads.md §3.0, §3.4). */
+#include "diffusion_transformer.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../../common/error.h"
+#include "../ops.h"
+
+#define KEY_MAX 256
+
+static int cat(char *dst, const char *a, const char *b, const char *c)
+{
+	int n = snprintf(dst, KEY_MAX, "%s%s%s", a, b, c);
+	if (n < 0 || n >= KEY_MAX)
+		return of3_err(OF3_ERR_INPUT, "checkpoint: key prefix too long: %s%s", a, b);
+	return OF3_OK;
+}
+
+int of3_adaln_bind(of3_adaln_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, const char *prefix,
+                   const char *name, int64_t *c_a, int64_t *c_s)
+{
+	char p[KEY_MAX];
+	int rc = cat(p, prefix, name, ".");
+	rc = rc ? rc : of3_wbind_ln(wb, ck, &w->ln_s, c_s, 0, p, "layer_norm_s");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->g, c_a, c_s, 1, p, "linear_g");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->s, c_a, c_s, 0, p, "linear_s");
+	w->c_a = *c_a;
+	w->c_s = *c_s;
+	return rc;
+}
+
+void of3_adaln(float *y, const float *x, const float *s, const of3_adaln_w_t *w, int64_t n_r,
+               float *scratch, const of3_backend_t *be)
+{
+	const of3_ops_t *op = be->ops;
+	float *sn = scratch;            /* [R,c_s] LN_w(s) */
+	float *tmp = sn + n_r * w->c_s; /* [R,c_a] */
+	op->layer_norm(sn, s, w->ln_s.w, NULL, n_r, w->c_s, OF3_LN_EPS);
+	op->layer_norm(y, x, NULL, NULL, n_r, w->c_a, OF3_LN_EPS);
+	op->linear(tmp, sn, w->g.w, w->g.b, n_r, w->c_s, w->c_a);
+	op->sigmoid_mul(y, tmp, y, n_r * w->c_a);
+	op->linear(tmp, sn, w->s.w, NULL, n_r, w->c_s, w->c_a);
+	op->add(y, tmp, n_r * w->c_a);
+}
+
+static int block_bind(of3_dt_block_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, const char *prefix,
+                      int64_t *c_a, int64_t *c_s, int64_t *c_z)
+{
+	char apb[KEY_MAX], mha[KEY_MAX], ct[KEY_MAX];
+	int64_t nh = -1, hd = -1, nt = -1;
+	memset(w, 0, sizeof *w);
+	int rc = cat(apb, prefix, "attention_pair_bias.", "");
+	rc = rc ? rc : cat(mha, prefix, "attention_pair_bias.mha.", "");
+	rc = rc ? rc : cat(ct, prefix, "conditioned_transition.", "");
+	rc = rc ? rc : of3_adaln_bind(&w->ln_a, ck, wb, apb, "layer_norm_a", c_a, c_s);
+	rc = rc ? rc : of3_wbind_ln(wb, ck, &w->ln_z, c_z, 0, apb, "layer_norm_z");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->bias, &nh, c_z, 0, apb, "linear_z");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->q, &hd, c_a, 1, mha, "linear_q");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->k, &hd, c_a, 0, mha, "linear_k");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->v, &hd, c_a, 0, mha, "linear_v");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->g, &hd, c_a, 0, mha, "linear_g");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->o, c_a, &hd, 0, mha, "linear_o");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->ada_out, c_a, c_s, 1, apb, "linear_ada_out");
+	rc = rc ? rc : of3_adaln_bind(&w->tr_ln, ck, wb, ct, "layer_norm", c_a, c_s);
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->tr_a, &nt, c_a, 0, ct, "swiglu.linear_a");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->tr_b, &nt, c_a, 0, ct, "swiglu.linear_b");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->tr_g, c_a, c_s, 1, ct, "linear_g");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->tr_out, c_a, &nt, 0, ct, "linear_out");
+	if (rc)
+		return rc;
+	if (nh <= 0 || hd % nh != 0)
+		return of3_err(
+		        OF3_ERR_INPUT,
+		        "checkpoint: %smha.linear_q: %lld channels do not split into %lld heads",
+		        apb, (long long)hd, (long long)nh);
+	w->c_a = *c_a, w->c_s = *c_s, w->c_z = *c_z;
+	w->n_head = nh, w->d_head = hd / nh, w->n_hidden = nt;
+	return OF3_OK;
+}
+
+int of3_diffusion_transformer_bind(of3_diffusion_transformer_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb,
+                                   const char *prefix, int64_t *c_a, int64_t *c_s, int64_t *c_z)
+{
+	char p[KEY_MAX], num[32];
+	memset(w, 0, sizeof *w);
+	int rc = cat(p, prefix, "blocks", "");
+	if (rc)
+		return rc;
+	int64_t n = of3_ckpt_count_blocks(ck, p);
+	if (n <= 0)
+		return of3_err(OF3_ERR_INPUT,
+		               "checkpoint: no key '%s.0.*' (diffusion transformer blocks)", p);
+	if (n > OF3_DT_MAX_BLOCKS)
+		return of3_err(
+		        OF3_ERR_INPUT,
+		        "checkpoint: %lld diffusion transformer blocks under '%s', at most %d "
+		        "supported",
+		        (long long)n, p, OF3_DT_MAX_BLOCKS);
+	for (int64_t b = 0; rc == 0 && b < n; b++) {
+		snprintf(num, sizeof num, ".%lld.", (long long)b);
+		rc = cat(p, prefix, "blocks", num);
+		rc = rc ? rc : block_bind(&w->blk[b], ck, wb, p, c_a, c_s, c_z);
+	}
+	w->n_block = (int)n;
+	w->c_a = *c_a, w->c_s = *c_s, w->c_z = *c_z;
+	return rc;
+}
+
+static size_t block_scratch(const of3_dt_block_w_t *w, int64_t n_tok)
+{
+	const size_t n = (size_t)n_tok, hd = (size_t)(w->n_head * w->d_head);
+	return n * (size_t)w->c_z              /* zn: one row of LN_w(z) */
+	       + n * n * (size_t)w->n_head     /* zb */
+	       + n * (size_t)(w->c_s + w->c_a) /* AdaLN scratch */
+	       + 3 * n * (size_t)w->c_a        /* x, tg, out */
+	       + 5 * n * hd                    /* q, g, k, v, o */
+	       + 2 * n * (size_t)w->n_hidden;  /* h1, h2 */
+}
+
+size_t of3_diffusion_transformer_scratch(const of3_diffusion_transformer_w_t *w, int64_t n_tok)
+{
+	size_t m = 0;
+	for (int b = 0; b < w->n_block; b++) {
+		size_t k = block_scratch(&w->blk[b], n_tok);
+		m = k > m ? k : m;
+	}
+	return m;
+}
+
+static void block_forward(float *a, const float *s, const float *z, const float *token_mask,
+                          const of3_dt_block_w_t *w, int64_t n_tok, float *scratch,
+                          const of3_backend_t *be)
+{
+	const of3_ops_t *op = be->ops;
+	const int64_t N = n_tok, ca = w->c_a, cs = w->c_s, cz = w->c_z, nh = w->n_head;
+	const int64_t hd = nh * w->d_head, nt = w->n_hidden;
+	float *zn = scratch;           /* [N,c_z] one row of LN_w(z) */
+	float *zb = zn + N * cz;       /* [N,N,H] pair bias */
+	float *ad = zb + N * N * nh;   /* [N,c_s+c_a] AdaLN scratch */
+	float *x = ad + N * (cs + ca); /* [N,c_a] */
+	float *tg = x + N * ca;        /* [N,c_a] */
+	float *out = tg + N * ca;      /* [N,c_a] */
+	float *q = out + N * ca;       /* [N,H*d] */
+	float *g = q + N * hd;
+	float *k = g + N * hd;
+	float *v = k + N * hd;
+	float *o = v + N * hd;
+	float *h1 = o + N * hd; /* [N,h] */
+	float *h2 = h1 + N * nt;
+
+	for (int64_t i = 0; i < N; i++) {
+		op->layer_norm(zn, z + i * N * cz, w->ln_z.w, NULL, N, cz, OF3_LN_EPS);
+		op->linear(zb + i * N * nh, zn, w->bias.w, NULL, N, cz, nh);
+	}
+	of3_adaln(x, a, s, &w->ln_a, N, ad, be);
+	op->linear(q, x, w->q.w, w->q.b, N, ca, hd);
+	op->linear(g, x, w->g.w, NULL, N, ca, hd);
+	op->linear(k, x, w->k.w, NULL, N, ca, hd);
+	op->linear(v, x, w->v.w, NULL, N, ca, hd);
+	op->attention(o, q, k, v, g, token_mask, zb, 1, N, N, nh, w->d_head);
+	op->linear(out, o, w->o.w, NULL, N, hd, ca);
+	op->linear(tg, s, w->ada_out.w, w->ada_out.b, N, cs, ca);
+	op->sigmoid_mul(out, tg, out, N * ca);
+	op->add(a, out, N * ca);
+
+	/* conditioned transition on the updated a; its gate takes the raw s */
+	of3_adaln(x, a, s, &w->tr_ln, N, ad, be);
+	op->linear(h1, x, w->tr_a.w, NULL, N, ca, nt);
+	op->linear(h2, x, w->tr_b.w, NULL, N, ca, nt);
+	op->swiglu(h1, h1, h2, N * nt);
+	op->linear(out, h1, w->tr_out.w, NULL, N, nt, ca);
+	op->linear(tg, s, w->tr_g.w, w->tr_g.b, N, cs, ca);
+	op->sigmoid_mul(out, tg, out, N * ca);
+	op->mask_rows(out, token_mask, N, ca);
+	op->add(a, out, N * ca);
+}
+
+void of3_diffusion_transformer(float *a, const float *s, const float *z, const float *token_mask,
+                               const of3_diffusion_transformer_w_t *w, int64_t n_tok,
+                               float *scratch, const of3_backend_t *be)
+{
+	for (int b = 0; b < w->n_block; b++)
+		block_forward(a, s, z, token_mask, &w->blk[b], n_tok, scratch, be);
+}

@@ -1,0 +1,68 @@
+/* diffusion_transformer.h: AdaLN (spec/diffusion_heads.md §3.0, AF3 Alg. 26) and the
+ * token-level diffusion transformer (§3.4, AF3 Alg. 23 with OpenFold3's sequential residuals):
+ * per block, full self-attention over tokens with a pair bias and AdaLN-conditioned queries,
+ * gated by σ(linear_ada_out(s)), then a conditioned transition (AF3 Alg. 25).
+ *
+ * Layers update their tensor in place, take weights bound by of3_*_bind() and a caller's
+ * scratch of at least of3_*_scratch() floats, and never allocate.
+ *
+ * Left out: caching the step- and sample-invariant pair biases (24 x H x N^2 values) and the
+ * s-dependent AdaLN/gate terms across samples and steps (§8 item 7). */
+#ifndef OF3_LAYERS_DIFFUSION_TRANSFORMER_H
+#define OF3_LAYERS_DIFFUSION_TRANSFORMER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../backend.h"
+#include "atom_transformer.h" /* of3_adaln_w_t */
+#include "weights.h"
+
+#define OF3_DT_MAX_BLOCKS 32 /* diffusion transformer blocks a checkpoint may have (24) */
+
+/* One block: attention_pair_bias.{layer_norm_a (AdaLN), layer_norm_z [c_z] (weight only),
+ * linear_z [H, c_z], mha.linear_q [H*d, c_a] + bias, mha.linear_{k,v,g} [H*d, c_a],
+ * mha.linear_o [c_a, H*d], linear_ada_out [c_a, c_s] + bias}, conditioned_transition.
+ * {layer_norm (AdaLN), swiglu.linear_{a,b} [h, c_a], linear_g [c_a, c_s] + bias,
+ * linear_out [c_a, h]}. */
+typedef struct {
+	of3_adaln_w_t ln_a;
+	of3_ln_w_t ln_z;
+	of3_lin_w_t bias, q, k, v, g, o, ada_out;
+	of3_adaln_w_t tr_ln;
+	of3_lin_w_t tr_a, tr_b, tr_g, tr_out;
+	int64_t c_a, c_s, c_z, n_head, d_head, n_hidden;
+} of3_dt_block_w_t;
+
+typedef struct {
+	int n_block;
+	of3_dt_block_w_t blk[OF3_DT_MAX_BLOCKS];
+	int64_t c_a, c_s, c_z;
+} of3_diffusion_transformer_w_t;
+
+/* "<prefix><name>.{layer_norm_s.weight, linear_g.{weight,bias}, linear_s.weight}"; *c_a, *c_s
+ * -1 learn the widths. */
+int of3_adaln_bind(of3_adaln_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, const char *prefix,
+                   const char *name, int64_t *c_a, int64_t *c_s) OF3_WUR;
+
+/* y[R,c_a] = σ(linear_g(LN_w s)) ⊙ LN_0(x) + linear_s(LN_w s) for x[R,c_a], s[R,c_s];
+ * scratch: R*(c_s + c_a) floats. y must not overlap x or s. */
+void of3_adaln(float *y, const float *x, const float *s, const of3_adaln_w_t *w, int64_t n_r,
+               float *scratch, const of3_backend_t *be);
+
+/* prefix + "blocks.{b}." for every block found (prefix ends in '.', e.g.
+ * "diffusion_module.diffusion_transformer."); *c_a, *c_s, *c_z -1 learn the widths. No block is
+ * OF3_ERR_INPUT. */
+int of3_diffusion_transformer_bind(of3_diffusion_transformer_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb,
+                                   const char *prefix, int64_t *c_a, int64_t *c_s,
+                                   int64_t *c_z) OF3_WUR;
+
+size_t of3_diffusion_transformer_scratch(const of3_diffusion_transformer_w_t *w, int64_t n_tok);
+
+/* a[N,c_a] = DiffusionTransformer(a, s[N,c_s], z[N,N,c_z], token_mask[N]) (§3.4), one sample.
+ * scratch: of3_diffusion_transformer_scratch() floats. */
+void of3_diffusion_transformer(float *a, const float *s, const float *z, const float *token_mask,
+                               const of3_diffusion_transformer_w_t *w, int64_t n_tok,
+                               float *scratch, const of3_backend_t *be);
+
+#endif

@@ -1,0 +1,391 @@
+/* diffusion_module.c: one diffusion-module call (spec/diffusion_heads.md §3.1-§3.7).
+ *
+ * The relative-position encoding of the conditioning is built one pair row at a time and the
+ * pair LayerNorm, linear and transitions run row by row, so no N^2 x 267 tensor exists. The
+ * trunk-pair term of the atom pair conditioning (§3.3 step 4) is added by a host loop over the
+ * sequence-local blocks. */
+#include "diffusion_module.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../common/error.h"
+#include "../kernels/ops.h"
+
+#define PFX    "diffusion_module."
+#define COND   "diffusion_module.diffusion_conditioning."
+#define ENC    "diffusion_module.atom_attn_enc."
+#define REF    "diffusion_module.atom_attn_enc.ref_atom_feature_embedder."
+#define NPE    "diffusion_module.atom_attn_enc.noisy_position_embedder."
+#define DEC    "diffusion_module.atom_attn_dec."
+#define TWO_PI 6.283185307179586476925286766559
+#define R_MAX  32 /* relpos r_max, c_max (§3.2 step 1) */
+#define C_MAX  2
+
+static int bind_transitions(of3_transition_w_t *tr, of3_ckpt_t *ck, of3_wbuf_t *wb,
+                            const char *name, int64_t c)
+{
+	char p[128];
+	int rc = OF3_OK;
+	for (int k = 0; rc == 0 && k < OF3_DIFF_N_TRANS; k++) {
+		int64_t ck_c = c;
+		snprintf(p, sizeof p, COND "%s.%d.", name, k);
+		rc = of3_transition_bind(&tr[k], ck, wb, p, &ck_c);
+	}
+	return rc;
+}
+
+int of3_diffusion_module_bind(of3_diffusion_module_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb)
+{
+	int64_t cz = -1, cs = -1, czr, csc = -1, nf = -1, one = 1, three = 3;
+	int64_t ca = -1, cp = -1, ct = -1, cs_atom, n_el = OF3_DIFF_N_ELEMENT,
+	        n_ch = OF3_DIFF_N_CHARS;
+	int64_t shp[2];
+	memset(w, 0, sizeof *w);
+	/* conditioning: c_z from transition_z, c_s from transition_s */
+	const of3_ckpt_tensor_t *t = NULL;
+	int rc = of3_ckpt_expect(ck, &t, 1, (int64_t[]){-1},
+	                         COND "transition_z.0.layer_norm.weight");
+	if (rc)
+		return rc;
+	cz = t->shape[0];
+	rc = of3_ckpt_expect(ck, &t, 1, (int64_t[]){-1}, COND "transition_s.0.layer_norm.weight");
+	if (rc)
+		return rc;
+	cs = t->shape[0];
+	czr = cz + OF3_DIFF_RELPOS;
+	rc = of3_wbind_ln(wb, ck, &w->cond_ln_z, &czr, 0, COND, "layer_norm_z");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->cond_z, &cz, &czr, 0, COND, "linear_z");
+	rc = rc ? rc : bind_transitions(w->tr_z, ck, wb, "transition_z", cz);
+	rc = rc ? rc : of3_wbind_ln(wb, ck, &w->cond_ln_s, &csc, 0, COND, "layer_norm_s");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->cond_s, &cs, &csc, 0, COND, "linear_s");
+	shp[0] = -1, shp[1] = 1;
+	rc = rc ? rc : of3_wbind(wb, ck, &w->fourier_w, 2, shp, COND, "fourier_emb.w");
+	nf = shp[0];
+	shp[0] = nf;
+	rc = rc ? rc : of3_wbind(wb, ck, &w->fourier_b, 1, shp, COND, "fourier_emb.b");
+	rc = rc ? rc : of3_wbind_ln(wb, ck, &w->cond_ln_n, &nf, 0, COND, "layer_norm_n");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->cond_n, &cs, &nf, 0, COND, "linear_n");
+	rc = rc ? rc : bind_transitions(w->tr_s, ck, wb, "transition_s", cs);
+	if (rc)
+		return rc;
+	if (csc <= cs)
+		return of3_err(OF3_ERR_INPUT,
+		               "checkpoint: " COND
+		               "layer_norm_s is %lld wide, not wider than c_s %lld",
+		               (long long)csc, (long long)cs);
+	/* encoder */
+	rc = of3_wbind_lin(wb, ck, &w->ref_pos, &ca, &three, 0, REF, "linear_ref_pos");
+	rc = rc ? rc
+	        : of3_wbind_lin(wb, ck, &w->ref_charge, &ca, &one, 0, REF, "linear_ref_charge");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->ref_mask, &ca, &one, 0, REF, "linear_ref_mask");
+	rc = rc ? rc
+	        : of3_wbind_lin(wb, ck, &w->ref_element, &ca, &n_el, 0, REF, "linear_ref_element");
+	rc = rc ? rc
+	        : of3_wbind_lin(wb, ck, &w->ref_chars, &ca, &n_ch, 0, REF, "linear_ref_atom_chars");
+	rc = rc ? rc : of3_atom_pair_bind(&w->pair, ck, wb, REF, ENC, ca, &cp);
+	rc = rc ? rc : of3_wbind_ln(wb, ck, &w->npe_ln_s, &cs, 0, NPE, "layer_norm_s");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->npe_s, &ca, &cs, 0, NPE, "linear_s");
+	rc = rc ? rc : of3_wbind_ln(wb, ck, &w->npe_ln_z, &cz, 0, NPE, "layer_norm_z");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->npe_z, &cp, &cz, 0, NPE, "linear_z");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->npe_r, &ca, &three, 0, NPE, "linear_r");
+	cs_atom = ca;
+	rc = rc ? rc
+	        : of3_atom_transformer_bind(&w->enc, ck, wb, ENC "atom_transformer.", &ca, &cs_atom,
+	                                    cp);
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->to_token, &ct, &ca, 0, ENC, "linear_q.0");
+	/* token level */
+	rc = rc ? rc : of3_wbind_ln(wb, ck, &w->ln_s, &cs, 0, PFX, "layer_norm_s");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->lin_s, &ct, &cs, 0, PFX, "linear_s");
+	rc = rc ? rc
+	        : of3_diffusion_transformer_bind(&w->dt, ck, wb, PFX "diffusion_transformer.", &ct,
+	                                         &cs, &cz);
+	rc = rc ? rc : of3_wbind_ln(wb, ck, &w->ln_a, &ct, 0, PFX, "layer_norm_a");
+	/* decoder */
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->q_in, &ca, &ct, 0, DEC, "linear_q_in");
+	rc = rc ? rc
+	        : of3_atom_transformer_bind(&w->dec, ck, wb, DEC "atom_transformer.", &ca, &cs_atom,
+	                                    cp);
+	rc = rc ? rc : of3_wbind_ln(wb, ck, &w->dec_ln, &ca, 0, DEC, "layer_norm");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->q_out, &three, &ca, 0, DEC, "linear_q_out");
+	w->c_s = cs, w->c_z = cz, w->c_si = csc - cs, w->n_fourier = nf;
+	w->c_atom = ca, w->c_p = cp, w->c_token = ct;
+	return rc;
+}
+
+static size_t max2(size_t a, size_t b)
+{
+	return a > b ? a : b;
+}
+
+/* Outer scratch part (persistent across the call), in floats. */
+static size_t outer_part(const of3_diffusion_module_w_t *w, int64_t n_tok, int64_t n_atom)
+{
+	const size_t n = (size_t)n_tok, a = (size_t)n_atom, nb = (size_t)of3_atom_n_block(n_atom);
+	return n * (size_t)w->c_s + n * n * (size_t)w->c_z       /* s, z */
+	       + 3 * a * (size_t)w->c_atom                       /* c, q_skip, q */
+	       + nb * OF3_ATOM_NQ * OF3_ATOM_NK * (size_t)w->c_p /* p */
+	       + n * (size_t)w->c_token + a * 3;                 /* a, x̂ */
+}
+
+size_t of3_diffusion_module_scratch(const of3_diffusion_module_w_t *w, int64_t n_tok,
+                                    int64_t n_atom)
+{
+	const size_t n = (size_t)n_tok, a = (size_t)n_atom, nb = (size_t)of3_atom_n_block(n_atom);
+	const size_t ca = (size_t)w->c_atom, ct = (size_t)w->c_token, cs = (size_t)w->c_s;
+	size_t in = n * (size_t)(w->c_z + OF3_DIFF_RELPOS) + n +
+	            of3_transition_scratch(&w->tr_z[0], n_tok);
+	in = max2(in, of3_transition_scratch(&w->tr_z[1], n_tok) +
+	                      n * (size_t)(w->c_z + OF3_DIFF_RELPOS) + n);
+	in = max2(in, n * (cs + (size_t)w->c_si) + 2 * (size_t)w->n_fourier + cs +
+	                      max2(of3_transition_scratch(&w->tr_s[0], n_tok),
+	                           of3_transition_scratch(&w->tr_s[1], n_tok)));
+	in = max2(in, a * OF3_DIFF_N_CHARS + a * ca);
+	in = max2(in, n * cs + n * ca + a * ca);
+	in = max2(in, n * (size_t)w->c_z + n * n * (size_t)w->c_p + nb * OF3_ATOM_NQ * OF3_ATOM_NK);
+	in = max2(in, of3_atom_pair_scratch(&w->pair, n_atom));
+	in = max2(in, of3_atom_transformer_scratch(&w->enc, n_atom));
+	in = max2(in, of3_atom_transformer_scratch(&w->dec, n_atom));
+	in = max2(in, a * ct + 2 + 2 * n * (ct + 1));
+	in = max2(in, n * cs + n * ct);
+	in = max2(in, of3_diffusion_transformer_scratch(&w->dt, n_tok));
+	in = max2(in, n * ca + 2 * a * ca + a * 3);
+	return outer_part(w, n_tok, n_atom) + in;
+}
+
+static int64_t clip_bin(int64_t d, int64_t r, int cond)
+{
+	if (!cond)
+		return 2 * r + 1;
+	d += r;
+	return d < 0 ? 0 : d > 2 * r ? 2 * r : d;
+}
+
+/* §3.2: s[N,c_s], z[N,N,c_z] from t̂, s_input, s_trunk, z_trunk. */
+static void conditioning(float *s, float *z, const of3_diffusion_in_t *in,
+                         const of3_diffusion_module_w_t *w, float *scratch, const of3_backend_t *be)
+{
+	const of3_ops_t *op = be->ops;
+	const of3_diffusion_feats_t *f = &in->f;
+	const int64_t n = in->n_tok, cz = w->c_z, czr = cz + OF3_DIFF_RELPOS, cs = w->c_s,
+	              csi = w->c_si, nf = w->n_fourier;
+	/* pair part, one row i at a time */
+	float *row = scratch;      /* [N,c_z+139] */
+	float *pm = row + n * czr; /* [N] pair mask row */
+	float *trs = pm + n;
+	for (int64_t i = 0; i < n; i++) {
+		memset(row, 0, (size_t)(n * czr) * sizeof *row);
+		for (int64_t j = 0; j < n; j++) {
+			float *r = row + j * czr;
+			memcpy(r, in->z_trunk + (i * n + j) * cz, (size_t)cz * sizeof *r);
+			r += cz;
+			const int same_chain = f->asym_id[i] == f->asym_id[j];
+			const int same_res = f->residue_index[i] == f->residue_index[j];
+			const int same_ent = f->entity_id[i] == f->entity_id[j];
+			r[clip_bin((int64_t)f->residue_index[i] - f->residue_index[j], R_MAX,
+			           same_chain)] = 1.0f;
+			r[2 * R_MAX + 2 +
+			  clip_bin((int64_t)f->token_index[i] - f->token_index[j], R_MAX,
+			           same_chain && same_res)] = 1.0f;
+			r[4 * R_MAX + 4] = same_ent ? 1.0f : 0.0f;
+			r[4 * R_MAX + 5 +
+			  clip_bin((int64_t)f->sym_id[i] - f->sym_id[j], C_MAX, same_ent)] = 1.0f;
+			pm[j] = f->token_mask[i] * f->token_mask[j];
+		}
+		op->layer_norm(row, row, w->cond_ln_z.w, NULL, n, czr, OF3_LN_EPS);
+		float *zi = z + i * n * cz;
+		op->linear(zi, row, w->cond_z.w, NULL, n, czr, cz);
+		for (int k = 0; k < OF3_DIFF_N_TRANS; k++)
+			of3_transition(zi, pm, &w->tr_z[k], n, trs, be);
+	}
+	/* single part */
+	float *cat = scratch;             /* [N,c_s+c_si] */
+	float *fe = cat + n * (cs + csi); /* [n_f] Fourier features */
+	float *fn = fe + nf;              /* [n_f] */
+	float *ns = fn + nf;              /* [c_s] */
+	trs = ns + cs;
+	for (int64_t i = 0; i < n; i++) {
+		memcpy(cat + i * (cs + csi), in->s_trunk + i * cs, (size_t)cs * sizeof *cat);
+		memcpy(cat + i * (cs + csi) + cs, in->s_input + i * csi, (size_t)csi * sizeof *cat);
+	}
+	op->layer_norm(cat, cat, w->cond_ln_s.w, NULL, n, cs + csi, OF3_LN_EPS);
+	op->linear(s, cat, w->cond_s.w, NULL, n, cs + csi, cs);
+	const double nl = 0.25 * log(in->t_hat / OF3_DIFF_SIGMA_DATA);
+	for (int64_t k = 0; k < nf; k++)
+		fe[k] = (float)cos(TWO_PI * (nl * w->fourier_w[k] + w->fourier_b[k]));
+	op->layer_norm(fn, fe, w->cond_ln_n.w, NULL, 1, nf, OF3_LN_EPS);
+	op->linear(ns, fn, w->cond_n.w, NULL, 1, nf, cs);
+	for (int64_t i = 0; i < n; i++)
+		op->add(s + i * cs, ns, cs);
+	for (int k = 0; k < OF3_DIFF_N_TRANS; k++)
+		of3_transition(s, f->token_mask, &w->tr_s[k], n, trs, be);
+}
+
+int of3_diffusion_module_forward(const of3_diffusion_out_t *out, const of3_diffusion_in_t *in,
+                                 const of3_diffusion_module_w_t *w, float *scratch,
+                                 const of3_backend_t *be)
+{
+	const of3_ops_t *op = be->ops;
+	const of3_diffusion_feats_t *f = &in->f;
+	const int64_t n = in->n_tok, A = in->n_atom, ca = w->c_atom, ct = w->c_token, cs = w->c_s;
+	const int64_t cz = w->c_z, cp = w->c_p, nb = of3_atom_n_block(A);
+	const int64_t np = nb * OF3_ATOM_NQ * OF3_ATOM_NK, n_ch = OF3_DIFF_N_CHARS;
+	if (be->kind != OF3_BACKEND_CPU)
+		return of3_err(OF3_ERR_RUNTIME,
+		               "diffusion module: only the CPU backend is implemented (issue #7)");
+	float *s = scratch;        /* [N,c_s] conditioned single */
+	float *z = s + n * cs;     /* [N,N,c_z] conditioned pair */
+	float *c = z + n * n * cz; /* [A,c_atom] */
+	float *qs = c + A * ca;    /* [A,c_atom] q_skip */
+	float *q = qs + A * ca;    /* [A,c_atom] */
+	float *p = q + A * ca;     /* [nb,32,128,c_p] */
+	float *a = p + np * cp;    /* [N,c_token] */
+	float *xh = a + n * ct;    /* [A,3] x̂ masked */
+	float *inner = xh + A * 3;
+
+	conditioning(s, z, in, w, inner, be);
+	if (out->cond_s)
+		memcpy(out->cond_s, s, (size_t)(n * cs) * sizeof *s);
+	if (out->cond_z)
+		memcpy(out->cond_z, z, (size_t)(n * n * cz) * sizeof *z);
+
+	/* §3.3 step 1: c_l, the five linears summed in the reference's order */
+	float *fx = inner, *tmp = fx + A * n_ch;
+	op->linear(c, f->ref_pos, w->ref_pos.w, NULL, A, 3, ca);
+	for (int64_t i = 0; i < A; i++)
+		fx[i] = asinhf(f->ref_charge[i]);
+	op->linear(tmp, fx, w->ref_charge.w, NULL, A, 1, ca);
+	op->add(c, tmp, A * ca);
+	for (int64_t i = 0; i < A; i++)
+		fx[i] = (float)f->ref_mask[i];
+	op->linear(tmp, fx, w->ref_mask.w, NULL, A, 1, ca);
+	op->add(c, tmp, A * ca);
+	for (int64_t i = 0; i < A * OF3_DIFF_N_ELEMENT; i++)
+		fx[i] = (float)f->ref_element[i];
+	op->linear(tmp, fx, w->ref_element.w, NULL, A, OF3_DIFF_N_ELEMENT, ca);
+	op->add(c, tmp, A * ca);
+	for (int64_t i = 0; i < A * n_ch; i++)
+		fx[i] = (float)f->ref_atom_name_chars[i];
+	op->linear(tmp, fx, w->ref_chars.w, NULL, A, n_ch, ca);
+	op->add(c, tmp, A * ca);
+
+	/* step 2: reference pair features */
+	of3_atom_pair_embed(p, f->ref_pos, f->ref_space_uid, f->atom_mask, &w->pair, A, inner, be);
+
+	/* step 3: c += linear_s(LN_w(s_trunk)) broadcast to atoms */
+	{
+		float *sn = inner, *ts = sn + n * cs, *ta = ts + n * ca;
+		op->layer_norm(sn, in->s_trunk, w->npe_ln_s.w, NULL, n, cs, OF3_LN_EPS);
+		op->linear(ts, sn, w->npe_s.w, NULL, n, cs, ca);
+		op->gather_rows(ta, ts, f->atom_to_token_index, A, ca);
+		op->add(c, ta, A * ca);
+	}
+	if (out->enc_c)
+		memcpy(out->enc_c, c, (size_t)(A * ca) * sizeof *c);
+
+	/* step 4: p += linear_z(LN_w(z))[tok(l), tok(m)] ⊙ M on the blocks */
+	{
+		float *zn = inner, *z16 = zn + n * cz, *pm = z16 + n * n * cp;
+		for (int64_t i = 0; i < n; i++) {
+			op->layer_norm(zn, z + i * n * cz, w->npe_ln_z.w, NULL, n, cz, OF3_LN_EPS);
+			op->linear(z16 + i * n * cp, zn, w->npe_z.w, NULL, n, cz, cp);
+		}
+		of3_atom_block_masks(NULL, NULL, pm, f->atom_mask, A);
+		for (int64_t b = 0; b < nb; b++)
+			for (int64_t l = 0; l < OF3_ATOM_NQ; l++) {
+				const int64_t la = b * OF3_ATOM_NQ + l;
+				if (la >= A)
+					continue;
+				const int64_t tl = f->atom_to_token_index[la];
+				for (int64_t m = 0; m < OF3_ATOM_NK; m++) {
+					const int64_t ma = b * OF3_ATOM_NQ - OF3_ATOM_KEY_SHIFT + m;
+					if (ma < 0 || ma >= A)
+						continue;
+					const int64_t e = (b * OF3_ATOM_NQ + l) * OF3_ATOM_NK + m;
+					const float mk = pm[e];
+					const float *zz =
+					        z16 + (tl * n + f->atom_to_token_index[ma]) * cp;
+					float *pp = p + e * cp;
+					for (int64_t k = 0; k < cp; k++)
+						pp[k] += zz[k] * mk;
+				}
+			}
+	}
+	/* steps 5-6 */
+	of3_atom_pair_update(p, c, f->atom_mask, &w->pair, A, inner, be);
+
+	const double t = in->t_hat, sd2 = OF3_DIFF_SIGMA_DATA * OF3_DIFF_SIGMA_DATA;
+	const double c_skip = sd2 / (sd2 + t * t);
+	const double c_out = OF3_DIFF_SIGMA_DATA * t / sqrt(sd2 + t * t);
+	for (int64_t d = 0; d < in->n_sample; d++) {
+		const float *xn = in->x_noisy + d * A * 3;
+		/* x̂ ⊙ m, r = x̂ / sqrt(t̂² + σ²), q = c + linear_r(r) (step 7) */
+		for (int64_t i = 0; i < A * 3; i++)
+			xh[i] = xn[i] * f->atom_mask[i / 3];
+		float *r = inner;
+		op->div_scalar(r, xh, (float)sqrt(t * t + sd2), A * 3);
+		op->linear(q, r, w->npe_r.w, NULL, A, 3, ca);
+		op->add(q, c, A * ca);
+		/* step 8 */
+		of3_atom_transformer(q, c, p, f->atom_mask, &w->enc, A, inner, be);
+		op->mask_rows(q, f->atom_mask, A, ca);
+		memcpy(qs, q, (size_t)(A * ca) * sizeof *q);
+		if (out->enc_q)
+			memcpy(out->enc_q + d * A * ca, qs, (size_t)(A * ca) * sizeof *q);
+		/* step 9: masked mean of relu(linear_q(q)) per token, summed in double */
+		{
+			float *rq = inner;
+			double *acc = (double *)(((uintptr_t)(rq + A * ct) + 7) & ~(uintptr_t)7);
+			double *cnt = acc + n * ct;
+			op->linear(rq, q, w->to_token.w, NULL, A, ca, ct);
+			op->relu(rq, rq, A * ct);
+			op->mask_rows(rq, f->atom_mask, A, ct);
+			memset(acc, 0, (size_t)(n * ct + n) * sizeof *acc);
+			for (int64_t i = 0; i < A; i++) {
+				const int64_t tk = f->atom_to_token_index[i];
+				for (int64_t k = 0; k < ct; k++)
+					acc[tk * ct + k] += rq[i * ct + k];
+				cnt[tk] += f->atom_mask[i];
+			}
+			for (int64_t i = 0; i < n; i++)
+				for (int64_t k = 0; k < ct; k++)
+					a[i * ct + k] = (float)(acc[i * ct + k] / (cnt[i] + 1e-9));
+		}
+		if (out->enc_a)
+			memcpy(out->enc_a + d * n * ct, a, (size_t)(n * ct) * sizeof *a);
+		/* a += linear_s(LN_w(s)); transformer; LN_w */
+		{
+			float *sn = inner, *ta = sn + n * cs;
+			op->layer_norm(sn, s, w->ln_s.w, NULL, n, cs, OF3_LN_EPS);
+			op->linear(ta, sn, w->lin_s.w, NULL, n, cs, ct);
+			op->add(a, ta, n * ct);
+		}
+		of3_diffusion_transformer(a, s, z, f->token_mask, &w->dt, n, inner, be);
+		if (out->trans_a)
+			memcpy(out->trans_a + d * n * ct, a, (size_t)(n * ct) * sizeof *a);
+		op->layer_norm(a, a, w->ln_a.w, NULL, n, ct, OF3_LN_EPS);
+		/* decoder (§3.5) */
+		{
+			float *tq = inner, *ta = tq + n * ca;
+			op->linear(tq, a, w->q_in.w, NULL, n, ct, ca);
+			op->gather_rows(ta, tq, f->atom_to_token_index, A, ca);
+			memcpy(q, qs, (size_t)(A * ca) * sizeof *q);
+			op->add(q, ta, A * ca);
+		}
+		of3_atom_transformer(q, c, p, f->atom_mask, &w->dec, A, inner, be);
+		{
+			float *qn = inner, *dr = qn + A * ca;
+			op->layer_norm(qn, q, w->dec_ln.w, NULL, A, ca, OF3_LN_EPS);
+			op->linear(dr, qn, w->q_out.w, NULL, A, ca, 3);
+			if (out->r_update)
+				memcpy(out->r_update + d * A * 3, dr, (size_t)(A * 3) * sizeof *dr);
+			float *xo = out->x_denoised + d * A * 3;
+			for (int64_t i = 0; i < A * 3; i++)
+				xo[i] = (float)(c_skip * xh[i] + c_out * dr[i]) *
+				        f->atom_mask[i / 3];
+		}
+	}
+	return OF3_OK;
+}

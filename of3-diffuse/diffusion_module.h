@@ -1,0 +1,118 @@
+/* diffusion_module.h: one call of OpenFold3's diffusion module at a noise level t̂
+ * (spec/diffusion_heads.md §3.1, AF3 Alg. 20): diffusion conditioning (§3.2), the atom attention
+ * encoder in diffusion use (§3.3), the token-level diffusion transformer (§3.4), the atom
+ * attention decoder (§3.5) and the EDM scaling (§3.7).
+ *
+ * Use: of3_diffusion_module_bind() twice (plan, then into one allocation, weights.h),
+ * of3_diffusion_module_scratch() floats of scratch, then of3_diffusion_module_forward() on
+ * D noisy samples at one t̂. Nothing here allocates. Dimensions come from the checkpoint's
+ * shapes, so the tiny test checkpoint and the released one run through the same code.
+ *
+ * Left out (later work): the sampler (§2); caching the step-invariant terms (conditioned pair
+ * z, atom pair conditioning p, c, all pair biases) across the calls of a rollout — each call
+ * recomputes them, and the per-sample transformers recompute their pair biases per sample. */
+#ifndef OF3_DIFFUSE_DIFFUSION_MODULE_H
+#define OF3_DIFFUSE_DIFFUSION_MODULE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/checkpoint.h"
+#include "../kernels/backend.h"
+#include "../kernels/layers/atom_transformer.h"
+#include "../kernels/layers/diffusion_transformer.h"
+#include "../kernels/layers/pairformer.h"
+#include "../kernels/layers/weights.h"
+
+#define OF3_DIFF_SIGMA_DATA 16.0 /* σ_data (§3.7) */
+#define OF3_DIFF_N_TRANS    2    /* residual SwiGLU transitions of the conditioning (§3.2) */
+#define OF3_DIFF_N_ELEMENT  119  /* ref_element one-hot width */
+#define OF3_DIFF_N_CHARS    256  /* ref_atom_name_chars, 4 x 64 flattened */
+#define OF3_DIFF_RELPOS     139  /* relative-position encoding channels (§3.2 step 1) */
+
+/* Weights under "diffusion_module.", shapes as spec/diffusion_heads.md §3.9. */
+typedef struct {
+	/* diffusion_conditioning. */
+	of3_ln_w_t cond_ln_z; /* layer_norm_z [c_z + 139] */
+	of3_lin_w_t cond_z;   /* linear_z [c_z, c_z + 139] */
+	of3_transition_w_t tr_z[OF3_DIFF_N_TRANS];
+	of3_ln_w_t cond_ln_s;               /* layer_norm_s [c_s + c_si] */
+	of3_lin_w_t cond_s;                 /* linear_s [c_s, c_s + c_si] */
+	const float *fourier_w, *fourier_b; /* fourier_emb.w [n_f,1], .b [n_f] */
+	of3_ln_w_t cond_ln_n;               /* layer_norm_n [n_f] */
+	of3_lin_w_t cond_n;                 /* linear_n [c_s, n_f] */
+	of3_transition_w_t tr_s[OF3_DIFF_N_TRANS];
+	/* atom_attn_enc. */
+	of3_lin_w_t ref_pos, ref_charge, ref_mask, ref_element, ref_chars; /* [c_atom, ...] */
+	of3_atom_pair_w_t pair;
+	of3_ln_w_t npe_ln_s, npe_ln_z;   /* noisy_position_embedder.layer_norm_{s,z} */
+	of3_lin_w_t npe_s, npe_z, npe_r; /* .linear_s [c_atom,c_s], _z [c_p,c_z], _r [c_atom,3] */
+	of3_atom_transformer_w_t enc;
+	of3_lin_w_t to_token; /* linear_q.0 [c_token, c_atom] */
+	/* module */
+	of3_ln_w_t ln_s;   /* layer_norm_s [c_s] */
+	of3_lin_w_t lin_s; /* linear_s [c_token, c_s] */
+	of3_diffusion_transformer_w_t dt;
+	of3_ln_w_t ln_a; /* layer_norm_a [c_token] */
+	/* atom_attn_dec. */
+	of3_lin_w_t q_in; /* linear_q_in [c_atom, c_token] */
+	of3_atom_transformer_w_t dec;
+	of3_ln_w_t dec_ln; /* layer_norm [c_atom] */
+	of3_lin_w_t q_out; /* linear_q_out [3, c_atom] */
+	int64_t c_s, c_z, c_si, n_fourier, c_atom, c_p, c_token;
+} of3_diffusion_module_w_t;
+
+/* Binds every "diffusion_module." key (OF3_ERR_INPUT naming a missing or misshaped key). */
+int of3_diffusion_module_bind(of3_diffusion_module_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb) OF3_WUR;
+
+/* The features one call reads (spec/diffusion_heads.md §3.8), on the backend's device; field
+ * names and types as of3-trunk/trunk_features.h. */
+typedef struct {
+	const float *ref_pos;               /* [A,3] */
+	const int32_t *ref_mask;            /* [A] */
+	const int32_t *ref_element;         /* [A,119] one-hot */
+	const float *ref_charge;            /* [A] */
+	const int32_t *ref_atom_name_chars; /* [A,4,64] one-hot */
+	const int32_t *ref_space_uid;       /* [A] */
+	const float *atom_mask;             /* [A] */
+	const int32_t *atom_to_token_index; /* [A] contiguous, in token order */
+	const int32_t *residue_index;       /* [N] */
+	const int32_t *token_index;         /* [N] */
+	const int32_t *asym_id;             /* [N] */
+	const int32_t *entity_id;           /* [N] */
+	const int32_t *sym_id;              /* [N] */
+	const float *token_mask;            /* [N] */
+} of3_diffusion_feats_t;
+
+typedef struct {
+	int64_t n_tok, n_atom, n_sample;
+	double t_hat;         /* noise level t̂ (> 0) */
+	const float *x_noisy; /* [D,A,3] */
+	const float *s_input; /* [N,c_si] */
+	const float *s_trunk; /* [N,c_s] */
+	const float *z_trunk; /* [N,N,c_z] */
+	of3_diffusion_feats_t f;
+} of3_diffusion_in_t;
+
+/* Outputs; all but x_denoised may be NULL (intermediates for parity checks). */
+typedef struct {
+	float *x_denoised; /* [D,A,3] */
+	float *cond_s;     /* [N,c_s] conditioned single */
+	float *cond_z;     /* [N,N,c_z] conditioned pair */
+	float *enc_c;      /* [A,c_atom] atom conditioning c (with the trunk single) */
+	float *enc_q;      /* [D,A,c_atom] encoder atom activations (decoder skip) */
+	float *enc_a;      /* [D,N,c_token] encoder token activations */
+	float *trans_a;    /* [D,N,c_token] diffusion transformer output */
+	float *r_update;   /* [D,A,3] decoder output Δr */
+} of3_diffusion_out_t;
+
+size_t of3_diffusion_module_scratch(const of3_diffusion_module_w_t *w, int64_t n_tok,
+                                    int64_t n_atom);
+
+/* One evaluation at in->t_hat for every sample. Returns OF3_OK, or OF3_ERR_RUNTIME on a
+ * backend other than the CPU (host loops, issue #7). */
+int of3_diffusion_module_forward(const of3_diffusion_out_t *out, const of3_diffusion_in_t *in,
+                                 const of3_diffusion_module_w_t *w, float *scratch,
+                                 const of3_backend_t *be) OF3_WUR;
+
+#endif

@@ -1,0 +1,192 @@
+/* test_diffuse_module.c: parity of one diffusion-module call (of3-diffuse/diffusion_module.c,
+ * spec/diffusion_heads.md §3) with the real OpenFold3 on the tiny random checkpoint
+ * (tests/fixtures/of3_tiny_random.pt).
+ *
+ * For both tiny queries: the features (tiny_*_features), s_input, s_trunk, z_trunk
+ * (tiny_*_trunk), and from tiny_*_diffusion the noise level diffusion_t and the noisy
+ * coordinates diffusion_x_noisy [D,A,3], all as float32; the module runs once on the CPU
+ * backend and the recorded intermediates (conditioned s and z, the encoder's c, q and a, the
+ * diffusion transformer output, the decoder's Δr) and x_denoised (float64 taps,
+ * tools/reference/of3ref/taps.py) are compared by relative Frobenius error, bar 1e-4. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/bundle.h"
+#include "../common/checkpoint.h"
+#include "../kernels/backend.h"
+#include "../of3-diffuse/diffusion_module.h"
+#include "check.h"
+#include "fixture_io.h"
+
+#define CKPT "tests/fixtures/of3_tiny_random.pt"
+#define BAR  1e-4
+
+/* A tensor of dtype dt and n values, viewed in place (NULL when absent or different). */
+static const void *view(const of3_bundle_t *b, const char *name, of3_dtype_t dt, int64_t n)
+{
+	const of3_tensor_t *t = of3_bundle_tensor(b, name);
+	return t && t->dtype == dt && of3_tensor_numel(t) == n ? t->data : NULL;
+}
+
+static void compare(const char *q, const char *what, const float *ours, const of3_bundle_t *b,
+                    const char *name, int64_t n)
+{
+	double max_abs;
+	double e = rel_err(ours, b, name, n, &max_abs);
+	CHECK(e >= 0 && e <= BAR,
+	      "%s: %s vs %s: relative Frobenius error %.3e (max abs %.3e, bar %.0e)", q, what, name,
+	      e, max_abs, BAR);
+}
+
+static void run_query(const char *q, const of3_diffusion_module_w_t *w, const of3_backend_t *be)
+{
+	char path[256];
+	of3_bundle_t *bun[3] = {0};
+	const char *kind[3] = {"features", "trunk", "diffusion"};
+	int ok = 1;
+	for (int i = 0; i < 3; i++) {
+		snprintf(path, sizeof path, "tests/fixtures/tiny_%s_%s.bundle.gz", q, kind[i]);
+		bun[i] = read_gz(path);
+		ok = ok && bun[i];
+	}
+	CHECK(ok, "%s: fixtures read", q);
+	if (!ok)
+		goto done;
+	const of3_bundle_t *feat = bun[0], *trunk = bun[1], *ref = bun[2];
+	const of3_tensor_t *tm = of3_bundle_tensor(feat, "token_mask");
+	const of3_tensor_t *am = of3_bundle_tensor(feat, "atom_mask");
+	const of3_tensor_t *xt = of3_bundle_tensor(ref, "diffusion_x_noisy");
+	const double *tt = view(ref, "diffusion_t", OF3_DTYPE_F64, 1);
+	if (!tm || !am || !xt || xt->ndim != 3 || !tt) {
+		CHECK(0,
+		      "%s: token_mask, atom_mask, diffusion_x_noisy [D,A,3], diffusion_t present",
+		      q);
+		goto done;
+	}
+	const int64_t n = tm->shape[0], A = am->shape[0], D = xt->shape[0];
+	const int64_t ca = w->c_atom, ct = w->c_token;
+	of3_diffusion_in_t in = {
+	        .n_tok = n,
+	        .n_atom = A,
+	        .n_sample = D,
+	        .t_hat = *tt,
+	        .x_noisy = tap_f32(ref, "diffusion_x_noisy", D * A * 3),
+	        .s_input = tap_f32(trunk, "s_input", n * w->c_si),
+	        .s_trunk = tap_f32(trunk, "s_trunk", n * w->c_s),
+	        .z_trunk = tap_f32(trunk, "z_trunk", n * n * w->c_z),
+	        .f =
+	                {
+	                        .ref_pos = view(feat, "ref_pos", OF3_DTYPE_F32, A * 3),
+	                        .ref_mask = view(feat, "ref_mask", OF3_DTYPE_I32, A),
+	                        .ref_element = view(feat, "ref_element", OF3_DTYPE_I32,
+	                                            A * OF3_DIFF_N_ELEMENT),
+	                        .ref_charge = view(feat, "ref_charge", OF3_DTYPE_F32, A),
+	                        .ref_atom_name_chars = view(feat, "ref_atom_name_chars",
+	                                                    OF3_DTYPE_I32, A * OF3_DIFF_N_CHARS),
+	                        .ref_space_uid = view(feat, "ref_space_uid", OF3_DTYPE_I32, A),
+	                        .atom_mask = view(feat, "atom_mask", OF3_DTYPE_F32, A),
+	                        .atom_to_token_index =
+	                                view(feat, "atom_to_token_index", OF3_DTYPE_I32, A),
+	                        .residue_index = view(feat, "residue_index", OF3_DTYPE_I32, n),
+	                        .token_index = view(feat, "token_index", OF3_DTYPE_I32, n),
+	                        .asym_id = view(feat, "asym_id", OF3_DTYPE_I32, n),
+	                        .entity_id = view(feat, "entity_id", OF3_DTYPE_I32, n),
+	                        .sym_id = view(feat, "sym_id", OF3_DTYPE_I32, n),
+	                        .token_mask = view(feat, "token_mask", OF3_DTYPE_F32, n),
+	                },
+	};
+	of3_diffusion_out_t out = {
+	        .x_denoised = malloc((size_t)(D * A * 3) * sizeof(float)),
+	        .cond_s = malloc((size_t)(n * w->c_s) * sizeof(float)),
+	        .cond_z = malloc((size_t)(n * n * w->c_z) * sizeof(float)),
+	        .enc_c = malloc((size_t)(A * ca) * sizeof(float)),
+	        .enc_q = malloc((size_t)(D * A * ca) * sizeof(float)),
+	        .enc_a = malloc((size_t)(D * n * ct) * sizeof(float)),
+	        .trans_a = malloc((size_t)(D * n * ct) * sizeof(float)),
+	        .r_update = malloc((size_t)(D * A * 3) * sizeof(float)),
+	};
+	size_t n_scratch = of3_diffusion_module_scratch(w, n, A);
+	float *scratch = malloc(n_scratch * sizeof *scratch);
+	const of3_diffusion_feats_t *f = &in.f;
+	ok = in.x_noisy && in.s_input && in.s_trunk && in.z_trunk && f->ref_pos && f->ref_mask &&
+	     f->ref_element && f->ref_charge && f->ref_atom_name_chars && f->ref_space_uid &&
+	     f->atom_mask && f->atom_to_token_index && f->residue_index && f->token_index &&
+	     f->asym_id && f->entity_id && f->sym_id && f->token_mask && scratch;
+	CHECK(ok,
+	      "%s: %lld tokens, %lld atoms, %lld samples at t = %g; inputs present, %zu scratch "
+	      "floats",
+	      q, (long long)n, (long long)A, (long long)D, *tt, n_scratch);
+	if (!ok)
+		goto free_all;
+	int rc = of3_diffusion_module_forward(&out, &in, w, scratch, be);
+	CHECK(rc == 0, "%s: forward %s", q, rc ? of3_errmsg() : "");
+	if (rc)
+		goto free_all;
+	compare(q, "conditioned s", out.cond_s, ref, "diffusion_cond_s", n * w->c_s);
+	compare(q, "conditioned z", out.cond_z, ref, "diffusion_cond_z", n * n * w->c_z);
+	compare(q, "encoder c", out.enc_c, ref, "diffusion_enc_c", A * ca);
+	compare(q, "encoder q", out.enc_q, ref, "diffusion_enc_q", D * A * ca);
+	compare(q, "encoder a", out.enc_a, ref, "diffusion_enc_a", D * n * ct);
+	compare(q, "diffusion transformer a", out.trans_a, ref, "diffusion_transformer_a",
+	        D * n * ct);
+	compare(q, "decoder r_update", out.r_update, ref, "diffusion_dec_r_update", D * A * 3);
+	compare(q, "x_denoised", out.x_denoised, ref, "diffusion_x_denoised", D * A * 3);
+free_all:
+	free((void *)in.x_noisy), free((void *)in.s_input), free((void *)in.s_trunk);
+	free((void *)in.z_trunk), free(scratch);
+	free(out.x_denoised), free(out.cond_s), free(out.cond_z), free(out.enc_c), free(out.enc_q);
+	free(out.enc_a), free(out.trans_a), free(out.r_update);
+done:
+	for (int i = 0; i < 3; i++)
+		of3_bundle_free(bun[i]);
+}
+
+int main(int argc, char **argv)
+{
+	of3_ckpt_t *ck = NULL;
+	of3_backend_t be;
+	of3_diffusion_module_w_t *w = malloc(sizeof *w);
+	of3_wbuf_t wb = {0};
+	if (argc > 1 && chdir(argv[1]) != 0) {
+		perror(argv[1]);
+		return 1;
+	}
+	int rc = of3_backend_open(&be, "cpu", 1);
+	CHECK(rc == 0 && be.ops, "cpu backend with its op table");
+	rc = of3_ckpt_open(&ck, CKPT);
+	CHECK(rc == 0 && w, "open %s %s", CKPT, rc ? of3_errmsg() : "");
+	if (rc || !w) {
+		free(w);
+		return check_summary();
+	}
+	for (int pass = 0; pass < 2 && rc == 0; pass++) { /* plan, allocate once, bind */
+		if (pass == 1) {
+			wb.n_cap = wb.n_used;
+			wb.n_used = 0;
+			wb.base = malloc(wb.n_cap * sizeof(float));
+		}
+		rc = of3_diffusion_module_bind(w, ck, &wb);
+	}
+	CHECK(rc == 0 && wb.base && wb.n_used == wb.n_cap,
+	      "bound the diffusion module, %zu floats %s", wb.n_used, rc ? of3_errmsg() : "");
+	if (rc)
+		goto out;
+	printf("# dimensions: c_s %lld, c_z %lld, c_si %lld, Fourier %lld, c_atom %lld, c_p %lld, "
+	       "c_token %lld; blocks: encoder %d, transformer %d (%lld heads), decoder %d\n",
+	       (long long)w->c_s, (long long)w->c_z, (long long)w->c_si, (long long)w->n_fourier,
+	       (long long)w->c_atom, (long long)w->c_p, (long long)w->c_token, w->enc.n_block,
+	       w->dt.n_block, (long long)w->dt.blk[0].n_head, w->dec.n_block);
+	run_query("protein", w, &be);
+	run_query("protein_ligand", w, &be);
+	rc = of3_ckpt_check_unused(ck, "diffusion_module.");
+	CHECK(rc == 0, "every diffusion_module. key is used %s", rc ? of3_errmsg() : "");
+out:
+	free(wb.base);
+	free(w);
+	of3_ckpt_close(ck);
+	of3_backend_close(&be);
+	return check_summary();
+}
