@@ -31,8 +31,8 @@ static int cat(char *dst, const char *a, const char *b, const char *c)
 	return 0;
 }
 
-static int adaln_bind(of3_adaln_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, const char *prefix,
-                      const char *name, int64_t *c_a, int64_t *c_s)
+int of3_adaln_bind(of3_adaln_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, const char *prefix,
+                   const char *name, int64_t *c_a, int64_t *c_s)
 {
 	char p[KEY_MAX];
 	int rc = cat(p, prefix, name, ".");
@@ -51,8 +51,8 @@ static int block_bind(of3_atom_block_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, con
 	int64_t n_head = -1, hd = -1, n_hidden = -1, c_p_in = c_p;
 	int rc = cat(ap, prefix, "attention_pair_bias.", "");
 	rc = rc ? rc : cat(ct, prefix, "conditioned_transition.", "");
-	rc = rc ? rc : adaln_bind(&w->ln_q, ck, wb, ap, "layer_norm_a_q", c_a, c_s);
-	rc = rc ? rc : adaln_bind(&w->ln_k, ck, wb, ap, "layer_norm_a_k", c_a, c_s);
+	rc = rc ? rc : of3_adaln_bind(&w->ln_q, ck, wb, ap, "layer_norm_a_q", c_a, c_s);
+	rc = rc ? rc : of3_adaln_bind(&w->ln_k, ck, wb, ap, "layer_norm_a_k", c_a, c_s);
 	rc = rc ? rc : of3_wbind_ln(wb, ck, &w->ln_z, &c_p_in, 0, ap, "layer_norm_z");
 	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->bias, &n_head, &c_p_in, 0, ap, "linear_z");
 	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->q, &hd, c_a, 1, ap, "mha.linear_q");
@@ -61,7 +61,7 @@ static int block_bind(of3_atom_block_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, con
 	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->g, &hd, c_a, 0, ap, "mha.linear_g");
 	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->o, c_a, &hd, 0, ap, "mha.linear_o");
 	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->ada_out, c_a, c_s, 1, ap, "linear_ada_out");
-	rc = rc ? rc : adaln_bind(&w->tr_ln, ck, wb, ct, "layer_norm", c_a, c_s);
+	rc = rc ? rc : of3_adaln_bind(&w->tr_ln, ck, wb, ct, "layer_norm", c_a, c_s);
 	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->tr_a, &n_hidden, c_a, 0, ct, "swiglu.linear_a");
 	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->tr_b, &n_hidden, c_a, 0, ct, "swiglu.linear_b");
 	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->tr_g, c_a, c_s, 1, ct, "linear_g");
@@ -319,8 +319,8 @@ void of3_atom_pair_cond(float *p, const float *ref_pos, const int32_t *ref_space
 
 /* y[R,c_a] = AdaLN(x[R,c_a], s[R,c_s]) = σ(linear_g(LN_w s)) ⊙ LN_0(x) + linear_s(LN_w s);
  * sn[R,c_s], tmp[R,c_a] scratch. */
-static void adaln(float *y, const float *x, const float *s, const of3_adaln_w_t *w, int64_t n_r,
-                  float *sn, float *tmp, const of3_backend_t *be)
+void of3_adaln(float *y, const float *x, const float *s, const of3_adaln_w_t *w, int64_t n_r,
+               float *sn, float *tmp, const of3_backend_t *be)
 {
 	const of3_ops_t *op = be->ops;
 	op->layer_norm(sn, s, w->ln_s.w, NULL, n_r, w->c_s, OF3_LN_EPS);
@@ -363,10 +363,10 @@ static void block_forward(float *a, const float *s, const float *p, const float 
 	of3_atom_block_masks(NULL, mask_k, NULL, atom_mask, n_atom);
 	op->layer_norm(zn, p, w->ln_z.w, NULL, r, cp, OF3_LN_EPS);
 	op->linear(zb, zn, w->bias.w, NULL, r, cp, nh);
-	adaln(x, a, s, &w->ln_q, A, sn, tg, be);
+	of3_adaln(x, a, s, &w->ln_q, A, sn, tg, be);
 	op->linear(q, x, w->q.w, w->q.b, A, ca, hd);
 	op->linear(g, x, w->g.w, NULL, A, ca, hd);
-	adaln(x, a, s, &w->ln_k, A, sn, tg, be);
+	of3_adaln(x, a, s, &w->ln_k, A, sn, tg, be);
 	op->linear(k, x, w->k.w, NULL, A, ca, hd);
 	op->linear(v, x, w->v.w, NULL, A, ca, hd);
 	of3_atom_windows(qw, q, A, hd, OF3_ATOM_NQ, 0);
@@ -383,7 +383,7 @@ static void block_forward(float *a, const float *s, const float *p, const float 
 	op->add(a, out, A * ca);
 
 	/* conditioned transition on the updated a; its gate takes the raw s */
-	adaln(x, a, s, &w->tr_ln, A, sn, tg, be);
+	of3_adaln(x, a, s, &w->tr_ln, A, sn, tg, be);
 	op->linear(h1, x, w->tr_a.w, NULL, A, ca, nh_t);
 	op->linear(h2, x, w->tr_b.w, NULL, A, ca, nh_t);
 	op->swiglu(h1, h1, h2, A * nh_t);

@@ -38,6 +38,16 @@ typedef struct {
 	int64_t c_a, c_s;
 } of3_adaln_w_t;
 
+/* "<prefix><name>.{layer_norm_s.weight, linear_g.{weight,bias}, linear_s.weight}"; *c_a, *c_s
+ * -1 learn the widths. Shared by the atom transformer and the diffusion transformer. */
+int of3_adaln_bind(of3_adaln_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, const char *prefix,
+                   const char *name, int64_t *c_a, int64_t *c_s) OF3_WUR;
+
+/* y[R,c_a] = σ(linear_g(LN_w s)) ⊙ LN_0(x) + linear_s(LN_w s) for x[R,c_a], s[R,c_s];
+ * scratch sn[R,c_s] and tmp[R,c_a]. y must not overlap x or s. */
+void of3_adaln(float *y, const float *x, const float *s, const of3_adaln_w_t *w, int64_t n_r,
+               float *sn, float *tmp, const of3_backend_t *be);
+
 /* One atom transformer block: attention_pair_bias.{layer_norm_a_q, layer_norm_a_k (AdaLNs),
  * layer_norm_z [c_p] (weight only), linear_z [H, c_p], mha.linear_q [H*d, c_a] + bias,
  * mha.linear_{k,v,g} [H*d, c_a], mha.linear_o [c_a, H*d], linear_ada_out [c_a, c_s] + bias},

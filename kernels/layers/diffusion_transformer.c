@@ -18,33 +18,6 @@ static int cat(char *dst, const char *a, const char *b, const char *c)
 	return OF3_OK;
 }
 
-int of3_adaln_bind(of3_adaln_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, const char *prefix,
-                   const char *name, int64_t *c_a, int64_t *c_s)
-{
-	char p[KEY_MAX];
-	int rc = cat(p, prefix, name, ".");
-	rc = rc ? rc : of3_wbind_ln(wb, ck, &w->ln_s, c_s, 0, p, "layer_norm_s");
-	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->g, c_a, c_s, 1, p, "linear_g");
-	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->s, c_a, c_s, 0, p, "linear_s");
-	w->c_a = *c_a;
-	w->c_s = *c_s;
-	return rc;
-}
-
-void of3_adaln(float *y, const float *x, const float *s, const of3_adaln_w_t *w, int64_t n_r,
-               float *scratch, const of3_backend_t *be)
-{
-	const of3_ops_t *op = be->ops;
-	float *sn = scratch;            /* [R,c_s] LN_w(s) */
-	float *tmp = sn + n_r * w->c_s; /* [R,c_a] */
-	op->layer_norm(sn, s, w->ln_s.w, NULL, n_r, w->c_s, OF3_LN_EPS);
-	op->layer_norm(y, x, NULL, NULL, n_r, w->c_a, OF3_LN_EPS);
-	op->linear(tmp, sn, w->g.w, w->g.b, n_r, w->c_s, w->c_a);
-	op->sigmoid_mul(y, tmp, y, n_r * w->c_a);
-	op->linear(tmp, sn, w->s.w, NULL, n_r, w->c_s, w->c_a);
-	op->add(y, tmp, n_r * w->c_a);
-}
-
 static int block_bind(of3_dt_block_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, const char *prefix,
                       int64_t *c_a, int64_t *c_s, int64_t *c_z)
 {
@@ -154,7 +127,7 @@ static void block_forward(float *a, const float *s, const float *z, const float 
 		op->layer_norm(zn, z + i * N * cz, w->ln_z.w, NULL, N, cz, OF3_LN_EPS);
 		op->linear(zb + i * N * nh, zn, w->bias.w, NULL, N, cz, nh);
 	}
-	of3_adaln(x, a, s, &w->ln_a, N, ad, be);
+	of3_adaln(x, a, s, &w->ln_a, N, ad, ad + N * cs, be);
 	op->linear(q, x, w->q.w, w->q.b, N, ca, hd);
 	op->linear(g, x, w->g.w, NULL, N, ca, hd);
 	op->linear(k, x, w->k.w, NULL, N, ca, hd);
@@ -166,7 +139,7 @@ static void block_forward(float *a, const float *s, const float *z, const float 
 	op->add(a, out, N * ca);
 
 	/* conditioned transition on the updated a; its gate takes the raw s */
-	of3_adaln(x, a, s, &w->tr_ln, N, ad, be);
+	of3_adaln(x, a, s, &w->tr_ln, N, ad, ad + N * cs, be);
 	op->linear(h1, x, w->tr_a.w, NULL, N, ca, nt);
 	op->linear(h2, x, w->tr_b.w, NULL, N, ca, nt);
 	op->swiglu(h1, h1, h2, N * nt);

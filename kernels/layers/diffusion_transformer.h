@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "../backend.h"
-#include "atom_transformer.h" /* of3_adaln_w_t */
+#include "atom_transformer.h" /* of3_adaln_w_t, of3_adaln */
 #include "weights.h"
 
 #define OF3_DT_MAX_BLOCKS 32 /* diffusion transformer blocks a checkpoint may have (24) */
@@ -39,16 +39,6 @@ typedef struct {
 	of3_dt_block_w_t blk[OF3_DT_MAX_BLOCKS];
 	int64_t c_a, c_s, c_z;
 } of3_diffusion_transformer_w_t;
-
-/* "<prefix><name>.{layer_norm_s.weight, linear_g.{weight,bias}, linear_s.weight}"; *c_a, *c_s
- * -1 learn the widths. */
-int of3_adaln_bind(of3_adaln_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, const char *prefix,
-                   const char *name, int64_t *c_a, int64_t *c_s) OF3_WUR;
-
-/* y[R,c_a] = σ(linear_g(LN_w s)) ⊙ LN_0(x) + linear_s(LN_w s) for x[R,c_a], s[R,c_s];
- * scratch: R*(c_s + c_a) floats. y must not overlap x or s. */
-void of3_adaln(float *y, const float *x, const float *s, const of3_adaln_w_t *w, int64_t n_r,
-               float *scratch, const of3_backend_t *be);
 
 /* prefix + "blocks.{b}." for every block found (prefix ends in '.', e.g.
  * "diffusion_module.diffusion_transformer."); *c_a, *c_s, *c_z -1 learn the widths. No block is
