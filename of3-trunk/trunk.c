@@ -138,14 +138,11 @@ int of3_trunk_load(of3_trunk_t **out, of3_ckpt_t *ck)
 	int rc = plan(t, ck, &wb);
 	if (rc < 0)
 		goto fail;
-	wb.n_cap = wb.n_used;
-	wb.n_used = 0;
-	wb.base = t->weights = malloc(wb.n_cap * sizeof(float));
-	if (!t->weights) {
-		rc = of3_err(OF3_ERR_NOMEM, "out of memory: the trunk's weights need %.2f GiB",
-		             (double)wb.n_cap * 4 / (1 << 30));
+	if ((rc = of3_wbuf_alloc(&wb)) < 0) {
+		of3_err_prefix(rc, "binding the trunk");
 		goto fail;
 	}
+	t->weights = wb.base;
 	if ((rc = bind_all(t, ck, &wb)) < 0)
 		goto fail;
 	*out = t;

@@ -163,11 +163,8 @@ int main(int argc, char **argv)
 		return check_summary();
 	}
 	for (int pass = 0; pass < 2 && rc == 0; pass++) { /* plan, allocate once, bind */
-		if (pass == 1) {
-			wb.n_cap = wb.n_used;
-			wb.n_used = 0;
-			wb.base = malloc(wb.n_cap * sizeof(float));
-		}
+		if (pass == 1 && (rc = of3_wbuf_alloc(&wb)) < 0)
+			break;
 		rc = of3_diffusion_module_bind(w, ck, &wb);
 	}
 	CHECK(rc == 0 && wb.base && wb.n_used == wb.n_cap,

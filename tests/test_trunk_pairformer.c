@@ -151,11 +151,8 @@ int main(int argc, char **argv)
 		goto out;
 	/* plan, allocate once, bind */
 	for (int pass = 0; pass < 2 && rc == 0; pass++) {
-		if (pass == 1) {
-			wb.n_cap = wb.n_used;
-			wb.n_used = 0;
-			wb.base = malloc(wb.n_cap * sizeof(float));
-		}
+		if (pass == 1 && (rc = of3_wbuf_alloc(&wb)) < 0)
+			break;
 		for (int b = 0; b < n_blk && rc == 0; b++) {
 			char prefix[64];
 			snprintf(prefix, sizeof prefix, "pairformer_stack.blocks.%d.", b);

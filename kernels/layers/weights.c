@@ -3,8 +3,20 @@
 #include "weights.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #define ALIGN_FLOATS 16
+
+int of3_wbuf_alloc(of3_wbuf_t *wb)
+{
+	wb->n_cap = wb->n_used;
+	wb->n_used = 0;
+	wb->base = malloc((wb->n_cap ? wb->n_cap : 1) * sizeof(float));
+	if (!wb->base)
+		return of3_err(OF3_ERR_NOMEM, "out of memory: the weights need %.2f GiB",
+		               (double)wb->n_cap * sizeof(float) / (1 << 30));
+	return OF3_OK;
+}
 
 int of3_wbind(of3_wbuf_t *wb, of3_ckpt_t *ck, const float **dst, int ndim, int64_t *shape,
               const char *prefix, const char *name)

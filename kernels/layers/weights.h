@@ -22,6 +22,10 @@ typedef struct {
 	size_t n_cap;  /* floats available at base (ignored when planning) */
 } of3_wbuf_t;
 
+/* Ends the planning pass: one allocation of the floats it counted, and the buffer rewound for
+ * the binding pass. OF3_ERR_NOMEM (with the size) when it does not fit; free wb->base after. */
+int of3_wbuf_alloc(of3_wbuf_t *wb) OF3_WUR;
+
 /* LayerNorm parameters: w[C], b[C] (either NULL where the layer has none). */
 typedef struct {
 	const float *w, *b;
