@@ -39,9 +39,8 @@ static int bind_transitions(of3_transition_w_t *tr, of3_ckpt_t *ck, of3_wbuf_t *
 
 int of3_diffusion_module_bind(of3_diffusion_module_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb)
 {
-	int64_t cz = -1, cs = -1, czr, csc = -1, nf = -1, one = 1, three = 3;
-	int64_t ca = -1, cp = -1, ct = -1, cs_atom, n_el = OF3_DIFF_N_ELEMENT,
-	        n_ch = OF3_DIFF_N_CHARS;
+	int64_t cz = -1, cs = -1, czr, csc = -1, nf = -1, three = 3;
+	int64_t ca = -1, cp = -1, ct = -1, cs_atom;
 	int64_t shp[2];
 	memset(w, 0, sizeof *w);
 	/* conditioning: c_z from transition_z, c_s from transition_s */
@@ -77,14 +76,7 @@ int of3_diffusion_module_bind(of3_diffusion_module_w_t *w, of3_ckpt_t *ck, of3_w
 		               "layer_norm_s is %lld wide, not wider than c_s %lld",
 		               (long long)csc, (long long)cs);
 	/* encoder */
-	rc = of3_wbind_lin(wb, ck, &w->ref_pos, &ca, &three, 0, REF, "linear_ref_pos");
-	rc = rc ? rc
-	        : of3_wbind_lin(wb, ck, &w->ref_charge, &ca, &one, 0, REF, "linear_ref_charge");
-	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->ref_mask, &ca, &one, 0, REF, "linear_ref_mask");
-	rc = rc ? rc
-	        : of3_wbind_lin(wb, ck, &w->ref_element, &ca, &n_el, 0, REF, "linear_ref_element");
-	rc = rc ? rc
-	        : of3_wbind_lin(wb, ck, &w->ref_chars, &ca, &n_ch, 0, REF, "linear_ref_atom_chars");
+	rc = of3_ref_atom_bind(&w->ref, ck, wb, REF, &ca);
 	rc = rc ? rc : of3_atom_pair_bind(&w->pair, ck, wb, REF, ENC, ca, &cp);
 	rc = rc ? rc : of3_wbind_ln(wb, ck, &w->npe_ln_s, &cs, 0, NPE, "layer_norm_s");
 	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->npe_s, &ca, &cs, 0, NPE, "linear_s");
@@ -253,23 +245,8 @@ int of3_diffusion_module_forward(const of3_diffusion_out_t *out, const of3_diffu
 
 	/* §3.3 step 1: c_l, the five linears summed in the reference's order */
 	float *fx = inner, *tmp = fx + A * n_ch;
-	op->linear(c, f->ref_pos, w->ref_pos.w, NULL, A, 3, ca);
-	for (int64_t i = 0; i < A; i++)
-		fx[i] = asinhf(f->ref_charge[i]);
-	op->linear(tmp, fx, w->ref_charge.w, NULL, A, 1, ca);
-	op->add(c, tmp, A * ca);
-	for (int64_t i = 0; i < A; i++)
-		fx[i] = (float)f->ref_mask[i];
-	op->linear(tmp, fx, w->ref_mask.w, NULL, A, 1, ca);
-	op->add(c, tmp, A * ca);
-	for (int64_t i = 0; i < A * OF3_DIFF_N_ELEMENT; i++)
-		fx[i] = (float)f->ref_element[i];
-	op->linear(tmp, fx, w->ref_element.w, NULL, A, OF3_DIFF_N_ELEMENT, ca);
-	op->add(c, tmp, A * ca);
-	for (int64_t i = 0; i < A * n_ch; i++)
-		fx[i] = (float)f->ref_atom_name_chars[i];
-	op->linear(tmp, fx, w->ref_chars.w, NULL, A, n_ch, ca);
-	op->add(c, tmp, A * ca);
+	of3_ref_atom_embed(c, f->ref_pos, f->ref_charge, f->ref_mask, f->ref_element,
+	                   f->ref_atom_name_chars, &w->ref, A, fx, tmp, be);
 
 	/* step 2: reference pair features */
 	of3_atom_pair_embed(p, f->ref_pos, f->ref_space_uid, f->atom_mask, &w->pair, A, inner, be);

@@ -43,7 +43,7 @@ typedef struct {
 	of3_lin_w_t cond_n;                 /* linear_n [c_s, n_f] */
 	of3_transition_w_t tr_s[OF3_DIFF_N_TRANS];
 	/* atom_attn_enc. */
-	of3_lin_w_t ref_pos, ref_charge, ref_mask, ref_element, ref_chars; /* [c_atom, ...] */
+	of3_ref_atom_w_t ref; /* ref_atom_feature_embedder */
 	of3_atom_pair_w_t pair;
 	of3_ln_w_t npe_ln_s, npe_ln_z;   /* noisy_position_embedder.layer_norm_{s,z} */
 	of3_lin_w_t npe_s, npe_z, npe_r; /* .linear_s [c_atom,c_s], _z [c_p,c_z], _r [c_atom,3] */

@@ -19,17 +19,9 @@
 int of3_input_embedder_bind(of3_input_embedder_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb)
 {
 	int64_t ca = -1, cs_atom = -1, cp = -1, ct = -1, csi, cs = -1, cz = -1;
-	int64_t three = 3, one = 1, n_el = OF3_TF_N_ELEMENT,
-	        n_ch = OF3_TF_N_NAME_CHARS * OF3_TF_N_CHAR, n_rel = OF3_RELPOS_WIDTH;
+	int64_t one = 1, n_rel = OF3_RELPOS_WIDTH;
 	memset(w, 0, sizeof *w);
-	int rc = of3_wbind_lin(wb, ck, &w->ref_pos, &ca, &three, 0, REF, "linear_ref_pos");
-	rc = rc ? rc
-	        : of3_wbind_lin(wb, ck, &w->ref_charge, &ca, &one, 0, REF, "linear_ref_charge");
-	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->ref_mask, &ca, &one, 0, REF, "linear_ref_mask");
-	rc = rc ? rc
-	        : of3_wbind_lin(wb, ck, &w->ref_element, &ca, &n_el, 0, REF, "linear_ref_element");
-	rc = rc ? rc
-	        : of3_wbind_lin(wb, ck, &w->ref_chars, &ca, &n_ch, 0, REF, "linear_ref_atom_chars");
+	int rc = of3_ref_atom_bind(&w->ref, ck, wb, REF, &ca);
 	rc = rc ? rc : of3_atom_pair_bind(&w->pair, ck, wb, REF, ENC, ca, &cp);
 	cs_atom = ca; /* the conditioning of the encoder's transformer is c_l, c_a wide */
 	rc = rc ? rc
@@ -107,23 +99,8 @@ int of3_input_embedder_forward(const of3_backend_t *be, const of3_input_embedder
 	float *zj = zi + n * cz;        /* [N,c_z] linear_z_j(s_input) */
 
 	/* step 1: c_l, the five linears summed in the reference's order */
-	op->linear(c, f->ref_pos, w->ref_pos.w, NULL, a, 3, ca);
-	for (int64_t i = 0; i < a; i++)
-		fx[i] = asinhf(f->ref_charge[i]);
-	op->linear(tmp, fx, w->ref_charge.w, NULL, a, 1, ca);
-	op->add(c, tmp, a * ca);
-	for (int64_t i = 0; i < a; i++)
-		fx[i] = (float)f->ref_mask[i];
-	op->linear(tmp, fx, w->ref_mask.w, NULL, a, 1, ca);
-	op->add(c, tmp, a * ca);
-	for (int64_t i = 0; i < a * OF3_TF_N_ELEMENT; i++)
-		fx[i] = (float)f->ref_element[i];
-	op->linear(tmp, fx, w->ref_element.w, NULL, a, OF3_TF_N_ELEMENT, ca);
-	op->add(c, tmp, a * ca);
-	for (int64_t i = 0; i < a * n_ch; i++)
-		fx[i] = (float)f->ref_atom_name_chars[i]; /* [A,4,64] flattens position-major */
-	op->linear(tmp, fx, w->ref_chars.w, NULL, a, n_ch, ca);
-	op->add(c, tmp, a * ca);
+	of3_ref_atom_embed(c, f->ref_pos, f->ref_charge, f->ref_mask, f->ref_element,
+	                   f->ref_atom_name_chars, &w->ref, a, fx, tmp, be);
 
 	/* steps 2-3: pair conditioning; step 4: the transformer on q_l = c_l */
 	of3_atom_pair_cond(p, f->ref_pos, f->ref_space_uid, f->atom_mask, c, &w->pair, a, inner,

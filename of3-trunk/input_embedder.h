@@ -23,9 +23,7 @@
 	                                                                   */
 
 typedef struct {
-	/* ref_atom_feature_embedder: linear_ref_pos [c_a,3], linear_ref_charge [c_a,1],
-	 * linear_ref_mask [c_a,1], linear_ref_element [c_a,119], linear_ref_atom_chars [c_a,256] */
-	of3_lin_w_t ref_pos, ref_charge, ref_mask, ref_element, ref_chars;
+	of3_ref_atom_w_t ref;                 /* ref_atom_feature_embedder */
 	of3_atom_pair_w_t pair;               /* pair conditioning and pair MLP */
 	of3_atom_transformer_w_t transformer; /* atom_attn_enc.atom_transformer */
 	of3_lin_w_t to_token;                 /* atom_attn_enc.linear_q.0 [c_token, c_a] */

@@ -8,6 +8,7 @@
  * while the AdaLNs run once per atom instead of once per window position (4x fewer rows). */
 #include "atom_transformer.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,6 +30,47 @@ static int cat(char *dst, const char *a, const char *b, const char *c)
 	if (n < 0 || n >= KEY_MAX)
 		return of3_err(OF3_ERR_INPUT, "checkpoint key prefix '%s%s' too long", a, b);
 	return 0;
+}
+
+int of3_ref_atom_bind(of3_ref_atom_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, const char *prefix,
+                      int64_t *c_a)
+{
+	int64_t three = 3, one = 1, n_el = OF3_REF_N_ELEMENT, n_ch = OF3_REF_N_CHARS;
+	int rc = of3_wbind_lin(wb, ck, &w->pos, c_a, &three, 0, prefix, "linear_ref_pos");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->charge, c_a, &one, 0, prefix, "linear_ref_charge");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->mask, c_a, &one, 0, prefix, "linear_ref_mask");
+	rc = rc ? rc
+	        : of3_wbind_lin(wb, ck, &w->element, c_a, &n_el, 0, prefix, "linear_ref_element");
+	rc = rc ? rc
+	        : of3_wbind_lin(wb, ck, &w->chars, c_a, &n_ch, 0, prefix, "linear_ref_atom_chars");
+	w->c_a = *c_a;
+	return rc;
+}
+
+void of3_ref_atom_embed(float *c, const float *ref_pos, const float *ref_charge,
+                        const int32_t *ref_mask, const int32_t *ref_element,
+                        const int32_t *ref_chars, const of3_ref_atom_w_t *w, int64_t n_atom,
+                        float *fx, float *tmp, const of3_backend_t *be)
+{
+	const of3_ops_t *op = be->ops;
+	const int64_t A = n_atom, ca = w->c_a;
+	op->linear(c, ref_pos, w->pos.w, NULL, A, 3, ca);
+	for (int64_t i = 0; i < A; i++)
+		fx[i] = asinhf(ref_charge[i]);
+	op->linear(tmp, fx, w->charge.w, NULL, A, 1, ca);
+	op->add(c, tmp, A * ca);
+	for (int64_t i = 0; i < A; i++)
+		fx[i] = (float)ref_mask[i];
+	op->linear(tmp, fx, w->mask.w, NULL, A, 1, ca);
+	op->add(c, tmp, A * ca);
+	for (int64_t i = 0; i < A * OF3_REF_N_ELEMENT; i++)
+		fx[i] = (float)ref_element[i];
+	op->linear(tmp, fx, w->element.w, NULL, A, OF3_REF_N_ELEMENT, ca);
+	op->add(c, tmp, A * ca);
+	for (int64_t i = 0; i < A * OF3_REF_N_CHARS; i++)
+		fx[i] = (float)ref_chars[i]; /* [A,4,64] flattens position-major */
+	op->linear(tmp, fx, w->chars.w, NULL, A, OF3_REF_N_CHARS, ca);
+	op->add(c, tmp, A * ca);
 }
 
 int of3_adaln_bind(of3_adaln_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, const char *prefix,

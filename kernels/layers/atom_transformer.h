@@ -30,6 +30,28 @@
 /* nb = ceil(A / 32), the number of query blocks (0 for A = 0). */
 int64_t of3_atom_n_block(int64_t n_atom);
 
+/* The reference-atom feature embedder both atom attention encoders begin with (spec/trunk.md
+ * §3.1.2 step 1, diffusion_heads.md §3.3): c_l = linear_ref_pos(ref_pos) +
+ * linear_ref_charge(asinh(ref_charge)) + linear_ref_mask(ref_mask) +
+ * linear_ref_element(ref_element) + linear_ref_atom_chars(ref_atom_name_chars), summed in that
+ * order (the reference's), no biases. */
+#define OF3_REF_N_ELEMENT 119 /* ref_element one-hot width */
+#define OF3_REF_N_CHARS   256 /* ref_atom_name_chars, 4 characters x 64, flattened */
+typedef struct {
+	of3_lin_w_t pos, charge, mask, element, chars; /* [c_a, 3|1|1|119|256] */
+	int64_t c_a;
+} of3_ref_atom_w_t;
+
+/* "<prefix>linear_ref_{pos,charge,mask,element,atom_chars}.weight"; *c_a -1 learns it. */
+int of3_ref_atom_bind(of3_ref_atom_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, const char *prefix,
+                      int64_t *c_a) OF3_WUR;
+
+/* c[A,c_a] from the reference features of A atoms; scratch fx[A,256] and tmp[A,c_a]. */
+void of3_ref_atom_embed(float *c, const float *ref_pos, const float *ref_charge,
+                        const int32_t *ref_mask, const int32_t *ref_element,
+                        const int32_t *ref_chars, const of3_ref_atom_w_t *w, int64_t n_atom,
+                        float *fx, float *tmp, const of3_backend_t *be);
+
 /* AdaLN (spec/trunk.md §3.0.2): layer_norm_s.weight [c_s] (no bias), linear_g [c_a, c_s] with
  * bias, linear_s [c_a, c_s] without. */
 typedef struct {
