@@ -61,6 +61,48 @@ of3_tensor_t *of3_bundle_tensor(const of3_bundle_t *b, const char *name)
 	return NULL;
 }
 
+const void *of3_bundle_want(const of3_bundle_t *b, const char *what, const char *name,
+                            of3_dtype_t dtype, int ndim, int64_t *shape, int *rc)
+{
+	if (*rc)
+		return NULL;
+	const of3_tensor_t *t = of3_bundle_tensor(b, name);
+	if (!t) {
+		*rc = of3_err(OF3_ERR_INPUT, "%s: tensor '%s' is missing", what, name);
+		return NULL;
+	}
+	if (t->dtype != dtype) {
+		*rc = of3_err(OF3_ERR_INPUT, "%s: tensor '%s': dtype %s, expected %s", what, name,
+		              of3_dtype_name(t->dtype), of3_dtype_name(dtype));
+		return NULL;
+	}
+	int ok = t->ndim == ndim;
+	for (int i = 0; ok && i < ndim; i++)
+		ok = shape[i] == OF3_DIM_ANY ? t->shape[i] >= 0 : t->shape[i] == shape[i];
+	if (!ok) {
+		char got[128], exp[128];
+		int n = 0, m = 0;
+		for (int i = 0; i < t->ndim && n < (int)sizeof got - 24; i++)
+			n += snprintf(got + n, sizeof got - (size_t)n, "%s%lld", i ? ", " : "",
+			              (long long)t->shape[i]);
+		for (int i = 0; i < ndim && m < (int)sizeof exp - 24; i++) {
+			if (shape[i] == OF3_DIM_ANY)
+				m += snprintf(exp + m, sizeof exp - (size_t)m, "%s*",
+				              i ? ", " : "");
+			else
+				m += snprintf(exp + m, sizeof exp - (size_t)m, "%s%lld",
+				              i ? ", " : "", (long long)shape[i]);
+		}
+		got[n] = exp[m] = 0;
+		*rc = of3_err(OF3_ERR_INPUT, "%s: tensor '%s': shape [%s], expected [%s]", what,
+		              name, got, exp);
+		return NULL;
+	}
+	for (int i = 0; i < ndim; i++)
+		shape[i] = t->shape[i];
+	return t->data;
+}
+
 const msgpack_object *of3_bundle_value(const of3_bundle_t *b, const char *name)
 {
 	for (int i = 0; i < b->n_values; i++)

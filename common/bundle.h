@@ -82,6 +82,15 @@ int of3_tensor_alloc_zeroed(of3_tensor_t *t) OF3_WUR;
 of3_tensor_t *of3_bundle_tensor(const of3_bundle_t *b, const char *name);
 const msgpack_object *of3_bundle_value(const of3_bundle_t *b, const char *name);
 
+/* The data of tensor `name` when it has dtype and ndim dims equal to shape[] (OF3_DIM_ANY
+ * entries match any size; every entry is written back with the tensor's size). Otherwise NULL
+ * and *rc = OF3_ERR_INPUT with "<what>: tensor 'x' is missing" or "...: shape [12, 31],
+ * expected [12, 32]". Does nothing once *rc is set, so a run of calls reports the first
+ * problem. */
+#define OF3_DIM_ANY (-1)
+const void *of3_bundle_want(const of3_bundle_t *b, const char *what, const char *name,
+                            of3_dtype_t dtype, int ndim, int64_t *shape, int *rc);
+
 /* Adds a tensor and allocates its zeroed buffer (data == NULL with alloc == 0: described only).
  * Fails on a duplicate or empty name, a bad shape, or no memory. */
 int of3_bundle_add_tensor(of3_bundle_t *b, const char *name, of3_dtype_t dtype, int ndim,

@@ -1,9 +1,9 @@
 /* diffusion_module.c: one diffusion-module call (spec/diffusion_heads.md §3.1-§3.7).
  *
- * The relative-position encoding of the conditioning is built one pair row at a time and the
- * pair LayerNorm, linear and transitions run row by row, so no N^2 x 267 tensor exists. The
- * trunk-pair term of the atom pair conditioning (§3.3 step 4) is added by a host loop over the
- * sequence-local blocks. */
+ * of3_diffusion_prepare() does the noise-independent work once per query (the rollout cache),
+ * of3_diffusion_module_forward() the rest per step on all samples. The trunk-pair term of the
+ * atom pair conditioning (§3.3 step 4) is added by a host loop over the sequence-local
+ * blocks. */
 #include "diffusion_module.h"
 
 #include <math.h>
@@ -112,39 +112,80 @@ static size_t max2(size_t a, size_t b)
 	return a > b ? a : b;
 }
 
-/* Outer scratch part (persistent across the call), in floats. */
-static size_t outer_part(const of3_diffusion_module_w_t *w, int64_t n_tok, int64_t n_atom)
+/* The rollout cache (spec/diffusion_heads.md §8 item 7): what depends on the trunk outputs and
+ * the features but not on the noise level or the coordinates. The reference recomputes all of
+ * it in each of the 200 calls; here it is made once per query, and the conditioned pair z and
+ * the atom pairs p, needed only to make it, never outlive of3_diffusion_prepare(). */
+typedef struct {
+	size_t s_base;   /* [N,c_s] linear_s(LN_w(s_trunk ‖ s_input)), before the noise term */
+	size_t c;        /* [A,c_atom] atom conditioning (with the trunk single) */
+	size_t enc_cond; /* the encoder's atom transformer terms (pair biases, AdaLN, gates) */
+	size_t dec_cond; /* the decoder's */
+	size_t tok_bias; /* [n_block,N,N,H] the diffusion transformer's pair biases */
+	size_t size;
+} cache_t; /* offsets in floats */
+
+static cache_t cache_layout(const of3_diffusion_module_w_t *w, int64_t n_tok, int64_t n_atom)
+{
+	cache_t k;
+	k.s_base = 0;
+	k.c = k.s_base + (size_t)(n_tok * w->c_s);
+	k.enc_cond = k.c + (size_t)(n_atom * w->c_atom);
+	k.dec_cond = k.enc_cond + of3_atom_transformer_cond_size(&w->enc, n_atom);
+	k.tok_bias = k.dec_cond + of3_atom_transformer_cond_size(&w->dec, n_atom);
+	k.size = k.tok_bias + of3_diffusion_transformer_bias_size(&w->dt, n_tok);
+	return k;
+}
+
+size_t of3_diffusion_cache_size(const of3_diffusion_module_w_t *w, int64_t n_tok, int64_t n_atom)
+{
+	return cache_layout(w, n_tok, n_atom).size;
+}
+
+/* Scratch of of3_diffusion_prepare(): z, p, then the largest of its steps. */
+static size_t prepare_scratch(const of3_diffusion_module_w_t *w, int64_t n_tok, int64_t n_atom)
 {
 	const size_t n = (size_t)n_tok, a = (size_t)n_atom, nb = (size_t)of3_atom_n_block(n_atom);
-	return n * (size_t)w->c_s + n * n * (size_t)w->c_z       /* s, z */
-	       + 3 * a * (size_t)w->c_atom                       /* c, q_skip, q */
-	       + nb * OF3_ATOM_NQ * OF3_ATOM_NK * (size_t)w->c_p /* p */
-	       + n * (size_t)w->c_token + a * 3;                 /* a, x̂ */
+	const size_t np = nb * OF3_ATOM_NQ * OF3_ATOM_NK, ca = (size_t)w->c_atom;
+	const size_t cs = (size_t)w->c_s, cz = (size_t)w->c_z, czr = cz + OF3_DIFF_RELPOS;
+	size_t in = n * czr + n +
+	            max2(of3_transition_scratch(&w->tr_z[0], n_tok),
+	                 of3_transition_scratch(&w->tr_z[1], n_tok));
+	in = max2(in, n * (cs + (size_t)w->c_si));
+	in = max2(in, a * OF3_DIFF_N_CHARS + a * ca);
+	in = max2(in, n * cs + n * ca + a * ca);
+	in = max2(in, n * cz + n * n * (size_t)w->c_p + np);
+	in = max2(in, of3_atom_pair_scratch(&w->pair, n_atom));
+	in = max2(in, of3_atom_transformer_prepare_scratch(&w->enc, n_atom));
+	in = max2(in, of3_atom_transformer_prepare_scratch(&w->dec, n_atom));
+	in = max2(in, n * cz); /* pair-bias rows */
+	return n * n * cz + np * (size_t)w->c_p + in;
+}
+
+/* Scratch of one step on D samples: s, x̂, q, q_skip, a, then the largest of its steps. */
+static size_t step_scratch(const of3_diffusion_module_w_t *w, int64_t n_tok, int64_t n_atom,
+                           int64_t n_sample)
+{
+	const size_t n = (size_t)n_tok, a = (size_t)n_atom, d = (size_t)n_sample;
+	const size_t ca = (size_t)w->c_atom, ct = (size_t)w->c_token, cs = (size_t)w->c_s;
+	size_t in = 2 * (size_t)w->n_fourier + cs +
+	            max2(of3_transition_scratch(&w->tr_s[0], n_tok),
+	                 of3_transition_scratch(&w->tr_s[1], n_tok));
+	in = max2(in, d * a * 3);
+	in = max2(in, of3_atom_transformer_run_scratch(&w->enc, n_atom, n_sample));
+	in = max2(in, of3_atom_transformer_run_scratch(&w->dec, n_atom, n_sample));
+	in = max2(in, a * ct + 2 + 2 * n * (ct + 1)); /* aggregation, sums in double */
+	in = max2(in, n * cs + n * ct);
+	in = max2(in, of3_diffusion_transformer_scratch(&w->dt, n_tok, n_sample));
+	in = max2(in, n * ca + a * ca);
+	in = max2(in, d * a * (ca + 3));
+	return n * cs + d * a * (3 + 2 * ca) + d * n * ct + in;
 }
 
 size_t of3_diffusion_module_scratch(const of3_diffusion_module_w_t *w, int64_t n_tok,
-                                    int64_t n_atom)
+                                    int64_t n_atom, int64_t n_sample)
 {
-	const size_t n = (size_t)n_tok, a = (size_t)n_atom, nb = (size_t)of3_atom_n_block(n_atom);
-	const size_t ca = (size_t)w->c_atom, ct = (size_t)w->c_token, cs = (size_t)w->c_s;
-	size_t in = n * (size_t)(w->c_z + OF3_DIFF_RELPOS) + n +
-	            of3_transition_scratch(&w->tr_z[0], n_tok);
-	in = max2(in, of3_transition_scratch(&w->tr_z[1], n_tok) +
-	                      n * (size_t)(w->c_z + OF3_DIFF_RELPOS) + n);
-	in = max2(in, n * (cs + (size_t)w->c_si) + 2 * (size_t)w->n_fourier + cs +
-	                      max2(of3_transition_scratch(&w->tr_s[0], n_tok),
-	                           of3_transition_scratch(&w->tr_s[1], n_tok)));
-	in = max2(in, a * OF3_DIFF_N_CHARS + a * ca);
-	in = max2(in, n * cs + n * ca + a * ca);
-	in = max2(in, n * (size_t)w->c_z + n * n * (size_t)w->c_p + nb * OF3_ATOM_NQ * OF3_ATOM_NK);
-	in = max2(in, of3_atom_pair_scratch(&w->pair, n_atom));
-	in = max2(in, of3_atom_transformer_scratch(&w->enc, n_atom));
-	in = max2(in, of3_atom_transformer_scratch(&w->dec, n_atom));
-	in = max2(in, a * ct + 2 + 2 * n * (ct + 1));
-	in = max2(in, n * cs + n * ct);
-	in = max2(in, of3_diffusion_transformer_scratch(&w->dt, n_tok));
-	in = max2(in, n * ca + 2 * a * ca + a * 3);
-	return outer_part(w, n_tok, n_atom) + in;
+	return max2(prepare_scratch(w, n_tok, n_atom), step_scratch(w, n_tok, n_atom, n_sample));
 }
 
 static int64_t clip_bin(int64_t d, int64_t r, int cond)
@@ -155,15 +196,15 @@ static int64_t clip_bin(int64_t d, int64_t r, int cond)
 	return d < 0 ? 0 : d > 2 * r ? 2 * r : d;
 }
 
-/* §3.2: s[N,c_s], z[N,N,c_z] from t̂, s_input, s_trunk, z_trunk. */
-static void conditioning(float *s, float *z, const of3_diffusion_in_t *in,
-                         const of3_diffusion_module_w_t *w, float *scratch, const of3_backend_t *be)
+/* §3.2 pair part: z[N,N,c_z] from z_trunk and the relative-position encoding, one row i at a
+ * time so no N^2 x (c_z + 139) tensor exists. */
+static void conditioning_pair(float *z, const of3_diffusion_in_t *in,
+                              const of3_diffusion_module_w_t *w, float *scratch,
+                              const of3_backend_t *be)
 {
 	const of3_ops_t *op = be->ops;
 	const of3_diffusion_feats_t *f = &in->f;
-	const int64_t n = in->n_tok, cz = w->c_z, czr = cz + OF3_DIFF_RELPOS, cs = w->c_s,
-	              csi = w->c_si, nf = w->n_fourier;
-	/* pair part, one row i at a time */
+	const int64_t n = in->n_tok, cz = w->c_z, czr = cz + OF3_DIFF_RELPOS;
 	float *row = scratch;      /* [N,c_z+139] */
 	float *pm = row + n * czr; /* [N] pair mask row */
 	float *trs = pm + n;
@@ -192,61 +233,48 @@ static void conditioning(float *s, float *z, const of3_diffusion_in_t *in,
 		for (int k = 0; k < OF3_DIFF_N_TRANS; k++)
 			of3_transition(zi, pm, &w->tr_z[k], n, trs, be);
 	}
-	/* single part */
-	float *cat = scratch;             /* [N,c_s+c_si] */
-	float *fe = cat + n * (cs + csi); /* [n_f] Fourier features */
-	float *fn = fe + nf;              /* [n_f] */
-	float *ns = fn + nf;              /* [c_s] */
-	trs = ns + cs;
-	for (int64_t i = 0; i < n; i++) {
-		memcpy(cat + i * (cs + csi), in->s_trunk + i * cs, (size_t)cs * sizeof *cat);
-		memcpy(cat + i * (cs + csi) + cs, in->s_input + i * csi, (size_t)csi * sizeof *cat);
-	}
-	op->layer_norm(cat, cat, w->cond_ln_s.w, NULL, n, cs + csi, OF3_LN_EPS);
-	op->linear(s, cat, w->cond_s.w, NULL, n, cs + csi, cs);
-	const double nl = 0.25 * log(in->t_hat / OF3_DIFF_SIGMA_DATA);
-	for (int64_t k = 0; k < nf; k++)
-		fe[k] = (float)cos(TWO_PI * (nl * w->fourier_w[k] + w->fourier_b[k]));
-	op->layer_norm(fn, fe, w->cond_ln_n.w, NULL, 1, nf, OF3_LN_EPS);
-	op->linear(ns, fn, w->cond_n.w, NULL, 1, nf, cs);
-	for (int64_t i = 0; i < n; i++)
-		op->add(s + i * cs, ns, cs);
-	for (int k = 0; k < OF3_DIFF_N_TRANS; k++)
-		of3_transition(s, f->token_mask, &w->tr_s[k], n, trs, be);
 }
 
-int of3_diffusion_module_forward(const of3_diffusion_out_t *out, const of3_diffusion_in_t *in,
-                                 const of3_diffusion_module_w_t *w, float *scratch,
-                                 const of3_backend_t *be)
+int of3_diffusion_prepare(float *cache, const of3_diffusion_out_t *out,
+                          const of3_diffusion_in_t *in, const of3_diffusion_module_w_t *w,
+                          float *scratch, const of3_backend_t *be)
 {
 	const of3_ops_t *op = be->ops;
 	const of3_diffusion_feats_t *f = &in->f;
-	const int64_t n = in->n_tok, A = in->n_atom, ca = w->c_atom, ct = w->c_token, cs = w->c_s;
+	const int64_t n = in->n_tok, A = in->n_atom, ca = w->c_atom, cs = w->c_s, csi = w->c_si;
 	const int64_t cz = w->c_z, cp = w->c_p, nb = of3_atom_n_block(A);
-	const int64_t np = nb * OF3_ATOM_NQ * OF3_ATOM_NK, n_ch = OF3_DIFF_N_CHARS;
+	const int64_t np = nb * OF3_ATOM_NQ * OF3_ATOM_NK;
 	if (be->kind != OF3_BACKEND_CPU)
 		return of3_err(OF3_ERR_RUNTIME,
-		               "diffusion module: only the CPU backend is implemented (issue #7)");
-	float *s = scratch;        /* [N,c_s] conditioned single */
-	float *z = s + n * cs;     /* [N,N,c_z] conditioned pair */
-	float *c = z + n * n * cz; /* [A,c_atom] */
-	float *qs = c + A * ca;    /* [A,c_atom] q_skip */
-	float *q = qs + A * ca;    /* [A,c_atom] */
-	float *p = q + A * ca;     /* [nb,32,128,c_p] */
-	float *a = p + np * cp;    /* [N,c_token] */
-	float *xh = a + n * ct;    /* [A,3] x̂ masked */
-	float *inner = xh + A * 3;
+		               "diffusion module: only the CPU backend is implemented (issue #10)");
+	const cache_t k = cache_layout(w, n, A);
+	float *s_base = cache + k.s_base, *c_l = cache + k.c, *enc_cond = cache + k.enc_cond;
+	float *dec_cond = cache + k.dec_cond, *tok_bias = cache + k.tok_bias;
+	float *z = scratch;        /* [N,N,c_z] conditioned pair */
+	float *p = z + n * n * cz; /* [nb,32,128,c_p] atom pairs */
+	float *inner = p + np * cp;
 
-	conditioning(s, z, in, w, inner, be);
-	if (out->cond_s)
-		memcpy(out->cond_s, s, (size_t)(n * cs) * sizeof *s);
-	if (out->cond_z)
+	conditioning_pair(z, in, w, inner, be);
+	if (out && out->cond_z)
 		memcpy(out->cond_z, z, (size_t)(n * n * cz) * sizeof *z);
 
-	/* §3.3 step 1: c_l, the five linears summed in the reference's order */
-	float *fx = inner, *tmp = fx + A * n_ch;
-	of3_ref_atom_embed(c, f->ref_pos, f->ref_charge, f->ref_mask, f->ref_element,
-	                   f->ref_atom_name_chars, &w->ref, A, fx, tmp, be);
+	/* §3.2 single part up to the noise term: s_base = linear_s(LN_w(s_trunk ‖ s_input)) */
+	{
+		float *cat = inner; /* [N,c_s+c_si] */
+		for (int64_t i = 0; i < n; i++) {
+			memcpy(cat + i * (cs + csi), in->s_trunk + i * cs,
+			       (size_t)cs * sizeof *cat);
+			memcpy(cat + i * (cs + csi) + cs, in->s_input + i * csi,
+			       (size_t)csi * sizeof *cat);
+		}
+		op->layer_norm(cat, cat, w->cond_ln_s.w, NULL, n, cs + csi, OF3_LN_EPS);
+		op->linear(s_base, cat, w->cond_s.w, NULL, n, cs + csi, cs);
+	}
+
+	/* §3.3 step 1: c_l from the reference features */
+	of3_ref_atom_embed(c_l, f->ref_pos, f->ref_charge, f->ref_mask, f->ref_element,
+	                   f->ref_atom_name_chars, &w->ref, A, inner, inner + A * OF3_DIFF_N_CHARS,
+	                   be);
 
 	/* step 2: reference pair features */
 	of3_atom_pair_embed(p, f->ref_pos, f->ref_space_uid, f->atom_mask, &w->pair, A, inner, be);
@@ -257,10 +285,10 @@ int of3_diffusion_module_forward(const of3_diffusion_out_t *out, const of3_diffu
 		op->layer_norm(sn, in->s_trunk, w->npe_ln_s.w, NULL, n, cs, OF3_LN_EPS);
 		op->linear(ts, sn, w->npe_s.w, NULL, n, cs, ca);
 		op->gather_rows(ta, ts, f->atom_to_token_index, A, ca);
-		op->add(c, ta, A * ca);
+		op->add(c_l, ta, A * ca);
 	}
-	if (out->enc_c)
-		memcpy(out->enc_c, c, (size_t)(A * ca) * sizeof *c);
+	if (out && out->enc_c)
+		memcpy(out->enc_c, c_l, (size_t)(A * ca) * sizeof *c_l);
 
 	/* step 4: p += linear_z(LN_w(z))[tok(l), tok(m)] ⊙ M on the blocks */
 	{
@@ -285,84 +313,141 @@ int of3_diffusion_module_forward(const of3_diffusion_out_t *out, const of3_diffu
 					const float *zz =
 					        z16 + (tl * n + f->atom_to_token_index[ma]) * cp;
 					float *pp = p + e * cp;
-					for (int64_t k = 0; k < cp; k++)
-						pp[k] += zz[k] * mk;
+					for (int64_t q = 0; q < cp; q++)
+						pp[q] += zz[q] * mk;
 				}
 			}
 	}
 	/* steps 5-6 */
-	of3_atom_pair_update(p, c, f->atom_mask, &w->pair, A, inner, be);
+	of3_atom_pair_update(p, c_l, f->atom_mask, &w->pair, A, inner, be);
 
+	/* what the encoder's and decoder's atom transformers and the token transformer take from
+	 * c, p and z */
+	of3_atom_transformer_prepare(enc_cond, c_l, p, &w->enc, A, inner, be);
+	of3_atom_transformer_prepare(dec_cond, c_l, p, &w->dec, A, inner, be);
+	of3_diffusion_transformer_pair_bias(tok_bias, z, &w->dt, n, inner, be);
+	return OF3_OK;
+}
+
+/* §3.2 single part from s_base: s[N,c_s] = transitions(s_base + linear_n(LN_w(fourier(t̂)))). */
+static void conditioning_single(float *s, const float *s_base, const of3_diffusion_in_t *in,
+                                const of3_diffusion_module_w_t *w, float *scratch,
+                                const of3_backend_t *be)
+{
+	const of3_ops_t *op = be->ops;
+	const int64_t n = in->n_tok, cs = w->c_s, nf = w->n_fourier;
+	float *fe = scratch; /* [n_f] Fourier features */
+	float *fn = fe + nf; /* [n_f] */
+	float *ns = fn + nf; /* [c_s] */
+	float *trs = ns + cs;
+	const double nl = 0.25 * log(in->t_hat / OF3_DIFF_SIGMA_DATA);
+	for (int64_t k = 0; k < nf; k++)
+		fe[k] = (float)cos(TWO_PI * (nl * w->fourier_w[k] + w->fourier_b[k]));
+	op->layer_norm(fn, fe, w->cond_ln_n.w, NULL, 1, nf, OF3_LN_EPS);
+	op->linear(ns, fn, w->cond_n.w, NULL, 1, nf, cs);
+	op->copy(s, s_base, n * cs);
+	for (int64_t i = 0; i < n; i++)
+		op->add(s + i * cs, ns, cs);
+	for (int k = 0; k < OF3_DIFF_N_TRANS; k++)
+		of3_transition(s, in->f.token_mask, &w->tr_s[k], n, trs, be);
+}
+
+int of3_diffusion_module_forward(const of3_diffusion_out_t *out, const of3_diffusion_in_t *in,
+                                 const of3_diffusion_module_w_t *w, const float *cache,
+                                 float *scratch, const of3_backend_t *be)
+{
+	const of3_ops_t *op = be->ops;
+	const of3_diffusion_feats_t *f = &in->f;
+	const int64_t n = in->n_tok, A = in->n_atom, D = in->n_sample, ca = w->c_atom;
+	const int64_t ct = w->c_token, cs = w->c_s;
+	if (be->kind != OF3_BACKEND_CPU)
+		return of3_err(OF3_ERR_RUNTIME,
+		               "diffusion module: only the CPU backend is implemented (issue #10)");
+	const cache_t k = cache_layout(w, n, A);
+	const float *s_base = cache + k.s_base, *c_l = cache + k.c, *enc_cond = cache + k.enc_cond;
+	const float *dec_cond = cache + k.dec_cond, *tok_bias = cache + k.tok_bias;
+	float *s = scratch;         /* [N,c_s] conditioned single at t̂ */
+	float *xh = s + n * cs;     /* [D,A,3] x̂ masked */
+	float *q = xh + D * A * 3;  /* [D,A,c_atom] */
+	float *qs = q + D * A * ca; /* [D,A,c_atom] q_skip */
+	float *a = qs + D * A * ca; /* [D,N,c_token] */
+	float *inner = a + D * n * ct;
+
+	conditioning_single(s, s_base, in, w, inner, be);
+	if (out->cond_s)
+		memcpy(out->cond_s, s, (size_t)(n * cs) * sizeof *s);
+
+	/* §3.3 step 7: x̂ ⊙ m, r = x̂ / sqrt(t̂² + σ²), q = c + linear_r(r) */
 	const double t = in->t_hat, sd2 = OF3_DIFF_SIGMA_DATA * OF3_DIFF_SIGMA_DATA;
 	const double c_skip = sd2 / (sd2 + t * t);
 	const double c_out = OF3_DIFF_SIGMA_DATA * t / sqrt(sd2 + t * t);
-	for (int64_t d = 0; d < in->n_sample; d++) {
-		const float *xn = in->x_noisy + d * A * 3;
-		/* x̂ ⊙ m, r = x̂ / sqrt(t̂² + σ²), q = c + linear_r(r) (step 7) */
-		for (int64_t i = 0; i < A * 3; i++)
-			xh[i] = xn[i] * f->atom_mask[i / 3];
+	for (int64_t i = 0; i < D * A * 3; i++)
+		xh[i] = in->x_noisy[i] * f->atom_mask[(i / 3) % A];
+	{
 		float *r = inner;
-		op->div_scalar(r, xh, (float)sqrt(t * t + sd2), A * 3);
-		op->linear(q, r, w->npe_r.w, NULL, A, 3, ca);
-		op->add(q, c, A * ca);
-		/* step 8 */
-		of3_atom_transformer(q, c, p, f->atom_mask, &w->enc, A, inner, be);
-		op->mask_rows(q, f->atom_mask, A, ca);
-		memcpy(qs, q, (size_t)(A * ca) * sizeof *q);
-		if (out->enc_q)
-			memcpy(out->enc_q + d * A * ca, qs, (size_t)(A * ca) * sizeof *q);
-		/* step 9: masked mean of relu(linear_q(q)) per token, summed in double */
-		{
-			float *rq = inner;
-			double *acc = (double *)(((uintptr_t)(rq + A * ct) + 7) & ~(uintptr_t)7);
-			double *cnt = acc + n * ct;
-			op->linear(rq, q, w->to_token.w, NULL, A, ca, ct);
-			op->relu(rq, rq, A * ct);
-			op->mask_rows(rq, f->atom_mask, A, ct);
-			memset(acc, 0, (size_t)(n * ct + n) * sizeof *acc);
-			for (int64_t i = 0; i < A; i++) {
-				const int64_t tk = f->atom_to_token_index[i];
-				for (int64_t k = 0; k < ct; k++)
-					acc[tk * ct + k] += rq[i * ct + k];
-				cnt[tk] += f->atom_mask[i];
-			}
-			for (int64_t i = 0; i < n; i++)
-				for (int64_t k = 0; k < ct; k++)
-					a[i * ct + k] = (float)(acc[i * ct + k] / (cnt[i] + 1e-9));
+		op->div_scalar(r, xh, (float)sqrt(t * t + sd2), D * A * 3);
+		op->linear(q, r, w->npe_r.w, NULL, D * A, 3, ca);
+		for (int64_t d = 0; d < D; d++)
+			op->add(q + d * A * ca, c_l, A * ca);
+	}
+	/* step 8 */
+	of3_atom_transformer_run(q, D, enc_cond, f->atom_mask, &w->enc, A, inner, be);
+	for (int64_t d = 0; d < D; d++)
+		op->mask_rows(q + d * A * ca, f->atom_mask, A, ca);
+	op->copy(qs, q, D * A * ca);
+	if (out->enc_q)
+		memcpy(out->enc_q, qs, (size_t)(D * A * ca) * sizeof *q);
+	/* step 9: masked mean of relu(linear_q(q)) per token, summed in double */
+	for (int64_t d = 0; d < D; d++) {
+		float *rq = inner, *ad = a + d * n * ct;
+		double *acc = (double *)(((uintptr_t)(rq + A * ct) + 7) & ~(uintptr_t)7);
+		double *cnt = acc + n * ct;
+		op->linear(rq, q + d * A * ca, w->to_token.w, NULL, A, ca, ct);
+		op->relu(rq, rq, A * ct);
+		op->mask_rows(rq, f->atom_mask, A, ct);
+		memset(acc, 0, (size_t)(n * ct + n) * sizeof *acc);
+		for (int64_t i = 0; i < A; i++) {
+			const int64_t tk = f->atom_to_token_index[i];
+			for (int64_t c = 0; c < ct; c++)
+				acc[tk * ct + c] += rq[i * ct + c];
+			cnt[tk] += f->atom_mask[i];
 		}
-		if (out->enc_a)
-			memcpy(out->enc_a + d * n * ct, a, (size_t)(n * ct) * sizeof *a);
-		/* a += linear_s(LN_w(s)); transformer; LN_w */
-		{
-			float *sn = inner, *ta = sn + n * cs;
-			op->layer_norm(sn, s, w->ln_s.w, NULL, n, cs, OF3_LN_EPS);
-			op->linear(ta, sn, w->lin_s.w, NULL, n, cs, ct);
-			op->add(a, ta, n * ct);
-		}
-		of3_diffusion_transformer(a, s, z, f->token_mask, &w->dt, n, inner, be);
-		if (out->trans_a)
-			memcpy(out->trans_a + d * n * ct, a, (size_t)(n * ct) * sizeof *a);
-		op->layer_norm(a, a, w->ln_a.w, NULL, n, ct, OF3_LN_EPS);
-		/* decoder (§3.5) */
-		{
-			float *tq = inner, *ta = tq + n * ca;
-			op->linear(tq, a, w->q_in.w, NULL, n, ct, ca);
-			op->gather_rows(ta, tq, f->atom_to_token_index, A, ca);
-			memcpy(q, qs, (size_t)(A * ca) * sizeof *q);
-			op->add(q, ta, A * ca);
-		}
-		of3_atom_transformer(q, c, p, f->atom_mask, &w->dec, A, inner, be);
-		{
-			float *qn = inner, *dr = qn + A * ca;
-			op->layer_norm(qn, q, w->dec_ln.w, NULL, A, ca, OF3_LN_EPS);
-			op->linear(dr, qn, w->q_out.w, NULL, A, ca, 3);
-			if (out->r_update)
-				memcpy(out->r_update + d * A * 3, dr, (size_t)(A * 3) * sizeof *dr);
-			float *xo = out->x_denoised + d * A * 3;
-			for (int64_t i = 0; i < A * 3; i++)
-				xo[i] = (float)(c_skip * xh[i] + c_out * dr[i]) *
-				        f->atom_mask[i / 3];
-		}
+		for (int64_t i = 0; i < n; i++)
+			for (int64_t c = 0; c < ct; c++)
+				ad[i * ct + c] = (float)(acc[i * ct + c] / (cnt[i] + 1e-9));
+	}
+	if (out->enc_a)
+		memcpy(out->enc_a, a, (size_t)(D * n * ct) * sizeof *a);
+	/* a += linear_s(LN_w(s)), the same term for every sample; transformer; LN_w */
+	{
+		float *sn = inner, *ta = sn + n * cs;
+		op->layer_norm(sn, s, w->ln_s.w, NULL, n, cs, OF3_LN_EPS);
+		op->linear(ta, sn, w->lin_s.w, NULL, n, cs, ct);
+		for (int64_t d = 0; d < D; d++)
+			op->add(a + d * n * ct, ta, n * ct);
+	}
+	of3_diffusion_transformer(a, D, s, tok_bias, f->token_mask, &w->dt, n, inner, be);
+	if (out->trans_a)
+		memcpy(out->trans_a, a, (size_t)(D * n * ct) * sizeof *a);
+	op->layer_norm(a, a, w->ln_a.w, NULL, D * n, ct, OF3_LN_EPS);
+	/* decoder (§3.5): q = q_skip + linear_q_in(a) broadcast to atoms */
+	for (int64_t d = 0; d < D; d++) {
+		float *tq = inner, *ta = tq + n * ca;
+		op->linear(tq, a + d * n * ct, w->q_in.w, NULL, n, ct, ca);
+		op->gather_rows(ta, tq, f->atom_to_token_index, A, ca);
+		op->copy(q + d * A * ca, qs + d * A * ca, A * ca);
+		op->add(q + d * A * ca, ta, A * ca);
+	}
+	of3_atom_transformer_run(q, D, dec_cond, f->atom_mask, &w->dec, A, inner, be);
+	{
+		float *qn = inner, *dr = qn + D * A * ca;
+		op->layer_norm(qn, q, w->dec_ln.w, NULL, D * A, ca, OF3_LN_EPS);
+		op->linear(dr, qn, w->q_out.w, NULL, D * A, ca, 3);
+		if (out->r_update)
+			memcpy(out->r_update, dr, (size_t)(D * A * 3) * sizeof *dr);
+		for (int64_t i = 0; i < D * A * 3; i++)
+			out->x_denoised[i] =
+			        (float)(c_skip * xh[i] + c_out * dr[i]) * f->atom_mask[(i / 3) % A];
 	}
 	return OF3_OK;
 }

@@ -3,14 +3,18 @@
  * encoder in diffusion use (§3.3), the token-level diffusion transformer (§3.4), the atom
  * attention decoder (§3.5) and the EDM scaling (§3.7).
  *
- * Use: of3_diffusion_module_bind() twice (plan, then into one allocation, weights.h),
- * of3_diffusion_module_scratch() floats of scratch, then of3_diffusion_module_forward() on
- * D noisy samples at one t̂. Nothing here allocates. Dimensions come from the checkpoint's
- * shapes, so the tiny test checkpoint and the released one run through the same code.
+ * Use: of3_diffusion_module_bind() twice (plan, then into one allocation, weights.h); a cache
+ * of of3_diffusion_cache_size() floats and a scratch of of3_diffusion_module_scratch() floats;
+ * of3_diffusion_prepare() once per query, then of3_diffusion_module_forward() on D noisy
+ * samples at each t̂ (the sampler, sampler.h). Nothing here allocates. Dimensions come from
+ * the checkpoint's shapes, so the tiny test checkpoint and the released one run through the
+ * same code.
  *
- * Left out (later work): the sampler (§2); caching the step-invariant terms (conditioned pair
- * z, atom pair conditioning p, c, all pair biases) across the calls of a rollout — each call
- * recomputes them, and the per-sample transformers recompute their pair biases per sample. */
+ * The split follows spec/diffusion_heads.md §8 item 7: the conditioned pair z, the atom
+ * conditioning c and pairs p, every pair bias (24 token-level maps, the atom transformers') and
+ * the c-dependent AdaLN and gate terms do not depend on the noise, so the cache holds them for
+ * the whole rollout (z and p themselves are dropped once the biases are made); per step the
+ * conditioned single s and its AdaLN/gate terms are made once and shared by the samples. */
 #ifndef OF3_DIFFUSE_DIFFUSION_MODULE_H
 #define OF3_DIFFUSE_DIFFUSION_MODULE_H
 
@@ -84,6 +88,7 @@ typedef struct {
 	const float *token_mask;            /* [N] */
 } of3_diffusion_feats_t;
 
+/* The inputs; prepare reads all but t_hat and x_noisy, a step all but z_trunk. */
 typedef struct {
 	int64_t n_tok, n_atom, n_sample;
 	double t_hat;         /* noise level t̂ (> 0) */
@@ -94,7 +99,8 @@ typedef struct {
 	of3_diffusion_feats_t f;
 } of3_diffusion_in_t;
 
-/* Outputs; all but x_denoised may be NULL (intermediates for parity checks). */
+/* Outputs; all but x_denoised may be NULL (intermediates for parity checks). cond_z and enc_c
+ * come from of3_diffusion_prepare(), the rest from each step. */
 typedef struct {
 	float *x_denoised; /* [D,A,3] */
 	float *cond_s;     /* [N,c_s] conditioned single */
@@ -106,13 +112,20 @@ typedef struct {
 	float *r_update;   /* [D,A,3] decoder output Δr */
 } of3_diffusion_out_t;
 
+size_t of3_diffusion_cache_size(const of3_diffusion_module_w_t *w, int64_t n_tok, int64_t n_atom);
+/* Scratch for prepare and for a step on n_sample samples. */
 size_t of3_diffusion_module_scratch(const of3_diffusion_module_w_t *w, int64_t n_tok,
-                                    int64_t n_atom);
+                                    int64_t n_atom, int64_t n_sample);
 
-/* One evaluation at in->t_hat for every sample. Returns OF3_OK, or OF3_ERR_RUNTIME on a
- * backend other than the CPU (host loops, issue #7). */
+/* Fills cache from in's trunk outputs and features; out (may be NULL) may take cond_z, enc_c.
+ * OF3_ERR_RUNTIME on a backend other than the CPU (host loops, issue #10). */
+int of3_diffusion_prepare(float *cache, const of3_diffusion_out_t *out,
+                          const of3_diffusion_in_t *in, const of3_diffusion_module_w_t *w,
+                          float *scratch, const of3_backend_t *be) OF3_WUR;
+
+/* One evaluation at in->t_hat for every sample, from the prepared cache. */
 int of3_diffusion_module_forward(const of3_diffusion_out_t *out, const of3_diffusion_in_t *in,
-                                 const of3_diffusion_module_w_t *w, float *scratch,
-                                 const of3_backend_t *be) OF3_WUR;
+                                 const of3_diffusion_module_w_t *w, const float *cache,
+                                 float *scratch, const of3_backend_t *be) OF3_WUR;
 
 #endif

@@ -7,50 +7,12 @@
 
 #include "../common/error.h"
 
-#define ANY (-1)
+#define ANY OF3_DIM_ANY
 
-/* The tensor `name` with `dtype` and ndim dims equal to shape[] (ANY entries are learnt and
- * written back), or NULL with the error recorded in *rc. */
 static const void *want(const of3_bundle_t *b, const char *name, of3_dtype_t dtype, int ndim,
                         int64_t *shape, int *rc)
 {
-	if (*rc)
-		return NULL;
-	const of3_tensor_t *t = of3_bundle_tensor(b, name);
-	if (!t) {
-		*rc = of3_err(OF3_ERR_INPUT, "features: tensor '%s' is missing", name);
-		return NULL;
-	}
-	if (t->dtype != dtype) {
-		*rc = of3_err(OF3_ERR_INPUT, "features: tensor '%s': dtype %s, expected %s", name,
-		              of3_dtype_name(t->dtype), of3_dtype_name(dtype));
-		return NULL;
-	}
-	int ok = t->ndim == ndim;
-	for (int i = 0; ok && i < ndim; i++)
-		ok = shape[i] == ANY ? t->shape[i] >= 0 : t->shape[i] == shape[i];
-	if (!ok) {
-		char got[128], exp[128];
-		int n = 0, m = 0;
-		for (int i = 0; i < t->ndim && n < (int)sizeof got - 24; i++)
-			n += snprintf(got + n, sizeof got - (size_t)n, "%s%lld", i ? ", " : "",
-			              (long long)t->shape[i]);
-		for (int i = 0; i < ndim && m < (int)sizeof exp - 24; i++) {
-			if (shape[i] == ANY)
-				m += snprintf(exp + m, sizeof exp - (size_t)m, "%s*",
-				              i ? ", " : "");
-			else
-				m += snprintf(exp + m, sizeof exp - (size_t)m, "%s%lld",
-				              i ? ", " : "", (long long)shape[i]);
-		}
-		got[n] = exp[m] = 0;
-		*rc = of3_err(OF3_ERR_INPUT, "features: tensor '%s': shape [%s], expected [%s]",
-		              name, got, exp);
-		return NULL;
-	}
-	for (int i = 0; i < ndim; i++)
-		shape[i] = t->shape[i];
-	return t->data;
+	return of3_bundle_want(b, "features", name, dtype, ndim, shape, rc);
 }
 
 int of3_trunk_features_view(of3_trunk_features_t *f, const of3_bundle_t *b)

@@ -108,20 +108,26 @@ static void run_query(const char *q, const of3_diffusion_module_w_t *w, const of
 	        .trans_a = malloc((size_t)(D * n * ct) * sizeof(float)),
 	        .r_update = malloc((size_t)(D * A * 3) * sizeof(float)),
 	};
-	size_t n_scratch = of3_diffusion_module_scratch(w, n, A);
+	size_t n_scratch = of3_diffusion_module_scratch(w, n, A, D);
+	size_t n_cache = of3_diffusion_cache_size(w, n, A);
 	float *scratch = malloc(n_scratch * sizeof *scratch);
+	float *cache = malloc(n_cache * sizeof *cache);
 	const of3_diffusion_feats_t *f = &in.f;
 	ok = in.x_noisy && in.s_input && in.s_trunk && in.z_trunk && f->ref_pos && f->ref_mask &&
 	     f->ref_element && f->ref_charge && f->ref_atom_name_chars && f->ref_space_uid &&
 	     f->atom_mask && f->atom_to_token_index && f->residue_index && f->token_index &&
-	     f->asym_id && f->entity_id && f->sym_id && f->token_mask && scratch;
+	     f->asym_id && f->entity_id && f->sym_id && f->token_mask && scratch && cache;
 	CHECK(ok,
 	      "%s: %lld tokens, %lld atoms, %lld samples at t = %g; inputs present, %zu scratch "
 	      "floats",
 	      q, (long long)n, (long long)A, (long long)D, *tt, n_scratch);
 	if (!ok)
 		goto free_all;
-	int rc = of3_diffusion_module_forward(&out, &in, w, scratch, be);
+	int rc = of3_diffusion_prepare(cache, &out, &in, w, scratch, be);
+	CHECK(rc == 0, "%s: prepare (%zu cache floats) %s", q, n_cache, rc ? of3_errmsg() : "");
+	if (rc)
+		goto free_all;
+	rc = of3_diffusion_module_forward(&out, &in, w, cache, scratch, be);
 	CHECK(rc == 0, "%s: forward %s", q, rc ? of3_errmsg() : "");
 	if (rc)
 		goto free_all;
@@ -136,7 +142,7 @@ static void run_query(const char *q, const of3_diffusion_module_w_t *w, const of
 	compare(q, "x_denoised", out.x_denoised, ref, "diffusion_x_denoised", D * A * 3);
 free_all:
 	free((void *)in.x_noisy), free((void *)in.s_input), free((void *)in.s_trunk);
-	free((void *)in.z_trunk), free(scratch);
+	free((void *)in.z_trunk), free(scratch), free(cache);
 	free(out.x_denoised), free(out.cond_s), free(out.cond_z), free(out.enc_c), free(out.enc_q);
 	free(out.enc_a), free(out.trans_a), free(out.r_update);
 done:

@@ -173,28 +173,6 @@ int of3_atom_pair_bind(of3_atom_pair_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, con
 
 /* ---- scratch ---- */
 
-static size_t block_scratch(const of3_atom_block_w_t *w, int64_t n_atom)
-{
-	const size_t a = (size_t)n_atom, nb = (size_t)of3_atom_n_block(n_atom);
-	const size_t r = nb * OF3_ATOM_NQ * OF3_ATOM_NK, hd = (size_t)(w->n_head * w->d_head);
-	return nb * OF3_ATOM_NK                                /* mask_k */
-	       + r * (size_t)(w->c_p + w->n_head)              /* zn, zb */
-	       + a * (size_t)(w->c_s + 3 * w->c_a)             /* sn, x, tg, out */
-	       + a * 4 * hd                                    /* q, g, k, v */
-	       + nb * (3 * OF3_ATOM_NQ + 2 * OF3_ATOM_NK) * hd /* qw, gw, ow, kw, vw */
-	       + a * 2 * (size_t)w->n_hidden;                  /* h1, h2 */
-}
-
-size_t of3_atom_transformer_scratch(const of3_atom_transformer_w_t *w, int64_t n_atom)
-{
-	size_t n = 0;
-	for (int b = 0; b < w->n_block; b++) {
-		size_t k = block_scratch(&w->blk[b], n_atom);
-		n = k > n ? k : n;
-	}
-	return n;
-}
-
 size_t of3_atom_pair_scratch(const of3_atom_pair_w_t *w, int64_t n_atom)
 {
 	const size_t a = (size_t)n_atom, nb = (size_t)of3_atom_n_block(n_atom);
@@ -359,88 +337,191 @@ void of3_atom_pair_cond(float *p, const float *ref_pos, const int32_t *ref_space
 	of3_atom_pair_update(p, c, atom_mask, w, n_atom, scratch, be);
 }
 
-/* y[R,c_a] = AdaLN(x[R,c_a], s[R,c_s]) = σ(linear_g(LN_w s)) ⊙ LN_0(x) + linear_s(LN_w s);
- * sn[R,c_s], tmp[R,c_a] scratch. */
-void of3_adaln(float *y, const float *x, const float *s, const of3_adaln_w_t *w, int64_t n_r,
-               float *sn, float *tmp, const of3_backend_t *be)
+/* AdaLN (spec/trunk.md §3.0.2) in two halves: its conditioning terms depend on s only, and a
+ * caller whose s stays fixed over many calls (the diffusion module: c over 200 steps, the
+ * conditioned single over the samples of a step) computes them once. */
+void of3_adaln_cond(float *gate, float *shift, const float *s, const of3_adaln_w_t *w, int64_t n_r,
+                    float *sn, const of3_backend_t *be)
 {
 	const of3_ops_t *op = be->ops;
 	op->layer_norm(sn, s, w->ln_s.w, NULL, n_r, w->c_s, OF3_LN_EPS);
-	op->layer_norm(y, x, NULL, NULL, n_r, w->c_a, OF3_LN_EPS);
-	op->linear(tmp, sn, w->g.w, w->g.b, n_r, w->c_s, w->c_a);
-	op->sigmoid_mul(y, tmp, y, n_r * w->c_a);
-	op->linear(tmp, sn, w->s.w, NULL, n_r, w->c_s, w->c_a);
-	op->add(y, tmp, n_r * w->c_a);
+	op->linear(gate, sn, w->g.w, w->g.b, n_r, w->c_s, w->c_a);
+	op->linear(shift, sn, w->s.w, NULL, n_r, w->c_s, w->c_a);
 }
 
-static void block_forward(float *a, const float *s, const float *p, const float *atom_mask,
-                          const of3_atom_block_w_t *w, int64_t n_atom, float *scratch,
-                          const of3_backend_t *be)
+void of3_adaln_apply(float *y, const float *x, const float *gate, const float *shift, int64_t n_rep,
+                     int64_t n_r, int64_t c_a, const of3_backend_t *be)
 {
 	const of3_ops_t *op = be->ops;
-	const int64_t A = n_atom, nb = of3_atom_n_block(n_atom), ca = w->c_a, cs = w->c_s;
-	const int64_t cp = w->c_p, nh = w->n_head, hd = nh * w->d_head, nh_t = w->n_hidden;
-	const int64_t r = nb * OF3_ATOM_NQ * OF3_ATOM_NK, bq = OF3_ATOM_NQ * hd,
-	              bk = OF3_ATOM_NK * hd;
-	float *mask_k = scratch;               /* [nb,128] */
-	float *zn = mask_k + nb * OF3_ATOM_NK; /* [nb,32,128,c_p] LN_w(p) */
-	float *zb = zn + r * cp;               /* [nb,32,128,H] pair bias */
-	float *sn = zb + r * nh;               /* [A,c_s] LN_w(s) */
-	float *x = sn + A * cs;                /* [A,c_a] AdaLN output */
-	float *tg = x + A * ca;                /* [A,c_a] gate / shift temp */
-	float *out = tg + A * ca;              /* [A,c_a] */
-	float *q = out + A * ca;               /* [A,H*d] */
-	float *g = q + A * hd;                 /* [A,H*d] gate logits */
-	float *k = g + A * hd;                 /* [A,H*d] */
-	float *v = k + A * hd;                 /* [A,H*d] */
-	float *qw = v + A * hd;                /* [nb,32,H*d] */
-	float *gw = qw + nb * bq;              /* [nb,32,H*d] */
-	float *ow = gw + nb * bq;              /* [nb,32,H*d] */
-	float *kw = ow + nb * bq;              /* [nb,128,H*d] */
-	float *vw = kw + nb * bk;              /* [nb,128,H*d] */
-	float *h1 = vw + nb * bk;              /* [A,h] */
-	float *h2 = h1 + A * nh_t;             /* [A,h] */
+	const int64_t n = n_r * c_a;
+	op->layer_norm(y, x, NULL, NULL, n_rep * n_r, c_a, OF3_LN_EPS);
+	for (int64_t d = 0; d < n_rep; d++) {
+		op->sigmoid_mul(y + d * n, gate, y + d * n, n);
+		op->add(y + d * n, shift, n);
+	}
+}
+
+/* One block's conditioning inside the caller's buffer, as offsets in floats: the three
+ * AdaLNs' gate and shift, the two output gates (logits, each [A,c_a]) and the pair bias
+ * [nb,32,128,H]. */
+typedef struct {
+	int64_t g_q, sh_q, g_k, sh_k, g_out, g_t, sh_t, g_tr, bias, size;
+} block_cond_t;
+
+static block_cond_t block_cond(const of3_atom_block_w_t *w, int64_t n_atom)
+{
+	const int64_t n = n_atom * w->c_a;
+	const int64_t r = of3_atom_n_block(n_atom) * OF3_ATOM_NQ * OF3_ATOM_NK;
+	block_cond_t c;
+	c.g_q = 0, c.sh_q = n, c.g_k = 2 * n, c.sh_k = 3 * n, c.g_out = 4 * n, c.g_t = 5 * n;
+	c.sh_t = 6 * n, c.g_tr = 7 * n, c.bias = 8 * n, c.size = 8 * n + r * w->n_head;
+	return c;
+}
+
+size_t of3_atom_transformer_cond_size(const of3_atom_transformer_w_t *w, int64_t n_atom)
+{
+	size_t n = 0;
+	for (int b = 0; b < w->n_block; b++)
+		n += (size_t)block_cond(&w->blk[b], n_atom).size;
+	return n;
+}
+
+size_t of3_atom_transformer_prepare_scratch(const of3_atom_transformer_w_t *w, int64_t n_atom)
+{
+	const size_t r = (size_t)of3_atom_n_block(n_atom) * OF3_ATOM_NQ * OF3_ATOM_NK;
+	return r * (size_t)w->c_p + (size_t)n_atom * (size_t)w->c_s; /* LN_w(p), LN_w(s) */
+}
+
+void of3_atom_transformer_prepare(float *cond, const float *s, const float *p,
+                                  const of3_atom_transformer_w_t *w, int64_t n_atom, float *scratch,
+                                  const of3_backend_t *be)
+{
+	const of3_ops_t *op = be->ops;
+	const int64_t A = n_atom, r = of3_atom_n_block(n_atom) * OF3_ATOM_NQ * OF3_ATOM_NK;
+	float *zn = scratch;         /* [nb,32,128,c_p] LN_w(p) */
+	float *sn = zn + r * w->c_p; /* [A,c_s] */
+	for (int b = 0; b < w->n_block; b++) {
+		const of3_atom_block_w_t *bw = &w->blk[b];
+		const int64_t ca = bw->c_a, cs = bw->c_s;
+		const block_cond_t c = block_cond(bw, n_atom);
+		op->layer_norm(zn, p, bw->ln_z.w, NULL, r, bw->c_p, OF3_LN_EPS);
+		op->linear(cond + c.bias, zn, bw->bias.w, NULL, r, bw->c_p, bw->n_head);
+		of3_adaln_cond(cond + c.g_q, cond + c.sh_q, s, &bw->ln_q, A, sn, be);
+		of3_adaln_cond(cond + c.g_k, cond + c.sh_k, s, &bw->ln_k, A, sn, be);
+		op->linear(cond + c.g_out, s, bw->ada_out.w, bw->ada_out.b, A, cs, ca);
+		of3_adaln_cond(cond + c.g_t, cond + c.sh_t, s, &bw->tr_ln, A, sn, be);
+		op->linear(cond + c.g_tr, s, bw->tr_g.w, bw->tr_g.b, A, cs, ca);
+		cond += c.size;
+	}
+}
+
+static size_t block_run_scratch(const of3_atom_block_w_t *w, int64_t n_atom, int64_t n_sample)
+{
+	const size_t a = (size_t)n_atom * (size_t)n_sample, nb = (size_t)of3_atom_n_block(n_atom);
+	const size_t hd = (size_t)(w->n_head * w->d_head);
+	return nb * OF3_ATOM_NK                                /* mask_k */
+	       + a * 2 * (size_t)w->c_a                        /* x, out */
+	       + a * 4 * hd                                    /* q, g, k, v */
+	       + nb * (3 * OF3_ATOM_NQ + 2 * OF3_ATOM_NK) * hd /* qw, gw, ow, kw, vw */
+	       + a * 2 * (size_t)w->n_hidden;                  /* h1, h2 */
+}
+
+size_t of3_atom_transformer_run_scratch(const of3_atom_transformer_w_t *w, int64_t n_atom,
+                                        int64_t n_sample)
+{
+	size_t n = 0;
+	for (int b = 0; b < w->n_block; b++) {
+		size_t k = block_run_scratch(&w->blk[b], n_atom, n_sample);
+		n = k > n ? k : n;
+	}
+	return n;
+}
+
+size_t of3_atom_transformer_scratch(const of3_atom_transformer_w_t *w, int64_t n_atom)
+{
+	size_t run = of3_atom_transformer_run_scratch(w, n_atom, 1);
+	size_t prep = of3_atom_transformer_prepare_scratch(w, n_atom);
+	return of3_atom_transformer_cond_size(w, n_atom) + (run > prep ? run : prep);
+}
+
+static void block_run(float *a, int64_t n_sample, const float *cond, const float *atom_mask,
+                      const of3_atom_block_w_t *w, int64_t n_atom, float *scratch,
+                      const of3_backend_t *be)
+{
+	const of3_ops_t *op = be->ops;
+	const int64_t A = n_atom, D = n_sample, R = D * A, nb = of3_atom_n_block(n_atom);
+	const int64_t ca = w->c_a, nh = w->n_head, hd = nh * w->d_head, nh_t = w->n_hidden;
+	const int64_t bq = OF3_ATOM_NQ * hd, bk = OF3_ATOM_NK * hd;
+	const block_cond_t c = block_cond(w, n_atom);
+	float *mask_k = scratch;              /* [nb,128] */
+	float *x = mask_k + nb * OF3_ATOM_NK; /* [D,A,c_a] AdaLN output */
+	float *out = x + R * ca;              /* [D,A,c_a] */
+	float *q = out + R * ca;              /* [D,A,H*d] */
+	float *g = q + R * hd;                /* [D,A,H*d] gate logits */
+	float *k = g + R * hd;                /* [D,A,H*d] */
+	float *v = k + R * hd;                /* [D,A,H*d] */
+	float *qw = v + R * hd;               /* [nb,32,H*d] one sample's windows */
+	float *gw = qw + nb * bq;             /* [nb,32,H*d] */
+	float *ow = gw + nb * bq;             /* [nb,32,H*d] */
+	float *kw = ow + nb * bq;             /* [nb,128,H*d] */
+	float *vw = kw + nb * bk;             /* [nb,128,H*d] */
+	float *h1 = vw + nb * bk;             /* [D,A,h] */
+	float *h2 = h1 + R * nh_t;            /* [D,A,h] */
 
 	/* attention: fully padded query rows (mask_q 0) see the key mask only; they are dropped */
 	of3_atom_block_masks(NULL, mask_k, NULL, atom_mask, n_atom);
-	op->layer_norm(zn, p, w->ln_z.w, NULL, r, cp, OF3_LN_EPS);
-	op->linear(zb, zn, w->bias.w, NULL, r, cp, nh);
-	of3_adaln(x, a, s, &w->ln_q, A, sn, tg, be);
-	op->linear(q, x, w->q.w, w->q.b, A, ca, hd);
-	op->linear(g, x, w->g.w, NULL, A, ca, hd);
-	of3_adaln(x, a, s, &w->ln_k, A, sn, tg, be);
-	op->linear(k, x, w->k.w, NULL, A, ca, hd);
-	op->linear(v, x, w->v.w, NULL, A, ca, hd);
-	of3_atom_windows(qw, q, A, hd, OF3_ATOM_NQ, 0);
-	of3_atom_windows(gw, g, A, hd, OF3_ATOM_NQ, 0);
-	of3_atom_windows(kw, k, A, hd, OF3_ATOM_NK, -OF3_ATOM_KEY_SHIFT);
-	of3_atom_windows(vw, v, A, hd, OF3_ATOM_NK, -OF3_ATOM_KEY_SHIFT);
-	for (int64_t b = 0; b < nb; b++)
-		op->attention(ow + b * bq, qw + b * bq, kw + b * bk, vw + b * bk, gw + b * bq,
-		              mask_k + b * OF3_ATOM_NK, zb + b * OF3_ATOM_NQ * OF3_ATOM_NK * nh, 1,
-		              OF3_ATOM_NQ, OF3_ATOM_NK, nh, w->d_head);
-	op->linear(out, ow, w->o.w, NULL, A, hd, ca); /* first A rows: query padding dropped */
-	op->linear(tg, s, w->ada_out.w, w->ada_out.b, A, cs, ca);
-	op->sigmoid_mul(out, tg, out, A * ca);
-	op->add(a, out, A * ca);
+	of3_adaln_apply(x, a, cond + c.g_q, cond + c.sh_q, D, A, ca, be);
+	op->linear(q, x, w->q.w, w->q.b, R, ca, hd);
+	op->linear(g, x, w->g.w, NULL, R, ca, hd);
+	of3_adaln_apply(x, a, cond + c.g_k, cond + c.sh_k, D, A, ca, be);
+	op->linear(k, x, w->k.w, NULL, R, ca, hd);
+	op->linear(v, x, w->v.w, NULL, R, ca, hd);
+	for (int64_t d = 0; d < D; d++) {
+		const int64_t o = d * A * hd;
+		of3_atom_windows(qw, q + o, A, hd, OF3_ATOM_NQ, 0);
+		of3_atom_windows(gw, g + o, A, hd, OF3_ATOM_NQ, 0);
+		of3_atom_windows(kw, k + o, A, hd, OF3_ATOM_NK, -OF3_ATOM_KEY_SHIFT);
+		of3_atom_windows(vw, v + o, A, hd, OF3_ATOM_NK, -OF3_ATOM_KEY_SHIFT);
+		for (int64_t b = 0; b < nb; b++)
+			op->attention(ow + b * bq, qw + b * bq, kw + b * bk, vw + b * bk,
+			              gw + b * bq, mask_k + b * OF3_ATOM_NK,
+			              cond + c.bias + b * OF3_ATOM_NQ * OF3_ATOM_NK * nh, 1,
+			              OF3_ATOM_NQ, OF3_ATOM_NK, nh, w->d_head);
+		/* first A rows: query padding dropped */
+		op->linear(out + d * A * ca, ow, w->o.w, NULL, A, hd, ca);
+		op->sigmoid_mul(out + d * A * ca, cond + c.g_out, out + d * A * ca, A * ca);
+	}
+	op->add(a, out, R * ca);
 
 	/* conditioned transition on the updated a; its gate takes the raw s */
-	of3_adaln(x, a, s, &w->tr_ln, A, sn, tg, be);
-	op->linear(h1, x, w->tr_a.w, NULL, A, ca, nh_t);
-	op->linear(h2, x, w->tr_b.w, NULL, A, ca, nh_t);
-	op->swiglu(h1, h1, h2, A * nh_t);
-	op->linear(out, h1, w->tr_out.w, NULL, A, nh_t, ca);
-	op->linear(tg, s, w->tr_g.w, w->tr_g.b, A, cs, ca);
-	op->sigmoid_mul(out, tg, out, A * ca);
-	op->mask_rows(out, atom_mask, A, ca);
-	op->add(a, out, A * ca);
+	of3_adaln_apply(x, a, cond + c.g_t, cond + c.sh_t, D, A, ca, be);
+	op->linear(h1, x, w->tr_a.w, NULL, R, ca, nh_t);
+	op->linear(h2, x, w->tr_b.w, NULL, R, ca, nh_t);
+	op->swiglu(h1, h1, h2, R * nh_t);
+	op->linear(out, h1, w->tr_out.w, NULL, R, nh_t, ca);
+	for (int64_t d = 0; d < D; d++) {
+		op->sigmoid_mul(out + d * A * ca, cond + c.g_tr, out + d * A * ca, A * ca);
+		op->mask_rows(out + d * A * ca, atom_mask, A, ca);
+	}
+	op->add(a, out, R * ca);
+}
+
+void of3_atom_transformer_run(float *a, int64_t n_sample, const float *cond, const float *atom_mask,
+                              const of3_atom_transformer_w_t *w, int64_t n_atom, float *scratch,
+                              const of3_backend_t *be)
+{
+	for (int b = 0; b < w->n_block; b++) {
+		const of3_atom_block_w_t *bw = &w->blk[b];
+		block_run(a, n_sample, cond, atom_mask, bw, n_atom, scratch, be);
+		cond += block_cond(bw, n_atom).size;
+	}
 }
 
 void of3_atom_transformer(float *a, const float *s, const float *p, const float *atom_mask,
                           const of3_atom_transformer_w_t *w, int64_t n_atom, float *scratch,
                           const of3_backend_t *be)
 {
-	/* a[A,c_a] updated in place; s[A,c_s]; p[nb,32,128,c_p]; atom_mask[A] */
-	for (int b = 0; b < w->n_block; b++)
-		block_forward(a, s, p, atom_mask, &w->blk[b], n_atom, scratch, be);
+	float *cond = scratch, *inner = cond + of3_atom_transformer_cond_size(w, n_atom);
+	of3_atom_transformer_prepare(cond, s, p, w, n_atom, inner, be);
+	of3_atom_transformer_run(a, 1, cond, atom_mask, w, n_atom, inner, be);
 }

@@ -10,9 +10,13 @@
  * tensor in place, take weights bound by of3_*_bind() and a caller's scratch of at least
  * of3_*_scratch() floats, and never allocate.
  *
- * Left out: caching the step-invariant terms (pair biases, conditioning gates) across
- * diffusion steps; the window gathers, the pair-feature construction and ReLU run as host loops
- * (CPU backend) until the CUDA backend gives them ops (TODO(#7) follow-up). */
+ * The transformer runs in two halves: of3_atom_transformer_prepare() computes what depends on
+ * the conditioning s and the pair p only (per block the pair bias and every AdaLN and gate
+ * term), of3_atom_transformer_run() the rest on D samples at once. The diffusion module
+ * prepares once per rollout and runs 200 times; the input embedder does both once.
+ *
+ * Left out: the window gathers, the pair-feature construction and ReLU run as host loops
+ * (CPU backend) until the CUDA backend gives them ops (issue #10). */
 #ifndef OF3_LAYERS_ATOM_TRANSFORMER_H
 #define OF3_LAYERS_ATOM_TRANSFORMER_H
 
@@ -65,10 +69,15 @@ typedef struct {
 int of3_adaln_bind(of3_adaln_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, const char *prefix,
                    const char *name, int64_t *c_a, int64_t *c_s) OF3_WUR;
 
-/* y[R,c_a] = σ(linear_g(LN_w s)) ⊙ LN_0(x) + linear_s(LN_w s) for x[R,c_a], s[R,c_s];
- * scratch sn[R,c_s] and tmp[R,c_a]. y must not overlap x or s. */
-void of3_adaln(float *y, const float *x, const float *s, const of3_adaln_w_t *w, int64_t n_r,
-               float *sn, float *tmp, const of3_backend_t *be);
+/* AdaLN in two halves, so that a caller with a fixed s computes its terms once:
+ * of3_adaln_cond: gate[R,c_a] = linear_g(LN_w s) (logits), shift[R,c_a] = linear_s(LN_w s)
+ *   for s[R,c_s]; sn[R,c_s] scratch;
+ * of3_adaln_apply: y[D,R,c_a] = σ(gate) ⊙ LN_0(x[D,R,c_a]) + shift, the terms shared by the D
+ *   repeats. y may equal x. */
+void of3_adaln_cond(float *gate, float *shift, const float *s, const of3_adaln_w_t *w, int64_t n_r,
+                    float *sn, const of3_backend_t *be);
+void of3_adaln_apply(float *y, const float *x, const float *gate, const float *shift, int64_t n_rep,
+                     int64_t n_r, int64_t c_a, const of3_backend_t *be);
 
 /* One atom transformer block: attention_pair_bias.{layer_norm_a_q, layer_norm_a_k (AdaLNs),
  * layer_norm_z [c_p] (weight only), linear_z [H, c_p], mha.linear_q [H*d, c_a] + bias,
@@ -114,7 +123,13 @@ int of3_atom_pair_bind(of3_atom_pair_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, con
 
 /* ---- scratch sizes, in floats ---- */
 
+/* of3_atom_transformer() (prepare and run once, one sample). */
 size_t of3_atom_transformer_scratch(const of3_atom_transformer_w_t *w, int64_t n_atom);
+/* The prepared conditioning (all blocks) and the two halves' scratch. */
+size_t of3_atom_transformer_cond_size(const of3_atom_transformer_w_t *w, int64_t n_atom);
+size_t of3_atom_transformer_prepare_scratch(const of3_atom_transformer_w_t *w, int64_t n_atom);
+size_t of3_atom_transformer_run_scratch(const of3_atom_transformer_w_t *w, int64_t n_atom,
+                                        int64_t n_sample);
 size_t of3_atom_pair_scratch(const of3_atom_pair_w_t *w, int64_t n_atom);
 
 /* ---- forward passes ---- */
@@ -157,5 +172,17 @@ void of3_atom_pair_cond(float *p, const float *ref_pos, const int32_t *ref_space
 void of3_atom_transformer(float *a, const float *s, const float *p, const float *atom_mask,
                           const of3_atom_transformer_w_t *w, int64_t n_atom, float *scratch,
                           const of3_backend_t *be);
+
+/* The first half: cond[of3_atom_transformer_cond_size()] from s[A,c_s] and p[nb,32,128,c_p];
+ * scratch: of3_atom_transformer_prepare_scratch() floats. */
+void of3_atom_transformer_prepare(float *cond, const float *s, const float *p,
+                                  const of3_atom_transformer_w_t *w, int64_t n_atom, float *scratch,
+                                  const of3_backend_t *be);
+
+/* The second half on a[D,A,c_a], D = n_sample independent samples sharing cond; scratch:
+ * of3_atom_transformer_run_scratch(w, A, D) floats. */
+void of3_atom_transformer_run(float *a, int64_t n_sample, const float *cond, const float *atom_mask,
+                              const of3_atom_transformer_w_t *w, int64_t n_atom, float *scratch,
+                              const of3_backend_t *be);
 
 #endif

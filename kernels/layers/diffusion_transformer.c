@@ -81,79 +81,122 @@ int of3_diffusion_transformer_bind(of3_diffusion_transformer_w_t *w, of3_ckpt_t 
 	return rc;
 }
 
-static size_t block_scratch(const of3_dt_block_w_t *w, int64_t n_tok)
+size_t of3_diffusion_transformer_bias_size(const of3_diffusion_transformer_w_t *w, int64_t n_tok)
 {
-	const size_t n = (size_t)n_tok, hd = (size_t)(w->n_head * w->d_head);
-	return n * (size_t)w->c_z              /* zn: one row of LN_w(z) */
-	       + n * n * (size_t)w->n_head     /* zb */
-	       + n * (size_t)(w->c_s + w->c_a) /* AdaLN scratch */
-	       + 3 * n * (size_t)w->c_a        /* x, tg, out */
-	       + 5 * n * hd                    /* q, g, k, v, o */
-	       + 2 * n * (size_t)w->n_hidden;  /* h1, h2 */
+	size_t n = 0;
+	for (int b = 0; b < w->n_block; b++)
+		n += (size_t)(n_tok * n_tok * w->blk[b].n_head);
+	return n;
 }
 
-size_t of3_diffusion_transformer_scratch(const of3_diffusion_transformer_w_t *w, int64_t n_tok)
+/* Every block's bias[N,N,H] = linear_z(LN_w(z)), one pair row at a time: z is the same for
+ * every sample and every step of a rollout, so the 24 maps are made once, not 200 x D times. */
+void of3_diffusion_transformer_pair_bias(float *bias, const float *z,
+                                         const of3_diffusion_transformer_w_t *w, int64_t n_tok,
+                                         float *scratch, const of3_backend_t *be)
+{
+	const of3_ops_t *op = be->ops;
+	const int64_t N = n_tok;
+	float *zn = scratch; /* [N,c_z] one row of LN_w(z) */
+	for (int b = 0; b < w->n_block; b++) {
+		const of3_dt_block_w_t *bw = &w->blk[b];
+		for (int64_t i = 0; i < N; i++) {
+			op->layer_norm(zn, z + i * N * bw->c_z, bw->ln_z.w, NULL, N, bw->c_z,
+			               OF3_LN_EPS);
+			op->linear(bias + i * N * bw->n_head, zn, bw->bias.w, NULL, N, bw->c_z,
+			           bw->n_head);
+		}
+		bias += N * N * bw->n_head;
+	}
+}
+
+static size_t block_scratch(const of3_dt_block_w_t *w, int64_t n_tok, int64_t n_sample)
+{
+	const size_t n = (size_t)n_tok, r = n * (size_t)n_sample;
+	const size_t hd = (size_t)(w->n_head * w->d_head);
+	return n * (size_t)w->c_s             /* sn */
+	       + 6 * n * (size_t)w->c_a       /* gate and shift terms */
+	       + r                            /* mask */
+	       + 2 * r * (size_t)w->c_a       /* x, out */
+	       + 5 * r * hd                   /* q, g, k, v, o */
+	       + 2 * r * (size_t)w->n_hidden; /* h1, h2 */
+}
+
+size_t of3_diffusion_transformer_scratch(const of3_diffusion_transformer_w_t *w, int64_t n_tok,
+                                         int64_t n_sample)
 {
 	size_t m = 0;
 	for (int b = 0; b < w->n_block; b++) {
-		size_t k = block_scratch(&w->blk[b], n_tok);
+		size_t k = block_scratch(&w->blk[b], n_tok, n_sample);
 		m = k > m ? k : m;
 	}
 	return m;
 }
 
-static void block_forward(float *a, const float *s, const float *z, const float *token_mask,
-                          const of3_dt_block_w_t *w, int64_t n_tok, float *scratch,
-                          const of3_backend_t *be)
+/* The s-dependent terms (AdaLN gates and shifts, output gates) are made once per block and
+ * shared by the D samples, which run as one batch of D attention problems. */
+static void block_forward(float *a, int64_t n_sample, const float *s, const float *bias,
+                          const float *token_mask, const of3_dt_block_w_t *w, int64_t n_tok,
+                          float *scratch, const of3_backend_t *be)
 {
 	const of3_ops_t *op = be->ops;
-	const int64_t N = n_tok, ca = w->c_a, cs = w->c_s, cz = w->c_z, nh = w->n_head;
-	const int64_t hd = nh * w->d_head, nt = w->n_hidden;
-	float *zn = scratch;           /* [N,c_z] one row of LN_w(z) */
-	float *zb = zn + N * cz;       /* [N,N,H] pair bias */
-	float *ad = zb + N * N * nh;   /* [N,c_s+c_a] AdaLN scratch */
-	float *x = ad + N * (cs + ca); /* [N,c_a] */
-	float *tg = x + N * ca;        /* [N,c_a] */
-	float *out = tg + N * ca;      /* [N,c_a] */
-	float *q = out + N * ca;       /* [N,H*d] */
-	float *g = q + N * hd;
-	float *k = g + N * hd;
-	float *v = k + N * hd;
-	float *o = v + N * hd;
-	float *h1 = o + N * hd; /* [N,h] */
-	float *h2 = h1 + N * nt;
+	const int64_t N = n_tok, D = n_sample, R = D * N, ca = w->c_a, cs = w->c_s;
+	const int64_t hd = w->n_head * w->d_head, nt = w->n_hidden;
+	float *sn = scratch;      /* [N,c_s] LN_w(s) */
+	float *g_a = sn + N * cs; /* [N,c_a] AdaLN gate logits / shift, attention */
+	float *sh_a = g_a + N * ca;
+	float *g_out = sh_a + N * ca; /* [N,c_a] attention output gate logits */
+	float *g_t = g_out + N * ca;  /* [N,c_a] AdaLN gate logits / shift, transition */
+	float *sh_t = g_t + N * ca;
+	float *g_tr = sh_t + N * ca; /* [N,c_a] transition output gate logits */
+	float *mask = g_tr + N * ca; /* [D,N] the token mask per sample */
+	float *x = mask + R;         /* [D,N,c_a] */
+	float *out = x + R * ca;     /* [D,N,c_a] */
+	float *q = out + R * ca;     /* [D,N,H*d] */
+	float *g = q + R * hd;
+	float *k = g + R * hd;
+	float *v = k + R * hd;
+	float *o = v + R * hd;
+	float *h1 = o + R * hd; /* [D,N,h] */
+	float *h2 = h1 + R * nt;
 
-	for (int64_t i = 0; i < N; i++) {
-		op->layer_norm(zn, z + i * N * cz, w->ln_z.w, NULL, N, cz, OF3_LN_EPS);
-		op->linear(zb + i * N * nh, zn, w->bias.w, NULL, N, cz, nh);
-	}
-	of3_adaln(x, a, s, &w->ln_a, N, ad, ad + N * cs, be);
-	op->linear(q, x, w->q.w, w->q.b, N, ca, hd);
-	op->linear(g, x, w->g.w, NULL, N, ca, hd);
-	op->linear(k, x, w->k.w, NULL, N, ca, hd);
-	op->linear(v, x, w->v.w, NULL, N, ca, hd);
-	op->attention(o, q, k, v, g, token_mask, zb, 1, N, N, nh, w->d_head);
-	op->linear(out, o, w->o.w, NULL, N, hd, ca);
-	op->linear(tg, s, w->ada_out.w, w->ada_out.b, N, cs, ca);
-	op->sigmoid_mul(out, tg, out, N * ca);
-	op->add(a, out, N * ca);
+	of3_adaln_cond(g_a, sh_a, s, &w->ln_a, N, sn, be);
+	op->linear(g_out, s, w->ada_out.w, w->ada_out.b, N, cs, ca);
+	of3_adaln_cond(g_t, sh_t, s, &w->tr_ln, N, sn, be);
+	op->linear(g_tr, s, w->tr_g.w, w->tr_g.b, N, cs, ca);
+	for (int64_t d = 0; d < D; d++)
+		op->copy(mask + d * N, token_mask, N);
+
+	of3_adaln_apply(x, a, g_a, sh_a, D, N, ca, be);
+	op->linear(q, x, w->q.w, w->q.b, R, ca, hd);
+	op->linear(g, x, w->g.w, NULL, R, ca, hd);
+	op->linear(k, x, w->k.w, NULL, R, ca, hd);
+	op->linear(v, x, w->v.w, NULL, R, ca, hd);
+	op->attention(o, q, k, v, g, mask, bias, D, N, N, w->n_head, w->d_head);
+	op->linear(out, o, w->o.w, NULL, R, hd, ca);
+	for (int64_t d = 0; d < D; d++)
+		op->sigmoid_mul(out + d * N * ca, g_out, out + d * N * ca, N * ca);
+	op->add(a, out, R * ca);
 
 	/* conditioned transition on the updated a; its gate takes the raw s */
-	of3_adaln(x, a, s, &w->tr_ln, N, ad, ad + N * cs, be);
-	op->linear(h1, x, w->tr_a.w, NULL, N, ca, nt);
-	op->linear(h2, x, w->tr_b.w, NULL, N, ca, nt);
-	op->swiglu(h1, h1, h2, N * nt);
-	op->linear(out, h1, w->tr_out.w, NULL, N, nt, ca);
-	op->linear(tg, s, w->tr_g.w, w->tr_g.b, N, cs, ca);
-	op->sigmoid_mul(out, tg, out, N * ca);
-	op->mask_rows(out, token_mask, N, ca);
-	op->add(a, out, N * ca);
+	of3_adaln_apply(x, a, g_t, sh_t, D, N, ca, be);
+	op->linear(h1, x, w->tr_a.w, NULL, R, ca, nt);
+	op->linear(h2, x, w->tr_b.w, NULL, R, ca, nt);
+	op->swiglu(h1, h1, h2, R * nt);
+	op->linear(out, h1, w->tr_out.w, NULL, R, nt, ca);
+	for (int64_t d = 0; d < D; d++) {
+		op->sigmoid_mul(out + d * N * ca, g_tr, out + d * N * ca, N * ca);
+		op->mask_rows(out + d * N * ca, token_mask, N, ca);
+	}
+	op->add(a, out, R * ca);
 }
 
-void of3_diffusion_transformer(float *a, const float *s, const float *z, const float *token_mask,
-                               const of3_diffusion_transformer_w_t *w, int64_t n_tok,
-                               float *scratch, const of3_backend_t *be)
+void of3_diffusion_transformer(float *a, int64_t n_sample, const float *s, const float *bias,
+                               const float *token_mask, const of3_diffusion_transformer_w_t *w,
+                               int64_t n_tok, float *scratch, const of3_backend_t *be)
 {
-	for (int b = 0; b < w->n_block; b++)
-		block_forward(a, s, z, token_mask, &w->blk[b], n_tok, scratch, be);
+	for (int b = 0; b < w->n_block; b++) {
+		block_forward(a, n_sample, s, bias, token_mask, &w->blk[b], n_tok, scratch, be);
+		bias += n_tok * n_tok * w->blk[b].n_head;
+	}
 }

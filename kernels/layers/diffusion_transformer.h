@@ -6,8 +6,9 @@
  * Layers update their tensor in place, take weights bound by of3_*_bind() and a caller's
  * scratch of at least of3_*_scratch() floats, and never allocate.
  *
- * Left out: caching the step- and sample-invariant pair biases (24 x H x N^2 values) and the
- * s-dependent AdaLN/gate terms across samples and steps (§8 item 7). */
+ * What depends on the pair z only (every block's pair bias, 24 x H x N^2 values) is made once
+ * per rollout by of3_diffusion_transformer_pair_bias(); what depends on s (AdaLN and gate
+ * terms) once per call and shared by the samples (spec/diffusion_heads.md §8 item 7). */
 #ifndef OF3_LAYERS_DIFFUSION_TRANSFORMER_H
 #define OF3_LAYERS_DIFFUSION_TRANSFORMER_H
 
@@ -47,12 +48,21 @@ int of3_diffusion_transformer_bind(of3_diffusion_transformer_w_t *w, of3_ckpt_t 
                                    const char *prefix, int64_t *c_a, int64_t *c_s,
                                    int64_t *c_z) OF3_WUR;
 
-size_t of3_diffusion_transformer_scratch(const of3_diffusion_transformer_w_t *w, int64_t n_tok);
+/* Every block's pair bias, concatenated: bias[n_block,N,N,H] = linear_z(LN_w(z[N,N,c_z]));
+ * scratch: N * c_z floats. */
+size_t of3_diffusion_transformer_bias_size(const of3_diffusion_transformer_w_t *w, int64_t n_tok);
+void of3_diffusion_transformer_pair_bias(float *bias, const float *z,
+                                         const of3_diffusion_transformer_w_t *w, int64_t n_tok,
+                                         float *scratch, const of3_backend_t *be);
 
-/* a[N,c_a] = DiffusionTransformer(a, s[N,c_s], z[N,N,c_z], token_mask[N]) (§3.4), one sample.
+size_t of3_diffusion_transformer_scratch(const of3_diffusion_transformer_w_t *w, int64_t n_tok,
+                                         int64_t n_sample);
+
+/* a[D,N,c_a] = DiffusionTransformer(a, s[N,c_s], z, token_mask[N]) (§3.4) for D = n_sample
+ * samples sharing s, with z's pair biases from of3_diffusion_transformer_pair_bias().
  * scratch: of3_diffusion_transformer_scratch() floats. */
-void of3_diffusion_transformer(float *a, const float *s, const float *z, const float *token_mask,
-                               const of3_diffusion_transformer_w_t *w, int64_t n_tok,
-                               float *scratch, const of3_backend_t *be);
+void of3_diffusion_transformer(float *a, int64_t n_sample, const float *s, const float *bias,
+                               const float *token_mask, const of3_diffusion_transformer_w_t *w,
+                               int64_t n_tok, float *scratch, const of3_backend_t *be);
 
 #endif

@@ -1,0 +1,278 @@
+/* test_diffuse_sampler.c: the diffusion sampler (of3-diffuse/sampler.c, spec/diffusion_heads.md
+ * §2) against the real OpenFold3 on the tiny random checkpoint.
+ *
+ * For both tiny queries the fixture tiny_*_sample records a 10-step, 2-sample run of
+ * OpenFold3's SampleDiffusion with every random draw (noise_init, then per step quaternion,
+ * translation, noise) and, per step, t̂, the module's input x̂ and output; the run here replays
+ * those draws through of3_sample_diffusion() and compares: the noise schedule, t̂ per step,
+ * x̂ and the denoised coordinates per step (relative Frobenius error), and the final
+ * coordinates (RMSD per sample, bar 1e-3 Å; issue #8). The features and trunk outputs go
+ * through of3_diffuse_inputs_view(), as of3-diffuse reads them. Then the Philox source: the
+ * same seed gives the same bytes, sample k does not depend on the number of samples, and
+ * another seed gives other coordinates. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/bundle.h"
+#include "../common/checkpoint.h"
+#include "../kernels/backend.h"
+#include "../of3-diffuse/diffuse_inputs.h"
+#include "../of3-diffuse/sampler.h"
+#include "check.h"
+#include "fixture_io.h"
+
+#define CKPT     "tests/fixtures/of3_tiny_random.pt"
+#define BAR_REL  1e-4 /* per-step tensors, relative Frobenius */
+#define BAR_RMSD 1e-3 /* Å, final coordinates per sample */
+
+/* The features bundle with the trunk outputs added as float32: a trunk bundle as of3-trunk
+ * writes it. */
+static of3_bundle_t *trunk_bundle(const char *q, const of3_diffusion_module_w_t *w)
+{
+	char path[256];
+	snprintf(path, sizeof path, "tests/fixtures/tiny_%s_features.bundle.gz", q);
+	of3_bundle_t *b = read_gz(path);
+	snprintf(path, sizeof path, "tests/fixtures/tiny_%s_trunk.bundle.gz", q);
+	of3_bundle_t *t = read_gz(path);
+	const of3_tensor_t *tm = b ? of3_bundle_tensor(b, "token_mask") : NULL;
+	int rc = b && t && tm ? OF3_OK : OF3_ERR_INPUT;
+	const int64_t n = tm ? tm->shape[0] : 0;
+	const char *name[3] = {"s_input", "s_trunk", "z_trunk"};
+	const int64_t sh[3][3] = {{n, w->c_si}, {n, w->c_s}, {n, n, w->c_z}};
+	for (int k = 0; k < 3 && rc == 0; k++) {
+		const int64_t numel = sh[k][0] * sh[k][1] * (k == 2 ? sh[k][2] : 1);
+		float *src = tap_f32(t, name[k], numel);
+		float *dst = of3_bundle_new_tensor(b, name[k], OF3_DTYPE_F32, k == 2 ? 3 : 2, sh[k],
+		                                   &rc);
+		if (src && dst)
+			memcpy(dst, src, (size_t)numel * sizeof *dst);
+		else
+			rc = OF3_ERR_INPUT;
+		free(src);
+	}
+	of3_bundle_free(t);
+	if (rc) {
+		of3_bundle_free(b);
+		return NULL;
+	}
+	return b;
+}
+
+/* The recorded draws as float32 (fixture f64). */
+static int replay_source(of3_noise_src_t *src, const of3_bundle_t *s, int64_t D, int64_t T,
+                         int64_t A)
+{
+	src->init = tap_f32(s, "sample_noise_init", D * A * 3);
+	src->quat = tap_f32(s, "sample_aug_quat", T * D * 4);
+	src->trans = tap_f32(s, "sample_aug_trans", T * D * 3);
+	src->noise = tap_f32(s, "sample_noise_step", T * D * A * 3);
+	return src->init && src->quat && src->trans && src->noise;
+}
+
+static void free_source(of3_noise_src_t *src)
+{
+	free((void *)src->init), free((void *)src->quat), free((void *)src->trans);
+	free((void *)src->noise);
+}
+
+/* RMSD of sample d of ours [D,A,3] against the fixture's float64 tensor. */
+static double rmsd(const float *ours, const double *ref, int64_t A)
+{
+	double s = 0;
+	for (int64_t i = 0; i < A * 3; i++)
+		s += (ours[i] - ref[i]) * (ours[i] - ref[i]);
+	return sqrt(s / (double)A);
+}
+
+typedef struct {
+	of3_diffuse_inputs_t v;
+	of3_diffusion_in_t in;
+	float *cache, *scratch;
+} run_t;
+
+static int run_open(run_t *r, const of3_bundle_t *b, int64_t D, const of3_diffusion_module_w_t *w,
+                    const of3_backend_t *be)
+{
+	memset(r, 0, sizeof *r);
+	int rc = of3_diffuse_inputs_view(&r->v, b, w->c_si, w->c_s, w->c_z);
+	if (rc)
+		return rc;
+	const int64_t N = r->v.n_tok, A = r->v.n_atom;
+	r->in = (of3_diffusion_in_t){.n_tok = N,
+	                             .n_atom = A,
+	                             .n_sample = D,
+	                             .s_input = r->v.s_input,
+	                             .s_trunk = r->v.s_trunk,
+	                             .z_trunk = r->v.z_trunk,
+	                             .f = r->v.f};
+	r->cache = malloc(of3_diffusion_cache_size(w, N, A) * sizeof(float));
+	r->scratch = malloc(of3_sampler_scratch(w, N, A, D) * sizeof(float));
+	if (!r->cache || !r->scratch)
+		return OF3_ERR_NOMEM;
+	return of3_diffusion_prepare(r->cache, NULL, &r->in, w, r->scratch, be);
+}
+
+static void run_close(run_t *r)
+{
+	free(r->cache), free(r->scratch);
+	of3_diffuse_inputs_free(&r->v);
+}
+
+static void replay_query(const char *q, const of3_diffusion_module_w_t *w, const of3_backend_t *be)
+{
+	char path[256];
+	snprintf(path, sizeof path, "tests/fixtures/tiny_%s_sample.bundle.gz", q);
+	of3_bundle_t *s = read_gz(path), *b = trunk_bundle(q, w);
+	const of3_tensor_t *xt = s ? of3_bundle_tensor(s, "atom_positions_predicted") : NULL;
+	const of3_tensor_t *th = s ? of3_bundle_tensor(s, "sample_t_hat") : NULL;
+	const of3_tensor_t *sc = s ? of3_bundle_tensor(s, "noise_schedule") : NULL;
+	CHECK(s && b && xt && xt->ndim == 3 && xt->dtype == OF3_DTYPE_F64 && th && sc,
+	      "%s: sample fixture and trunk bundle", q);
+	if (!s || !b || !xt || xt->ndim != 3 || xt->dtype != OF3_DTYPE_F64 || !th || !sc) {
+		of3_bundle_free(s), of3_bundle_free(b);
+		return;
+	}
+	const int64_t D = xt->shape[0], A = xt->shape[1], T = th->shape[0];
+
+	/* schedule, float32 as the reference's; the fixture's is float64 (the 7th power turns
+	 * float32 rounding into ~1e-6 relative) */
+	float *c = malloc((size_t)(T + 1) * sizeof *c);
+	of3_noise_schedule(c, T);
+	double worst = 0;
+	for (int64_t i = 0; i <= T; i++) {
+		const double r = ((const double *)sc->data)[i];
+		worst = fmax(worst, fabs(c[i] - r) / r);
+	}
+	CHECK(worst < 5e-6,
+	      "%s: noise schedule of %lld steps: c_0 %.4f, c_T %.6f, max rel. "
+	      "difference %.2e (float64 fixture)",
+	      q, (long long)T, c[0], c[T], worst);
+	free(c);
+
+	run_t r;
+	of3_noise_src_t src = {0};
+	double *t_hat = malloc((size_t)T * sizeof *t_hat);
+	float *xn = malloc((size_t)(T * D * A * 3) * sizeof *xn);
+	float *xd = malloc((size_t)(T * D * A * 3) * sizeof *xd);
+	float *x = malloc((size_t)(D * A * 3) * sizeof *x);
+	int rc = run_open(&r, b, D, w, be);
+	CHECK(rc == 0 && replay_source(&src, s, D, T, A) && t_hat && xn && xd && x,
+	      "%s: %lld samples x %lld steps, %lld atoms; inputs viewed, cache prepared %s", q,
+	      (long long)D, (long long)T, (long long)A, rc ? of3_errmsg() : "");
+	if (rc == 0 && src.noise) {
+		const of3_sampler_trace_t tr = {t_hat, xn, xd};
+		rc = of3_sample_diffusion(x, T, &r.in, w, r.cache, &src, &tr, NULL, NULL, r.scratch,
+		                          be);
+		CHECK(rc == 0, "%s: sampling %s", q, rc ? of3_errmsg() : "");
+	}
+	if (rc == 0 && src.noise) {
+		double e = 0;
+		for (int64_t i = 0; i < T; i++)
+			e = fmax(e, fabs(t_hat[i] - ((const double *)th->data)[i]) /
+			                    ((const double *)th->data)[i]);
+		CHECK(e < 1e-6, "%s: t_hat of every step, max rel. difference %.2e", q, e);
+		double mx;
+		e = rel_err(xn, s, "sample_x_noisy", T * D * A * 3, &mx);
+		CHECK(e >= 0 && e <= BAR_REL,
+		      "%s: x_noisy of every step: relative Frobenius error %.3e (max abs %.3e Å)",
+		      q, e, mx);
+		e = rel_err(xd, s, "sample_x_denoised", T * D * A * 3, &mx);
+		CHECK(e >= 0 && e <= BAR_REL,
+		      "%s: x_denoised of every step: relative Frobenius error %.3e (max abs %.3e "
+		      "Å)",
+		      q, e, mx);
+		for (int64_t d = 0; d < D; d++) {
+			const double m =
+			        rmsd(x + d * A * 3, (const double *)xt->data + d * A * 3, A);
+			CHECK(m <= BAR_RMSD,
+			      "%s: sample %lld: final coordinates RMSD %.3e Å (bar %.0e Å)", q,
+			      (long long)d, m, BAR_RMSD);
+		}
+	}
+	run_close(&r);
+	free_source(&src);
+	free(t_hat), free(xn), free(xd), free(x);
+	of3_bundle_free(s), of3_bundle_free(b);
+}
+
+/* Philox: determinism, independence of the sample count, dependence on the seed. */
+static void philox_checks(const of3_diffusion_module_w_t *w, const of3_backend_t *be)
+{
+	const int64_t T = 3;
+	of3_bundle_t *b = trunk_bundle("protein_ligand", w);
+	run_t r1, r2;
+	int rc = b ? run_open(&r1, b, 1, w, be) : OF3_ERR_INPUT;
+	rc = rc ? rc : run_open(&r2, b, 2, w, be);
+	CHECK(rc == 0, "philox: inputs prepared %s", rc ? of3_errmsg() : "");
+	if (rc) {
+		of3_bundle_free(b);
+		return;
+	}
+	const int64_t A = r1.v.n_atom, n = A * 3;
+	float *a = malloc((size_t)(2 * n) * sizeof *a), *a2 = malloc((size_t)(2 * n) * sizeof *a2);
+	float *one = malloc((size_t)n * sizeof *one), *other = malloc((size_t)n * sizeof *other);
+	of3_noise_src_t s42 = {.seed = 42}, s43 = {.seed = 43};
+	rc = of3_sample_diffusion(a, T, &r2.in, w, r2.cache, &s42, NULL, NULL, NULL, r2.scratch,
+	                          be);
+	rc = rc ? rc
+	        : of3_sample_diffusion(a2, T, &r2.in, w, r2.cache, &s42, NULL, NULL, NULL,
+	                               r2.scratch, be);
+	rc = rc ? rc
+	        : of3_sample_diffusion(one, T, &r1.in, w, r1.cache, &s42, NULL, NULL, NULL,
+	                               r1.scratch, be);
+	rc = rc ? rc
+	        : of3_sample_diffusion(other, T, &r1.in, w, r1.cache, &s43, NULL, NULL, NULL,
+	                               r1.scratch, be);
+	CHECK(rc == 0, "philox: four %lld-step runs %s", (long long)T, rc ? of3_errmsg() : "");
+	if (rc == 0) {
+		CHECK(!memcmp(a, a2, (size_t)(2 * n) * sizeof *a),
+		      "philox: the same seed twice gives the same bytes");
+		CHECK(!memcmp(a, one, (size_t)n * sizeof *a),
+		      "philox: sample 0 of a 2-sample run equals the 1-sample run's");
+		CHECK(memcmp(a, a + n, (size_t)n * sizeof *a) != 0,
+		      "philox: the two samples differ");
+		double m = 0;
+		for (int64_t i = 0; i < n; i++)
+			m += (one[i] - other[i]) * (one[i] - other[i]);
+		CHECK(sqrt(m / (double)A) > 1.0,
+		      "philox: seed 43 differs from seed 42 (RMSD %.1f Å)", sqrt(m / (double)A));
+	}
+	free(a), free(a2), free(one), free(other);
+	run_close(&r1), run_close(&r2);
+	of3_bundle_free(b);
+}
+
+int main(int argc, char **argv)
+{
+	of3_ckpt_t *ck = NULL;
+	of3_backend_t be;
+	of3_diffusion_module_w_t *w = malloc(sizeof *w);
+	of3_wbuf_t wb = {0};
+	if (argc > 1 && chdir(argv[1]) != 0) {
+		perror(argv[1]);
+		return 1;
+	}
+	int rc = of3_backend_open(&be, "cpu", 1);
+	CHECK(rc == 0 && be.ops, "cpu backend with its op table");
+	rc = of3_ckpt_open(&ck, CKPT);
+	CHECK(rc == 0 && w, "open %s %s", CKPT, rc ? of3_errmsg() : "");
+	for (int pass = 0; rc == 0 && w && pass < 2; pass++) { /* plan, allocate once, bind */
+		if (pass == 1 && (rc = of3_wbuf_alloc(&wb)) < 0)
+			break;
+		rc = of3_diffusion_module_bind(w, ck, &wb);
+	}
+	CHECK(rc == 0 && w, "bound the diffusion module %s", rc ? of3_errmsg() : "");
+	if (rc == 0 && w) {
+		replay_query("protein", w, &be);
+		replay_query("protein_ligand", w, &be);
+		philox_checks(w, &be);
+	}
+	free(wb.base);
+	free(w);
+	of3_ckpt_close(ck);
+	of3_backend_close(&be);
+	return check_summary();
+}
