@@ -10,7 +10,7 @@
 .DEFAULT_GOAL := all
 CC      ?= cc
 NVCC    ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
-PROGRAMS = of3-parse of3-featurize of3-trunk of3-diffuse of3-writecif of3-inspect
+PROGRAMS = of3-parse of3-featurize of3-trunk of3-diffuse of3-writecif of3-inspect of3
 
 ifeq ($(SAN),1)
 BUILD   := build/san
@@ -116,8 +116,18 @@ $(call stage_lib,$(1)): $(call stage_obj,$(1))
 endef
 $(foreach st,$(STAGES),$(eval $(call program,$(st))))
 
+# The driver, bin/of3 (of3/): its modules but main.c form a library its unit tests
+# (tests/test_driver_*.c) link too.
+DRIVER_LIB = $(BUILD)/libof3driver.a
+DEPS_driver = $(DRIVER_LIB)
+$(BIN)/of3: $(BUILD)/of3/main.o $(DRIVER_LIB) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+$(DRIVER_LIB): $(call obj,$(filter-out of3/main.c,$(wildcard of3/*.c)))
+	rm -f $@ && $(AR) rcs $@ $^
+
 # tests/test_<stage>_<module>.c links that stage's library; other tests only common/.
-test_stage = $(filter $(STAGES),$(word 2,$(subst _, ,$(1))))
+test_stage = $(filter $(STAGES) driver,$(word 2,$(subst _, ,$(1))))
 define unit_test
 $(BUILD)/tests/$(1): $(BUILD)/tests/$(1).o $(if $(call test_stage,$(1)),$(call own_lib,$(call test_stage,$(1))) $(DEPS_$(call test_stage,$(1)))) $(COMMON_LIB)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $(if $(call test_stage,$(1)),$(LIBS_$(call test_stage,$(1)))) $$(LIBS)
@@ -150,7 +160,7 @@ demo: all
 
 format:
 	clang-format -i $(wildcard common/*.[ch] kernels/*.[ch] kernels/*/*.[ch] kernels/*/*.cu \
-	    of3-*/*.[ch] tests/*.[ch])
+	    of3-*/*.[ch] of3/*.[ch] tests/*.[ch])
 
 clean:
 	rm -rf build bin share
