@@ -3,6 +3,7 @@
 #   make CUDA=0     CPU backend only, no nvcc needed
 #   make SAN=1      AddressSanitizer + UBSan build into build/san/bin (CPU backend)
 #   make test       unit, command-line and bad-input tests, on the normal and the sanitizer build
+#   make test-gpu   CUDA ops against the CPU's, both precisions (on a machine with a GPU)
 #   make bench      streaming throughput benchmark (docs/PERFORMANCE.md)
 #   make demo       the README's first command: run the pipeline on a bundled example
 #   make format     clang-format every C/CUDA source
@@ -55,7 +56,10 @@ KERNELS_SRC = kernels/backend.c kernels/cpu/norm.c kernels/cpu/linear.c kernels/
               kernels/layers/weights.c kernels/layers/transition.c kernels/layers/triangle_mul.c \
               kernels/layers/triangle_att.c kernels/layers/attention_pair_bias.c kernels/layers/pairformer.c \
               kernels/layers/atom_transformer.c kernels/layers/diffusion_transformer.c
-KERNELS_CU  = $(if $(filter 1,$(CUDA)),kernels/cuda/cuda_backend.cu)
+KERNELS_CU  = $(if $(filter 1,$(CUDA)),kernels/cuda/cuda_backend.cu kernels/cuda/ops_table.cu \
+              kernels/cuda/norm.cu kernels/cuda/linear.cu kernels/cuda/elementwise.cu \
+              kernels/cuda/pointwise.cu kernels/cuda/softmax.cu kernels/cuda/attention.cu \
+              kernels/cuda/tri_mul.cu kernels/cuda/pair_embed.cu kernels/cuda/msa.cu)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(patsubst %.cu,$(BUILD)/%.cu.o,$(1)))
 
@@ -80,7 +84,7 @@ UNIT_TESTS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 TEST_PROGS = $(UNIT_TESTS) $(BUILD)/tests/bundle_tool $(BUILD)/tests/check_fixtures \
              $(BUILD)/tests/bundle_compare
 
-.PHONY: all tests test bench demo format clean FORCE
+.PHONY: all tests test test-gpu bench demo format clean FORCE
 # Data the programs find beside themselves (<bin>/../share/of3/): the Chemical Component
 # Dictionary, committed compressed (data/README.md says where it comes from).
 DATA = $(if $(wildcard data/ccd.bundle.gz),$(SHARE)/ccd.bundle)
@@ -152,6 +156,16 @@ test:
 	@$(MAKE) --no-print-directory SAN=1 tests
 	@tests/run.sh
 
+# The GPU tests (tests/gpu/): CUDA ops against the CPU's. Run on a machine with a GPU, never by
+# `make test`; tools/gpu/run_on_device.sh runs this on the lent GPU machine.
+GPU_TESTS = $(patsubst tests/gpu/%.c,$(BUILD)/tests/gpu/%,$(wildcard tests/gpu/test_*.c))
+$(BUILD)/tests/gpu/%: $(BUILD)/tests/gpu/%.o $(KERNELS_LIB) $(COMMON_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CUDA_LIBS) $(LIBS)
+test-gpu:
+	@test "$(CUDA)" = 1 || { echo "make test-gpu: needs the CUDA build (nvcc)" >&2; exit 1; }
+	@$(MAKE) --no-print-directory $(GPU_TESTS)
+	@for t in $(GPU_TESTS); do echo "# $$t"; $$t || exit 1; done
+
 bench: all $(TEST_PROGS)
 	bench/pipe_throughput.sh
 
@@ -160,7 +174,7 @@ demo: all
 
 format:
 	clang-format -i $(wildcard common/*.[ch] kernels/*.[ch] kernels/*/*.[ch] kernels/*/*.cu \
-	    of3-*/*.[ch] of3/*.[ch] tests/*.[ch])
+	    of3-*/*.[ch] of3/*.[ch] tests/*.[ch] tests/gpu/*.[ch])
 
 clean:
 	rm -rf build bin share

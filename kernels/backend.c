@@ -41,7 +41,9 @@ int of3_backend_open(of3_backend_t *be, const char *device, int threads)
 		be->kind = OF3_BACKEND_CUDA;
 		be->device = (int)index;
 		be->threads = threads;
-		be->ops = NULL; /* TODO(#10): the CUDA op table */
+		/* the op table exists (of3_ops_cuda) but the layers still loop on the host:
+		 * TODO(#10) hand it out here once they are ported */
+		be->ops = NULL;
 		if (want_cuda || be->ops)
 			return OF3_OK;
 		/* auto: a GPU that cannot compute yet is no use; the CPU can */
@@ -71,6 +73,86 @@ void of3_backend_close(of3_backend_t *be)
 		of3_cuda_close(be->cuda);
 #endif
 	be->cuda = NULL;
+}
+
+void of3_backend_set_precision(of3_backend_t *be, of3_precision_t precision)
+{
+	be->precision = precision;
+#ifdef OF3_WITH_CUDA
+	if (be->cuda)
+		of3_cuda_set_fp32(be->cuda, precision == OF3_PRECISION_FP32);
+#endif
+}
+
+void *of3_backend_alloc(of3_backend_t *be, size_t n_bytes)
+{
+	void *p = NULL;
+#ifdef OF3_WITH_CUDA
+	if (be->cuda) {
+		char why[256];
+		if (of3_cuda_alloc(be->cuda, &p, n_bytes, why, sizeof why) < 0)
+			of3_err(OF3_ERR_NOMEM, "%.1f MiB of GPU memory: %s",
+			        (double)n_bytes / (1 << 20), why);
+		return p;
+	}
+#endif
+	(void)be;
+	p = malloc(n_bytes ? n_bytes : 1);
+	if (!p)
+		of3_err(OF3_ERR_NOMEM, "out of memory (%.1f MiB)", (double)n_bytes / (1 << 20));
+	return p;
+}
+
+void of3_backend_free(of3_backend_t *be, void *p)
+{
+#ifdef OF3_WITH_CUDA
+	if (be->cuda) {
+		of3_cuda_free(be->cuda, p);
+		return;
+	}
+#endif
+	(void)be;
+	free(p);
+}
+
+static int copy(of3_backend_t *be, void *dst, const void *src, size_t n_bytes, int to_device)
+{
+#ifdef OF3_WITH_CUDA
+	if (be->cuda) {
+		char why[512];
+		if (of3_cuda_memcpy(be->cuda, dst, src, n_bytes, to_device, why, sizeof why) < 0)
+			return of3_err(OF3_ERR_RUNTIME, "%s", why);
+		return OF3_OK;
+	}
+#endif
+	(void)be;
+	(void)to_device;
+	if (n_bytes)
+		memcpy(dst, src, n_bytes);
+	return OF3_OK;
+}
+
+int of3_backend_upload(of3_backend_t *be, void *dst, const void *src, size_t n_bytes)
+{
+	return copy(be, dst, src, n_bytes, 1);
+}
+
+int of3_backend_download(of3_backend_t *be, void *dst, const void *src, size_t n_bytes)
+{
+	return copy(be, dst, src, n_bytes, 0);
+}
+
+int of3_backend_sync(of3_backend_t *be)
+{
+#ifdef OF3_WITH_CUDA
+	if (be->cuda) {
+		char why[512];
+		if (of3_cuda_sync(be->cuda, why, sizeof why) < 0)
+			return of3_err(OF3_ERR_RUNTIME, "%s", why);
+	}
+#endif
+	(void)be;
+	return OF3_OK;
 }
 
 const char *of3_backends_built(void)

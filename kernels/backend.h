@@ -6,6 +6,9 @@
 #ifndef OF3_BACKEND_H
 #define OF3_BACKEND_H
 
+#include <stddef.h>
+
+#include "../common/cli.h"
 #include "../common/error.h"
 #include "ops.h"
 
@@ -17,6 +20,7 @@ typedef struct {
 	int threads;    /* CPU threads */
 	char desc[160]; /* "cpu, 16 threads" or "cuda:0 NVIDIA H100 80GB HBM3, 79.2 GiB, sm_90" */
 	void *cuda;     /* CUDA backend state (stream, cuBLAS handle) */
+	of3_precision_t precision; /* what the CUDA products use; the CPU is always fp32 */
 	/* the op table layers call (ops.h); NULL on CUDA until its ops exist */
 	const of3_ops_t *ops;
 } of3_backend_t;
@@ -27,6 +31,27 @@ typedef struct {
  * OF3_ERR_RUNTIME with a message saying why. */
 int of3_backend_open(of3_backend_t *be, const char *device, int threads) OF3_WUR;
 void of3_backend_close(of3_backend_t *be);
+
+/* The products' precision on CUDA (OF3_PRECISION_BF16, the default set by open: bf16 tensor
+ * cores with fp32 accumulation; OF3_PRECISION_FP32: plain fp32, TF32 off, the parity mode). The
+ * CPU computes in fp32 whatever is set. Set it before queueing ops. */
+void of3_backend_set_precision(of3_backend_t *be, of3_precision_t precision);
+
+/* Memory where the backend computes (device memory on CUDA, host memory on the CPU), for the
+ * buffers ops work on. alloc returns NULL with the message recorded (OF3_ERR_NOMEM) when it
+ * cannot be had; free accepts NULL and waits for queued ops that may still use the buffer. */
+void *of3_backend_alloc(of3_backend_t *be, size_t n_bytes);
+void of3_backend_free(of3_backend_t *be, void *p);
+
+/* Copies n_bytes from host memory into backend memory (upload) or back (download), after every
+ * op queued before; both return when the copy is done, or OF3_ERR_RUNTIME with the failure of an
+ * earlier op or of the copy. */
+int of3_backend_upload(of3_backend_t *be, void *dst, const void *src, size_t n_bytes) OF3_WUR;
+int of3_backend_download(of3_backend_t *be, void *dst, const void *src, size_t n_bytes) OF3_WUR;
+
+/* Waits until every queued op is done: OF3_OK, or OF3_ERR_RUNTIME naming the first op that
+ * failed since the last sync (ops cannot return errors; CUDA records them until here). */
+int of3_backend_sync(of3_backend_t *be) OF3_WUR;
 
 /* The backends compiled into this program, for --version ("backends: cpu, cuda (...)"). */
 const char *of3_backends_built(void);

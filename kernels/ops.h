@@ -2,11 +2,19 @@
  *
  * A backend supplies one table of these functions (of3_backend_t.ops); the layers of
  * kernels/layers/ are written once against it and never ask which backend runs them. The CPU
- * backend (kernels/cpu/, plain loops) is the correctness reference; the CUDA backend implements
- * the same table later (issue #7 follow-up). Every op works on float32, row-major (C order),
- * contiguous buffers that the caller owns: ops never allocate and never fail, and their inputs
- * and outputs must not overlap unless an op says so. Buffers live where the backend computes
- * (host memory for the CPU backend, device memory for CUDA).
+ * backend (kernels/cpu/, plain loops) is the correctness reference; the CUDA backend
+ * (kernels/cuda/, cuBLAS products and our own kernels) implements the same table, checked op by
+ * op against the CPU by `make test-gpu` (docs/PARITY.md), though the programs do not use it yet
+ * (issue #10: the layers still hold host loops). Every op works on float32, row-major (C order),
+ * contiguous buffers that the caller owns: ops never allocate caller-visible memory and never
+ * fail, and their inputs and outputs must not overlap unless an op says so. Buffers live where
+ * the backend computes (host memory for the CPU backend, device memory for CUDA: of3_backend_alloc
+ * and friends in backend.h). CUDA ops only queue work on the backend's stream; a failure there
+ * (a launch error, scratch that cannot be had) is reported by the next of3_backend_sync(). The
+ * CUDA backend keeps one scratch buffer of its own for tri_mul, outer_product (at most 256 MiB,
+ * worked in chunks) and attention's bias (Q*K*H floats). "Sums in double" below is the CPU's
+ * reference; the GPU sums in fp32 (--precision fp32: plain fp32 products, no TF32; default: bf16
+ * operands for linear, tri_mul, outer_product and pair_weighted_avg, fp32 accumulation).
  *
  * Dimension letters, used verbatim in shape comments here and in kernels/layers/:
  *   N   tokens                 A   atoms               S   MSA rows        D   samples
@@ -121,5 +129,10 @@ typedef struct of3_ops_t {
 
 /* The CPU backend's table (kernels/cpu/). */
 const of3_ops_t *of3_ops_cpu(void);
+
+/* The CUDA backend's table (kernels/cuda/) for the CUDA backend opened last (one device per
+ * process), NULL when none is open; only in builds with CUDA (OF3_WITH_CUDA). of3_backend_open
+ * does not hand it out as `ops` yet: the GPU tests take it from here. */
+const of3_ops_t *of3_ops_cuda(void);
 
 #endif

@@ -1,18 +1,15 @@
-/* cuda_backend.cu: device selection, the backend's stream and its cuBLAS handle.
- * Every CUDA and cuBLAS call goes through CUDA_TRY, which records statement, file:line and the
- * error text (STYLE.md 13). */
+/* cuda_backend.cu: device selection, the backend's stream, its cuBLAS handle, device memory, and
+ * the sticky error and scratch the ops share (cuda_ops.h).
+ * Every CUDA and cuBLAS call goes through CUDA_TRY (or, inside ops, of3_cuda_launched and
+ * of3_cuda_blas), which records statement or op, file:line and the error text (STYLE.md 13). */
 #include "cuda_backend.h"
+#include "cuda_ops.h"
 
-#include <cublas_v2.h>
-#include <cuda_runtime.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-typedef struct {
-	int device;
-	cudaStream_t stream;
-	cublasHandle_t cublas;
-} cuda_state_t;
+of3_cuda_ctx_t *of3_cuda_cur;
 
 #define CUDA_TRY(call)                                                                    \
 	do {                                                                              \
@@ -24,10 +21,65 @@ typedef struct {
 		}                                                                         \
 	} while (0)
 
+void of3_cuda_fail(const char *op, const char *fmt, ...)
+{
+	of3_cuda_ctx_t *s = of3_cuda_cur;
+	if (!s || s->err[0])
+		return;
+	int n = snprintf(s->err, sizeof s->err, "%s: ", op);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s->err + n, sizeof s->err - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+int of3_cuda_launched(const char *op)
+{
+	cudaError_t e = cudaGetLastError();
+	if (e == cudaSuccess)
+		return 0;
+	of3_cuda_fail(op, "kernel launch failed: %s", cudaGetErrorString(e));
+	return -1;
+}
+
+int of3_cuda_blas(const char *op, cublasStatus_t st)
+{
+	if (st == CUBLAS_STATUS_SUCCESS)
+		return 0;
+	of3_cuda_fail(op, "cuBLAS: %s", cublasGetStatusString(st));
+	return -1;
+}
+
+void *of3_cuda_scratch(const char *op, size_t n_bytes)
+{
+	of3_cuda_ctx_t *s = of3_cuda_cur;
+	if (s->err[0])
+		return NULL; /* an earlier op failed: queue nothing more until the sync reports it
+		              */
+	if (n_bytes <= s->ws_bytes)
+		return s->ws;
+	/* the old scratch may still be read by queued work */
+	cudaError_t e = cudaStreamSynchronize(s->stream);
+	if (e == cudaSuccess) {
+		cudaFree(s->ws);
+		s->ws = NULL;
+		s->ws_bytes = 0;
+		e = cudaMalloc(&s->ws, n_bytes);
+	}
+	if (e != cudaSuccess) {
+		of3_cuda_fail(op, "%.1f MiB of GPU scratch: %s", (double)n_bytes / (1 << 20),
+		              cudaGetErrorString(e));
+		s->ws = NULL;
+		return NULL;
+	}
+	s->ws_bytes = n_bytes;
+	return s->ws;
+}
+
 extern "C" int of3_cuda_open(int index, void **state, char *desc, size_t desc_len, char *why,
                              size_t why_len)
 {
-	cuda_state_t *s = (cuda_state_t *)calloc(1, sizeof *s);
+	of3_cuda_ctx_t *s = (of3_cuda_ctx_t *)calloc(1, sizeof *s);
 	int n = 0;
 	cudaDeviceProp prop;
 	cublasStatus_t st;
@@ -54,10 +106,13 @@ extern "C" int of3_cuda_open(int index, void **state, char *desc, size_t desc_le
 		goto fail;
 	}
 	cublasSetStream(s->cublas, s->stream);
+	/* TF32 only where a call asks for it; the fp32 path asks for pedantic fp32 anyway */
+	cublasSetMathMode(s->cublas, CUBLAS_DEFAULT_MATH);
 	s->device = index;
 	snprintf(desc, desc_len, "cuda:%d %s, %.1f GiB, sm_%d%d", index, prop.name,
 	         (double)prop.totalGlobalMem / (1024.0 * 1024.0 * 1024.0), prop.major, prop.minor);
 	*state = s;
+	of3_cuda_cur = s;
 	return 0;
 fail:
 	if (s->stream)
@@ -68,12 +123,68 @@ fail:
 
 extern "C" void of3_cuda_close(void *state)
 {
-	cuda_state_t *s = (cuda_state_t *)state;
+	of3_cuda_ctx_t *s = (of3_cuda_ctx_t *)state;
 	if (!s)
 		return;
+	cudaStreamSynchronize(s->stream);
+	cudaFree(s->ws);
 	cublasDestroy(s->cublas);
 	cudaStreamDestroy(s->stream);
+	if (of3_cuda_cur == s)
+		of3_cuda_cur = NULL;
 	free(s);
+}
+
+extern "C" void of3_cuda_set_fp32(void *state, int fp32)
+{
+	((of3_cuda_ctx_t *)state)->fp32 = fp32;
+}
+
+extern "C" int of3_cuda_alloc(void *state, void **p, size_t n_bytes, char *why, size_t why_len)
+{
+	(void)state;
+	*p = NULL;
+	CUDA_TRY(cudaMalloc(p, n_bytes ? n_bytes : 1));
+	return 0;
+fail:
+	*p = NULL;
+	return -1;
+}
+
+extern "C" void of3_cuda_free(void *state, void *p)
+{
+	of3_cuda_ctx_t *s = (of3_cuda_ctx_t *)state;
+	if (!p)
+		return;
+	/* queued ops may still read it */
+	cudaStreamSynchronize(s->stream);
+	cudaFree(p);
+}
+
+extern "C" int of3_cuda_memcpy(void *state, void *dst, const void *src, size_t n_bytes,
+                               int to_device, char *why, size_t why_len)
+{
+	of3_cuda_ctx_t *s = (of3_cuda_ctx_t *)state;
+	CUDA_TRY(cudaMemcpyAsync(dst, src, n_bytes,
+	                         to_device ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost,
+	                         s->stream));
+	return of3_cuda_sync(state, why, why_len);
+fail:
+	return -1;
+}
+
+extern "C" int of3_cuda_sync(void *state, char *why, size_t why_len)
+{
+	of3_cuda_ctx_t *s = (of3_cuda_ctx_t *)state;
+	CUDA_TRY(cudaStreamSynchronize(s->stream));
+	if (s->err[0]) {
+		snprintf(why, why_len, "%s", s->err);
+		s->err[0] = '\0';
+		return -1;
+	}
+	return 0;
+fail:
+	return -1;
 }
 
 extern "C" const char *of3_cuda_built(void)

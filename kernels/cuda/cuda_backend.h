@@ -1,4 +1,4 @@
-/* cuda_backend.h: the C-callable face of the CUDA backend (cuda_backend.cu). */
+/* cuda_backend.h: the C-callable face of the CUDA backend (cuda_backend.cu, ops_table.cu). */
 #ifndef OF3_CUDA_BACKEND_H
 #define OF3_CUDA_BACKEND_H
 
@@ -9,9 +9,22 @@ extern "C" {
 #endif
 
 /* Opens device `index`: a stream and a cuBLAS handle. Returns 0, or -1 with the reason in why.
- * desc receives "cuda:N <name>, <memory> GiB, sm_XY". */
+ * desc receives "cuda:N <name>, <memory> GiB, sm_XY". One device per process: the op table
+ * (of3_ops_cuda) works on the backend opened last, until it is closed. */
 int of3_cuda_open(int index, void **state, char *desc, size_t desc_len, char *why, size_t why_len);
 void of3_cuda_close(void *state);
+
+/* 1: plain fp32 products with TF32 off (parity); 0: bf16 tensor-core products (default). */
+void of3_cuda_set_fp32(void *state, int fp32);
+
+/* Device memory and copies on the backend's stream. alloc returns 0 or -1 with why; upload and
+ * download wait until the copy (and every op queued before it) is done. sync waits for the
+ * queued ops and returns -1 with the first failure an op recorded since the last sync. */
+int of3_cuda_alloc(void *state, void **p, size_t n_bytes, char *why, size_t why_len);
+void of3_cuda_free(void *state, void *p);
+int of3_cuda_memcpy(void *state, void *dst, const void *src, size_t n_bytes, int to_device,
+                    char *why, size_t why_len);
+int of3_cuda_sync(void *state, char *why, size_t why_len);
 
 /* "CUDA runtime 13.0, cuBLAS 13.x, sm_80 sm_90 ..." for --version. */
 const char *of3_cuda_built(void);

@@ -1,0 +1,112 @@
+/* cuda_ops.h: private to kernels/cuda/: the CUDA op functions (kernels/ops.h says what each
+ * computes), gathered by ops_table.cu into the table of3_ops_cuda() returns, and the state they
+ * share.
+ *
+ * Ops take no context argument, so the open backend lives in one process-wide struct
+ * (of3_cuda_cur, set by of3_cuda_open; one device per process). Every op queues its work on that
+ * stream and returns at once. Ops cannot fail by contract; what can still go wrong on a GPU (a
+ * launch error, a cuBLAS status, scratch memory that cannot be had) is recorded once as a sticky
+ * error that of3_cuda_sync() reports, and the op does nothing further. */
+#ifndef OF3_CUDA_OPS_H
+#define OF3_CUDA_OPS_H
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+	int device;
+	cudaStream_t stream;
+	cublasHandle_t cublas;
+	int fp32; /* 1: --precision fp32 (plain fp32, no TF32); 0: bf16 tensor-core products */
+	void *ws; /* scratch of the ops that need some (tri_mul, attention, outer_product) */
+	size_t ws_bytes;
+	char err[512]; /* the first failure since the last sync; "" if none */
+} of3_cuda_ctx_t;
+
+extern of3_cuda_ctx_t *of3_cuda_cur;
+
+/* Scratch ops may keep per call: tri_mul and outer_product work in chunks of at most this. */
+#define OF3_CUDA_CHUNK_BYTES ((size_t)256 << 20)
+
+/* Records the first failure ("<op>: <text>"); later ones are dropped until the next sync. */
+void of3_cuda_fail(const char *op, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* After a launch: 0, or -1 with the launch error recorded under the op's name. */
+int of3_cuda_launched(const char *op);
+/* After a cuBLAS call: 0, or -1 with its status recorded. */
+int of3_cuda_blas(const char *op, cublasStatus_t st);
+/* The shared scratch, grown (after the stream drains) to at least n_bytes; NULL with the failure
+ * recorded. Valid until the next call of any op. */
+void *of3_cuda_scratch(const char *op, size_t n_bytes);
+
+/* Blocks for a grid-stride loop over n items with `threads` per block. */
+static inline unsigned of3_cuda_grid(int64_t n, int threads)
+{
+	int64_t b = (n + threads - 1) / threads;
+	return (unsigned)(b < 1 ? 1 : b > (1 << 20) ? (1 << 20) : b);
+}
+
+/* A grid-stride loop over n items, and the launch of such a kernel, name##_kernel, on the
+ * backend stream (nothing for n <= 0; a launch failure is recorded under the op's name). */
+#define OF3_CUDA_THREADS 256
+#define OF3_FOR_EACH(i, n)                                                        \
+	for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n); \
+	     i += (int64_t)gridDim.x * blockDim.x)
+#define OF3_LAUNCH_1D(name, n, ...)                                                        \
+	do {                                                                               \
+		if ((n) <= 0)                                                              \
+			return;                                                            \
+		name##_kernel<<<of3_cuda_grid((n), OF3_CUDA_THREADS), OF3_CUDA_THREADS, 0, \
+		                of3_cuda_cur->stream>>>(__VA_ARGS__);                      \
+		of3_cuda_launched(#name);                                                  \
+	} while (0)
+
+/* GEMM data and compute types of the current precision for float32 operands: fp32 mode is
+ * pedantic fp32 (no TF32 whatever the math mode or NVIDIA_TF32_OVERRIDE), bf16 mode lets
+ * cuBLAS round the operands to bf16 for the tensor cores and accumulate in fp32. */
+static inline cublasComputeType_t of3_cuda_compute_f32(void)
+{
+	return of3_cuda_cur->fp32 ? CUBLAS_COMPUTE_32F_PEDANTIC : CUBLAS_COMPUTE_32F_FAST_16BF;
+}
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+void of3_cuda_layer_norm(float *y, const float *x, const float *w, const float *b, int64_t n_r,
+                         int64_t n_c, float eps);
+void of3_cuda_linear(float *y, const float *x, const float *w, const float *b, int64_t n_r,
+                     int64_t n_in, int64_t n_out);
+void of3_cuda_sigmoid(float *y, const float *x, int64_t n);
+void of3_cuda_mul(float *y, const float *a, const float *b, int64_t n);
+void of3_cuda_add(float *y, const float *x, int64_t n);
+void of3_cuda_swiglu(float *y, const float *a, const float *b, int64_t n);
+void of3_cuda_sigmoid_mul(float *y, const float *g, const float *x, int64_t n);
+void of3_cuda_mask_rows(float *x, const float *mask, int64_t n_r, int64_t n_c);
+void of3_cuda_transpose_pair(float *y, const float *x, int64_t n_i, int64_t n_j, int64_t n_c);
+void of3_cuda_softmax(float *x, const float *mask, int64_t n_mask_rows, int64_t n_r, int64_t n_k);
+void of3_cuda_attention(float *o, const float *q, const float *k, const float *v, const float *gate,
+                        const float *mask, const float *bias, int64_t n_b, int64_t n_q, int64_t n_k,
+                        int64_t n_head, int64_t d_head);
+void of3_cuda_tri_mul(float *p, const float *a, const float *b, int64_t n_tok, int64_t n_h,
+                      int incoming);
+void of3_cuda_gather_rows(float *y, const float *x, const int32_t *idx, int64_t n_r, int64_t n_c);
+void of3_cuda_outer_add(float *z, const float *a, const float *b, int64_t n_i, int64_t n_j,
+                        int64_t n_c);
+void of3_cuda_distance_onehot(float *y, const float *x, int64_t n_tok, float first, float step,
+                              int64_t n_bin);
+void of3_cuda_copy(float *y, const float *x, int64_t n);
+void of3_cuda_relu(float *y, const float *x, int64_t n);
+void of3_cuda_div_scalar(float *y, const float *x, float d, int64_t n);
+void of3_cuda_div_rows(float *x, const float *den, float eps, int64_t n_r, int64_t n_c);
+void of3_cuda_outer_product(float *o, const float *a, const float *b, int64_t n_s, int64_t n_tok,
+                            int64_t i0, int64_t n_i, int64_t c_a, int64_t c_b);
+void of3_cuda_pair_weighted_avg(float *o, const float *w, const float *v, int64_t n_s,
+                                int64_t n_tok, int64_t n_head, int64_t d_head);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,99 @@
+/* elementwise.cu: the CUDA pointwise ops: sigmoid, products, residual add, SwiGLU's silu(a)*b
+ * (spec/trunk.md §3.0.1), row masks and the pair-tensor transpose. Memory-bound grid-stride
+ * loops; the sigmoid is 1/(1+expf(-x)) with the accurate expf (no fast-math), within an ulp or two
+ * of the CPU's double-precision one. */
+#include "cuda_ops.h"
+
+static __device__ __forceinline__ float sigm(float x)
+{
+	return 1.0f / (1.0f + expf(-x));
+}
+
+static __global__ void sigmoid_kernel(float *y, const float *x, int64_t n)
+{
+	OF3_FOR_EACH(i, n)
+	y[i] = sigm(x[i]);
+}
+
+static __global__ void mul_kernel(float *y, const float *a, const float *b, int64_t n)
+{
+	OF3_FOR_EACH(i, n)
+	y[i] = a[i] * b[i];
+}
+
+static __global__ void add_kernel(float *y, const float *x, int64_t n)
+{
+	OF3_FOR_EACH(i, n)
+	y[i] += x[i];
+}
+
+static __global__ void swiglu_kernel(float *y, const float *a, const float *b, int64_t n)
+{
+	/* a*σ(a) first, then *b: the CPU's order */
+	OF3_FOR_EACH(i, n)
+	{
+		float ai = a[i];
+		y[i] = ai * sigm(ai) * b[i];
+	}
+}
+
+static __global__ void sigmoid_mul_kernel(float *y, const float *g, const float *x, int64_t n)
+{
+	OF3_FOR_EACH(i, n)
+	y[i] = sigm(g[i]) * x[i];
+}
+
+static __global__ void mask_rows_kernel(float *x, const float *mask, int64_t n_r, int64_t n_c)
+{
+	OF3_FOR_EACH(i, n_r * n_c)
+	x[i] *= mask[i / n_c];
+}
+
+/* y[J,I,C] = x[I,J,C]: each thread one output element, so writes are coalesced along C (and
+ * along I when C = 1, the mask case). */
+static __global__ void transpose_pair_kernel(float *y, const float *x, int64_t n_i, int64_t n_j,
+                                             int64_t n_c)
+{
+	OF3_FOR_EACH(o, n_i * n_j * n_c)
+	{
+		int64_t c = o % n_c, ji = o / n_c;
+		int64_t i = ji % n_i, j = ji / n_i;
+		y[o] = x[(i * n_j + j) * n_c + c];
+	}
+}
+
+extern "C" void of3_cuda_sigmoid(float *y, const float *x, int64_t n)
+{
+	OF3_LAUNCH_1D(sigmoid, n, y, x, n);
+}
+
+extern "C" void of3_cuda_mul(float *y, const float *a, const float *b, int64_t n)
+{
+	OF3_LAUNCH_1D(mul, n, y, a, b, n);
+}
+
+extern "C" void of3_cuda_add(float *y, const float *x, int64_t n)
+{
+	OF3_LAUNCH_1D(add, n, y, x, n);
+}
+
+extern "C" void of3_cuda_swiglu(float *y, const float *a, const float *b, int64_t n)
+{
+	OF3_LAUNCH_1D(swiglu, n, y, a, b, n);
+}
+
+extern "C" void of3_cuda_sigmoid_mul(float *y, const float *g, const float *x, int64_t n)
+{
+	OF3_LAUNCH_1D(sigmoid_mul, n, y, g, x, n);
+}
+
+extern "C" void of3_cuda_mask_rows(float *x, const float *mask, int64_t n_r, int64_t n_c)
+{
+	OF3_LAUNCH_1D(mask_rows, n_r * n_c, x, mask, n_r, n_c);
+}
+
+extern "C" void of3_cuda_transpose_pair(float *y, const float *x, int64_t n_i, int64_t n_j,
+                                        int64_t n_c)
+{
+	OF3_LAUNCH_1D(transpose_pair, n_i * n_j * n_c, y, x, n_i, n_j, n_c);
+}

@@ -1,0 +1,37 @@
+/* linear.cu: y = x W^T + b on the GPU through cuBLAS, W as torch stores it ([out, in]).
+ * Precision (cuda_ops.h): fp32 mode is pedantic fp32, the parity mode; the default rounds x and W
+ * to bf16 inside cuBLAS for the tensor cores and accumulates in fp32, output fp32. The bias is
+ * written into y first and the product added on top (beta = 1): the CPU also starts each sum
+ * from the bias. */
+#include <limits.h>
+
+#include "cuda_ops.h"
+
+/* y[R,O] = b[O] broadcast over rows */
+static __global__ void fill_rows_kernel(float *y, const float *b, int64_t n_r, int64_t n_c)
+{
+	OF3_FOR_EACH(i, n_r * n_c)
+	y[i] = b[i % n_c];
+}
+
+extern "C" void of3_cuda_linear(float *y, const float *x, const float *w, const float *b,
+                                int64_t n_r, int64_t n_in, int64_t n_out)
+{
+	if (n_r <= 0 || n_out <= 0)
+		return;
+	if (n_r > INT_MAX || n_in > INT_MAX || n_out > INT_MAX) {
+		of3_cuda_fail("linear", "%lld x %lld x %lld is too large for one cuBLAS call",
+		              (long long)n_r, (long long)n_in, (long long)n_out);
+		return;
+	}
+	if (b)
+		OF3_LAUNCH_1D(fill_rows, n_r * n_out, y, b, n_r, n_out);
+	const float one = 1.0f, beta = b ? 1.0f : 0.0f;
+	const int ld = n_in > 0 ? (int)n_in : 1; /* cuBLAS wants ld >= 1 even for I = 0 */
+	/* column-major: y^T[O,R] = W[O,I] x^T[I,R], W^T being what cuBLAS sees of w */
+	of3_cuda_blas("linear",
+	              cublasGemmEx(of3_cuda_cur->cublas, CUBLAS_OP_T, CUBLAS_OP_N, (int)n_out,
+	                           (int)n_r, (int)n_in, &one, w, CUDA_R_32F, ld, x, CUDA_R_32F, ld,
+	                           &beta, y, CUDA_R_32F, (int)n_out, of3_cuda_compute_f32(),
+	                           CUBLAS_GEMM_DEFAULT));
+}

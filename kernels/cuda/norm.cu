@@ -1,0 +1,58 @@
+/* norm.cu: LayerNorm over the last dimension on the GPU (spec/trunk.md §0: biased variance, eps,
+ * optional weight and bias). One warp per row; the mean, then the variance around it (two passes,
+ * as the CPU and torch do, so rows with a large offset keep their precision), summed in fp32 with
+ * a fixed shuffle tree so that results are the same on every run. */
+extern "C" {
+#include "../ops.h"
+}
+#include "cuda_ops.h"
+
+#define ROWS_PER_BLOCK 8
+
+static __device__ __forceinline__ float warp_sum(float v)
+{
+	for (int o = 16; o > 0; o >>= 1)
+		v += __shfl_xor_sync(0xffffffffu, v, o);
+	return v;
+}
+
+/* x[R,C] -> y[R,C]; y may equal x: each lane reads its own elements in all passes before it
+ * writes them. */
+static __global__ void layer_norm_kernel(float *y, const float *x, const float *w, const float *b,
+                                         int64_t n_r, int64_t n_c, float eps)
+{
+	int64_t r = (int64_t)blockIdx.x * ROWS_PER_BLOCK + threadIdx.y;
+	if (r >= n_r)
+		return;
+	const float *xr = x + r * n_c;
+	float *yr = y + r * n_c;
+	float s = 0;
+	for (int64_t c = threadIdx.x; c < n_c; c += 32)
+		s += xr[c];
+	const float mean = warp_sum(s) / (float)n_c;
+	float v = 0;
+	for (int64_t c = threadIdx.x; c < n_c; c += 32) {
+		float d = xr[c] - mean;
+		v += d * d;
+	}
+	const float inv = 1.0f / sqrtf(warp_sum(v) / (float)n_c + eps);
+	for (int64_t c = threadIdx.x; c < n_c; c += 32) {
+		float o = (xr[c] - mean) * inv;
+		if (w)
+			o *= w[c];
+		if (b)
+			o += b[c];
+		yr[c] = o;
+	}
+}
+
+extern "C" void of3_cuda_layer_norm(float *y, const float *x, const float *w, const float *b,
+                                    int64_t n_r, int64_t n_c, float eps)
+{
+	if (n_r <= 0 || n_c <= 0)
+		return;
+	dim3 block(32, ROWS_PER_BLOCK);
+	layer_norm_kernel<<<(unsigned)((n_r + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK), block, 0,
+	                    of3_cuda_cur->stream>>>(y, x, w, b, n_r, n_c, eps);
+	of3_cuda_launched("layer_norm");
+}

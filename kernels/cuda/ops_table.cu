@@ -1,0 +1,23 @@
+/* ops_table.cu: the CUDA backend's op table (kernels/ops.h), for the backend opened last. */
+extern "C" {
+#include "../ops.h"
+}
+#include "cuda_ops.h"
+
+/* in ops.h's order (C++17 has no designated initializers); the size check catches a new op, the
+ * op tests a swapped pair of the same signature */
+static_assert(sizeof(of3_ops_t) == 21 * sizeof(void (*)(void)), "of3_ops_t changed: update");
+static const of3_ops_t cuda_ops = {
+        of3_cuda_layer_norm,  of3_cuda_linear,        of3_cuda_sigmoid,
+        of3_cuda_mul,         of3_cuda_add,           of3_cuda_swiglu,
+        of3_cuda_sigmoid_mul, of3_cuda_mask_rows,     of3_cuda_transpose_pair,
+        of3_cuda_softmax,     of3_cuda_attention,     of3_cuda_tri_mul,
+        of3_cuda_gather_rows, of3_cuda_outer_add,     of3_cuda_distance_onehot,
+        of3_cuda_copy,        of3_cuda_relu,          of3_cuda_div_scalar,
+        of3_cuda_div_rows,    of3_cuda_outer_product, of3_cuda_pair_weighted_avg,
+};
+
+extern "C" const of3_ops_t *of3_ops_cuda(void)
+{
+	return of3_cuda_cur ? &cuda_ops : NULL;
+}

@@ -1,0 +1,506 @@
+/* test_ops_cuda.c: every op of the CUDA table (kernels/ops.h) against the CPU reference on random
+ * inputs, in both precision modes, at sizes that are and are not multiples of the kernels' tiles.
+ * Each check prints its error, max|gpu - cpu| / max|cpu|, against the mode's tolerance: 1e-5 in
+ * fp32 mode for every op; in bf16 mode 1e-2 for the products that round their operands to bf16
+ * (linear, tri_mul, outer_product, pair_weighted_avg), 1e-5 for the rest (fp32 in both modes).
+ * Outputs are poisoned with NaN before each op, so an unwritten element fails. Ends with the
+ * determinism check (same inputs twice, identical bytes) and "N passed, N failed".
+ * Needs a CUDA GPU: `make test-gpu`, never part of `make test`. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../kernels/backend.h"
+#include "../check.h"
+
+static of3_backend_t be;
+static const of3_ops_t *cpu, *gpu;
+static int fp32_mode;
+static double worst[2][32]; /* per mode, per op: the largest error seen, for the summary */
+static const char *op_names[32];
+static int n_op_names;
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static double urand(void) /* splitmix64, uniform in [0, 1) */
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return (double)((z ^ (z >> 31)) >> 11) / 9007199254740992.0;
+}
+
+static void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p) {
+		fprintf(stderr, "test_ops_cuda: out of memory\n");
+		exit(1);
+	}
+	return p;
+}
+
+/* n floats uniform in [lo, hi) */
+static float *rnd(int64_t n, double lo, double hi)
+{
+	float *x = xmalloc((size_t)n * sizeof *x);
+	for (int64_t i = 0; i < n; i++)
+		x[i] = (float)(lo + (hi - lo) * urand());
+	return x;
+}
+
+/* a 0/1 mask of n values with about a quarter zeros */
+static float *rmask(int64_t n)
+{
+	float *m = xmalloc((size_t)n * sizeof *m);
+	for (int64_t i = 0; i < n; i++)
+		m[i] = urand() < 0.25 ? 0.0f : 1.0f;
+	return m;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "test_ops_cuda: %s: %s\n", what, of3_errmsg());
+	exit(1);
+}
+
+/* a device copy of n floats of host memory (NULL stays NULL) */
+static float *dev(const float *h, int64_t n)
+{
+	if (!h)
+		return NULL;
+	float *d = of3_backend_alloc(&be, (size_t)n * sizeof *d);
+	if (!d || of3_backend_upload(&be, d, h, (size_t)n * sizeof *d) < 0)
+		die("upload");
+	return d;
+}
+
+/* device memory for n outputs, filled with NaN */
+static float *dev_nan(int64_t n)
+{
+	float *h = xmalloc((size_t)n * sizeof *h);
+	for (int64_t i = 0; i < n; i++)
+		h[i] = NAN;
+	float *d = dev(h, n);
+	free(h);
+	return d;
+}
+
+static float *host(const float *d, int64_t n)
+{
+	float *h = xmalloc((size_t)n * sizeof *h);
+	if (of3_backend_sync(&be) < 0 || of3_backend_download(&be, h, d, (size_t)n * sizeof *h) < 0)
+		die("download");
+	return h;
+}
+
+static int op_index(const char *op)
+{
+	for (int i = 0; i < n_op_names; i++)
+		if (strcmp(op_names[i], op) == 0)
+			return i;
+	op_names[n_op_names] = op;
+	return n_op_names++;
+}
+
+/* Compares the device result d_out with the CPU's ref and prints one check line. */
+static void compare(const char *op, const char *shape, const float *ref, const float *d_out,
+                    int64_t n, int lowp)
+{
+	float *got = host(d_out, n);
+	double max_ref = 0, max_diff = 0;
+	int64_t n_bad = 0;
+	for (int64_t i = 0; i < n; i++) {
+		double r = fabs((double)ref[i]), d = fabs((double)got[i] - (double)ref[i]);
+		if (r > max_ref)
+			max_ref = r;
+		if (!(d <= max_diff)) { /* NaN lands here and stays */
+			max_diff = d;
+			if (isnan(d))
+				n_bad++;
+		}
+	}
+	double err = n_bad ? NAN : max_diff / (max_ref > 0 ? max_ref : 1.0);
+	double tol = !fp32_mode && lowp ? 1e-2 : 1e-5;
+	int k = op_index(op);
+	if (!(err <= worst[fp32_mode][k]))
+		worst[fp32_mode][k] = err;
+	CHECK(err <= tol, "%s %-17s %-34s err %.2e (tol %.0e)", fp32_mode ? "fp32" : "bf16", op,
+	      shape, err, tol);
+	free(got);
+}
+
+/* frees n device buffers (NULL ones too) */
+static void dfree(int n, ...)
+{
+	va_list ap;
+	va_start(ap, n);
+	for (int i = 0; i < n; i++)
+		of3_backend_free(&be, va_arg(ap, void *));
+	va_end(ap);
+}
+
+static void test_layer_norm(int64_t n_r, int64_t n_c, int affine, int in_place)
+{
+	float *x = rnd(n_r * n_c, -3, 5), *w = affine ? rnd(n_c, 0.5, 1.5) : NULL,
+	      *b = affine ? rnd(n_c, -1, 1) : NULL;
+	float *ref = xmalloc((size_t)(n_r * n_c) * sizeof *ref);
+	cpu->layer_norm(ref, x, w, b, n_r, n_c, OF3_LN_EPS);
+	float *dx = dev(x, n_r * n_c), *dw = dev(w, n_c), *db = dev(b, n_c);
+	float *dy = in_place ? dx : dev_nan(n_r * n_c);
+	gpu->layer_norm(dy, dx, dw, db, n_r, n_c, OF3_LN_EPS);
+	char s[64];
+	snprintf(s, sizeof s, "R=%lld C=%lld%s%s", (long long)n_r, (long long)n_c,
+	         affine ? " w,b" : "", in_place ? " in place" : "");
+	compare("layer_norm", s, ref, dy, n_r * n_c, 0);
+	dfree(4, dx, dw, db, in_place ? NULL : dy);
+	free(x), free(w), free(b), free(ref);
+}
+
+static void test_linear(int64_t n_r, int64_t n_in, int64_t n_out, int bias)
+{
+	float *x = rnd(n_r * n_in, -1, 1), *w = rnd(n_out * n_in, -1, 1),
+	      *b = bias ? rnd(n_out, -1, 1) : NULL;
+	float *ref = xmalloc((size_t)(n_r * n_out) * sizeof *ref);
+	cpu->linear(ref, x, w, b, n_r, n_in, n_out);
+	float *dx = dev(x, n_r * n_in), *dw = dev(w, n_out * n_in), *db = dev(b, n_out),
+	      *dy = dev_nan(n_r * n_out);
+	gpu->linear(dy, dx, dw, db, n_r, n_in, n_out);
+	char s[64];
+	snprintf(s, sizeof s, "R=%lld I=%lld O=%lld%s", (long long)n_r, (long long)n_in,
+	         (long long)n_out, bias ? " bias" : "");
+	compare("linear", s, ref, dy, n_r * n_out, 1);
+	dfree(4, dx, dw, db, dy);
+	free(x), free(w), free(b), free(ref);
+}
+
+/* the element-wise ops over n values, each against the CPU */
+static void test_elementwise(int64_t n)
+{
+	float *a = rnd(n, -6, 6), *b = rnd(n, -2, 2), *ref = xmalloc((size_t)n * sizeof *ref);
+	float *da = dev(a, n), *db = dev(b, n), *dy = dev_nan(n);
+	char s[64];
+	snprintf(s, sizeof s, "n=%lld", (long long)n);
+	cpu->sigmoid(ref, a, n), gpu->sigmoid(dy, da, n);
+	compare("sigmoid", s, ref, dy, n, 0);
+	cpu->mul(ref, a, b, n), gpu->mul(dy, da, db, n);
+	compare("mul", s, ref, dy, n, 0);
+	cpu->swiglu(ref, a, b, n), gpu->swiglu(dy, da, db, n);
+	compare("swiglu", s, ref, dy, n, 0);
+	cpu->sigmoid_mul(ref, a, b, n), gpu->sigmoid_mul(dy, da, db, n);
+	compare("sigmoid_mul", s, ref, dy, n, 0);
+	cpu->relu(ref, a, n), gpu->relu(dy, da, n);
+	compare("relu", s, ref, dy, n, 0);
+	cpu->div_scalar(ref, a, 3.7f, n), gpu->div_scalar(dy, da, 3.7f, n);
+	compare("div_scalar", s, ref, dy, n, 0);
+	cpu->copy(ref, a, n), gpu->copy(dy, da, n);
+	compare("copy", s, ref, dy, n, 0);
+	/* y += x, in place on a copy of b */
+	memcpy(ref, b, (size_t)n * sizeof *ref);
+	cpu->add(ref, a, n);
+	float *dyb = dev(b, n);
+	gpu->add(dyb, da, n);
+	compare("add", s, ref, dyb, n, 0);
+	/* y may equal x */
+	memcpy(ref, a, (size_t)n * sizeof *ref);
+	cpu->sigmoid(ref, ref, n), gpu->sigmoid(da, da, n);
+	snprintf(s, sizeof s, "n=%lld in place", (long long)n);
+	compare("sigmoid", s, ref, da, n, 0);
+	dfree(4, da, db, dy, dyb);
+	free(a), free(b), free(ref);
+}
+
+static void test_rows(int64_t n_r, int64_t n_c)
+{
+	float *x = rnd(n_r * n_c, -4, 4), *mask = rmask(n_r), *den = rnd(n_r, 0, 30);
+	float *ref = xmalloc((size_t)(n_r * n_c) * sizeof *ref);
+	char s[64];
+	snprintf(s, sizeof s, "R=%lld C=%lld", (long long)n_r, (long long)n_c);
+	memcpy(ref, x, (size_t)(n_r * n_c) * sizeof *ref);
+	cpu->mask_rows(ref, mask, n_r, n_c);
+	float *dx = dev(x, n_r * n_c), *dm = dev(mask, n_r), *dd = dev(den, n_r);
+	gpu->mask_rows(dx, dm, n_r, n_c);
+	compare("mask_rows", s, ref, dx, n_r * n_c, 0);
+	of3_backend_free(&be, dx);
+	memcpy(ref, x, (size_t)(n_r * n_c) * sizeof *ref);
+	cpu->div_rows(ref, den, 1e-3f, n_r, n_c);
+	dx = dev(x, n_r * n_c);
+	gpu->div_rows(dx, dd, 1e-3f, n_r, n_c);
+	compare("div_rows", s, ref, dx, n_r * n_c, 0);
+	dfree(3, dx, dm, dd);
+	free(x), free(mask), free(den), free(ref);
+}
+
+static void test_transpose_pair(int64_t n_i, int64_t n_j, int64_t n_c)
+{
+	int64_t n = n_i * n_j * n_c;
+	float *x = rnd(n, -1, 1), *ref = xmalloc((size_t)n * sizeof *ref);
+	cpu->transpose_pair(ref, x, n_i, n_j, n_c);
+	float *dx = dev(x, n), *dy = dev_nan(n);
+	gpu->transpose_pair(dy, dx, n_i, n_j, n_c);
+	char s[64];
+	snprintf(s, sizeof s, "I=%lld J=%lld C=%lld", (long long)n_i, (long long)n_j,
+	         (long long)n_c);
+	compare("transpose_pair", s, ref, dy, n, 0);
+	dfree(2, dx, dy);
+	free(x), free(ref);
+}
+
+static void test_softmax(int64_t n_r, int64_t n_k, int64_t n_mask_rows, int masked)
+{
+	float *x = rnd(n_r * n_k, -8, 8), *mask = masked ? rmask(n_mask_rows * n_k) : NULL;
+	float *ref = xmalloc((size_t)(n_r * n_k) * sizeof *ref);
+	memcpy(ref, x, (size_t)(n_r * n_k) * sizeof *ref);
+	cpu->softmax(ref, mask, n_mask_rows, n_r, n_k);
+	float *dx = dev(x, n_r * n_k), *dm = dev(mask, n_mask_rows * n_k);
+	gpu->softmax(dx, dm, n_mask_rows, n_r, n_k);
+	char s[64];
+	snprintf(s, sizeof s, "R=%lld K=%lld mask rows %lld", (long long)n_r, (long long)n_k,
+	         masked ? (long long)n_mask_rows : 0LL);
+	compare("softmax", s, ref, dx, n_r * n_k, 0);
+	dfree(2, dx, dm);
+	free(x), free(mask), free(ref);
+}
+
+/* flags: 1 mask, 2 bias, 4 gate */
+static void test_attention(int64_t n_b, int64_t n_q, int64_t n_k, int64_t n_head, int64_t d_head,
+                           int flags)
+{
+	int64_t hd = n_head * d_head, nq = n_b * n_q * hd, nk = n_b * n_k * hd;
+	float *q = rnd(nq, -1, 1), *k = rnd(nk, -1, 1), *v = rnd(nk, -1, 1);
+	float *gate = flags & 4 ? rnd(nq, -3, 3) : NULL;
+	float *mask = flags & 1 ? rmask(n_b * n_k) : NULL;
+	float *bias = flags & 2 ? rnd(n_q * n_k * n_head, -2, 2) : NULL;
+	if (mask) /* at least one key per problem: a fully masked row is a different test */
+		for (int64_t b = 0; b < n_b; b++)
+			mask[b * n_k + (b % n_k)] = 1.0f;
+	float *ref = xmalloc((size_t)nq * sizeof *ref);
+	cpu->attention(ref, q, k, v, gate, mask, bias, n_b, n_q, n_k, n_head, d_head);
+	float *dq = dev(q, nq), *dk = dev(k, nk), *dv = dev(v, nk), *dg = dev(gate, nq),
+	      *dm = dev(mask, n_b * n_k), *dbias = dev(bias, n_q * n_k * n_head),
+	      *dout = dev_nan(nq);
+	gpu->attention(dout, dq, dk, dv, dg, dm, dbias, n_b, n_q, n_k, n_head, d_head);
+	char s[80];
+	snprintf(s, sizeof s, "B=%lld Q=%lld K=%lld H=%lld d=%lld%s%s%s", (long long)n_b,
+	         (long long)n_q, (long long)n_k, (long long)n_head, (long long)d_head,
+	         flags & 1 ? " m" : "", flags & 2 ? " b" : "", flags & 4 ? " g" : "");
+	compare("attention", s, ref, dout, nq, 0);
+	dfree(7, dq, dk, dv, dg, dm, dbias, dout);
+	free(q), free(k), free(v), free(gate), free(mask), free(bias), free(ref);
+}
+
+static void test_tri_mul(int64_t n, int64_t n_h, int incoming)
+{
+	int64_t m = n * n * n_h;
+	float *a = rnd(m, -1, 1), *b = rnd(m, -1, 1), *ref = xmalloc((size_t)m * sizeof *ref);
+	cpu->tri_mul(ref, a, b, n, n_h, incoming);
+	float *da = dev(a, m), *db = dev(b, m), *dp = dev_nan(m);
+	gpu->tri_mul(dp, da, db, n, n_h, incoming);
+	char s[64];
+	snprintf(s, sizeof s, "N=%lld h=%lld %s", (long long)n, (long long)n_h,
+	         incoming ? "incoming" : "outgoing");
+	compare("tri_mul", s, ref, dp, m, 1);
+	dfree(3, da, db, dp);
+	free(a), free(b), free(ref);
+}
+
+static void test_pair_embed(int64_t n_tok, int64_t n_c, int64_t n_bin)
+{
+	char s[64];
+	snprintf(s, sizeof s, "N=%lld C=%lld", (long long)n_tok, (long long)n_c);
+	/* gather_rows: y[R,C] = x[idx[r],C] with R = 2N rows drawn from N */
+	int64_t n_r = 2 * n_tok;
+	float *x = rnd(n_tok * n_c, -1, 1), *ref = xmalloc((size_t)(n_r * n_c) * sizeof *ref);
+	int32_t *idx = xmalloc((size_t)n_r * sizeof *idx);
+	for (int64_t r = 0; r < n_r; r++)
+		idx[r] = (int32_t)(urand() * (double)n_tok);
+	cpu->gather_rows(ref, x, idx, n_r, n_c);
+	float *dx = dev(x, n_tok * n_c), *dy = dev_nan(n_r * n_c);
+	int32_t *didx = of3_backend_alloc(&be, (size_t)n_r * sizeof *didx);
+	if (!didx || of3_backend_upload(&be, didx, idx, (size_t)n_r * sizeof *idx) < 0)
+		die("upload");
+	gpu->gather_rows(dy, dx, didx, n_r, n_c);
+	compare("gather_rows", s, ref, dy, n_r * n_c, 0);
+	dfree(3, dx, dy, didx);
+	free(x), free(ref), free(idx);
+
+	/* outer_add: z[I,J,C] += a[I,C] + b[J,C] */
+	int64_t nz = n_tok * n_tok * n_c;
+	float *z = rnd(nz, -1, 1), *a = rnd(n_tok * n_c, -1, 1), *b = rnd(n_tok * n_c, -1, 1);
+	ref = xmalloc((size_t)nz * sizeof *ref);
+	memcpy(ref, z, (size_t)nz * sizeof *ref);
+	cpu->outer_add(ref, a, b, n_tok, n_tok, n_c);
+	float *dz = dev(z, nz), *da = dev(a, n_tok * n_c), *db = dev(b, n_tok * n_c);
+	gpu->outer_add(dz, da, db, n_tok, n_tok, n_c);
+	compare("outer_add", s, ref, dz, nz, 0);
+	dfree(3, dz, da, db);
+	free(z), free(a), free(b), free(ref);
+
+	/* distance_onehot over points in a 30 Å box; exact agreement expected */
+	float *pts = rnd(n_tok * 3, -15, 15);
+	int64_t ny = n_tok * n_tok * n_bin;
+	ref = xmalloc((size_t)ny * sizeof *ref);
+	cpu->distance_onehot(ref, pts, n_tok, 3.25f, 1.25f, n_bin);
+	float *dp = dev(pts, n_tok * 3), *dd = dev_nan(ny);
+	gpu->distance_onehot(dd, dp, n_tok, 3.25f, 1.25f, n_bin);
+	snprintf(s, sizeof s, "N=%lld bins=%lld", (long long)n_tok, (long long)n_bin);
+	compare("distance_onehot", s, ref, dd, ny, 0);
+	dfree(2, dp, dd);
+	free(pts), free(ref);
+}
+
+static void test_outer_product(int64_t n_s, int64_t n_tok, int64_t i0, int64_t n_i, int64_t c_a,
+                               int64_t c_b)
+{
+	float *a = rnd(n_s * n_tok * c_a, -1, 1), *b = rnd(n_s * n_tok * c_b, -1, 1);
+	int64_t no = n_i * n_tok * c_a * c_b;
+	float *ref = xmalloc((size_t)no * sizeof *ref);
+	cpu->outer_product(ref, a, b, n_s, n_tok, i0, n_i, c_a, c_b);
+	float *da = dev(a, n_s * n_tok * c_a), *db = dev(b, n_s * n_tok * c_b), *dout = dev_nan(no);
+	gpu->outer_product(dout, da, db, n_s, n_tok, i0, n_i, c_a, c_b);
+	char s[80];
+	snprintf(s, sizeof s, "S=%lld N=%lld i0=%lld n_i=%lld c=%lld,%lld", (long long)n_s,
+	         (long long)n_tok, (long long)i0, (long long)n_i, (long long)c_a, (long long)c_b);
+	compare("outer_product", s, ref, dout, no, 1);
+	dfree(3, da, db, dout);
+	free(a), free(b), free(ref);
+}
+
+static void test_pair_weighted_avg(int64_t n_s, int64_t n_tok, int64_t n_head, int64_t d_head)
+{
+	int64_t nw = n_head * n_tok * n_tok, nv = n_s * n_tok * n_head * d_head;
+	float *w = rnd(nw, -4, 4), *v = rnd(nv, -1, 1), *ref = xmalloc((size_t)nv * sizeof *ref);
+	cpu->softmax(w, NULL, 1, n_head * n_tok, n_tok);
+	cpu->pair_weighted_avg(ref, w, v, n_s, n_tok, n_head, d_head);
+	float *dw = dev(w, nw), *dv = dev(v, nv), *dout = dev_nan(nv);
+	gpu->pair_weighted_avg(dout, dw, dv, n_s, n_tok, n_head, d_head);
+	char s[64];
+	snprintf(s, sizeof s, "S=%lld N=%lld H=%lld d=%lld", (long long)n_s, (long long)n_tok,
+	         (long long)n_head, (long long)d_head);
+	compare("pair_weighted_avg", s, ref, dout, nv, 1);
+	dfree(3, dw, dv, dout);
+	free(w), free(v), free(ref);
+}
+
+static void run_all(void)
+{
+	test_layer_norm(1, 1, 0, 0);
+	test_layer_norm(7, 33, 1, 0);
+	test_layer_norm(300, 128, 1, 1);
+	test_layer_norm(129, 384, 0, 0);
+	test_layer_norm(5, 1000, 1, 0);
+
+	test_linear(1, 1, 1, 0);
+	test_linear(37, 33, 65, 1);
+	test_linear(513, 128, 384, 1);
+	test_linear(100, 7, 3, 0);
+	test_linear(1000, 384, 128, 0);
+
+	test_elementwise(1);
+	test_elementwise(1000);
+	test_elementwise(100003);
+
+	test_rows(1, 1);
+	test_rows(37, 33);
+	test_rows(1000, 128);
+
+	test_transpose_pair(5, 7, 3);
+	test_transpose_pair(33, 31, 128);
+	test_transpose_pair(40, 40, 1);
+
+	test_softmax(1, 1, 1, 0);
+	test_softmax(37, 33, 1, 1);
+	test_softmax(256, 300, 16, 1);
+	test_softmax(64, 2000, 64, 0);
+
+	/* head widths of the model (32, 24, 16, 8), tiny ones and 64; tiles of 64 queries and 8 to
+	 * 32 keys, so odd Q and K leave partial tiles */
+	test_attention(1, 1, 1, 1, 1, 0);
+	test_attention(3, 17, 29, 2, 8, 7);
+	test_attention(2, 70, 45, 4, 24, 3);
+	test_attention(5, 33, 33, 4, 32, 7);
+	test_attention(33, 33, 33, 4, 32, 1);
+	test_attention(2, 40, 100, 16, 16, 6);
+	test_attention(2, 130, 97, 16, 24, 5);
+	test_attention(1, 20, 20, 2, 64, 7);
+	test_attention(2, 65, 70, 3, 5, 2);
+	test_attention(1, 9, 19, 1, 100, 7);
+
+	for (int incoming = 0; incoming < 2; incoming++) {
+		test_tri_mul(1, 1, incoming);
+		test_tri_mul(7, 5, incoming);
+		test_tri_mul(33, 32, incoming);
+		test_tri_mul(70, 16, incoming);
+	}
+
+	test_pair_embed(1, 1, 1);
+	test_pair_embed(17, 33, 15);
+	test_pair_embed(70, 128, 39);
+
+	test_outer_product(5, 9, 2, 4, 3, 5);
+	test_outer_product(33, 20, 0, 20, 8, 8);
+	test_outer_product(129, 37, 5, 30, 32, 32);
+
+	test_pair_weighted_avg(3, 9, 2, 4);
+	test_pair_weighted_avg(17, 33, 8, 8);
+	test_pair_weighted_avg(64, 100, 8, 8);
+}
+
+/* Same inputs twice: identical bytes (attention with every input, both tri_mul directions, a
+ * linear and an outer product, which are the ops whose sums could be ordered differently). */
+static void test_determinism(void)
+{
+	const int64_t B = 7, N = 45, H = 4, d = 24, hd = H * d, h = 32;
+	float *q = rnd(B * N * hd, -1, 1), *mask = rmask(B * N), *bias = rnd(N * N * H, -2, 2);
+	float *a = rnd(N * N * h, -1, 1);
+	float *dq = dev(q, B * N * hd), *dm = dev(mask, B * N), *db = dev(bias, N * N * H),
+	      *da = dev(a, N * N * h);
+	float *out[2][4];
+	for (int run = 0; run < 2; run++) {
+		out[run][0] = dev_nan(B * N * hd);
+		gpu->attention(out[run][0], dq, dq, dq, dq, dm, db, B, N, N, H, d);
+		out[run][1] = dev_nan(N * N * h);
+		gpu->tri_mul(out[run][1], da, da, N, h, 0);
+		out[run][2] = dev_nan(N * N * h);
+		gpu->tri_mul(out[run][2], da, da, N, h, 1);
+		out[run][3] = dev_nan(N * N * h);
+		gpu->linear(out[run][3], da, da, NULL, N * N, h, h);
+	}
+	int64_t n[4] = {B * N * hd, N * N * h, N * N * h, N * N * h};
+	const char *what[4] = {"attention", "tri_mul outgoing", "tri_mul incoming", "linear"};
+	for (int i = 0; i < 4; i++) {
+		float *x = host(out[0][i], n[i]), *y = host(out[1][i], n[i]);
+		CHECK(memcmp(x, y, (size_t)n[i] * sizeof *x) == 0, "%s %s twice: identical bytes",
+		      fp32_mode ? "fp32" : "bf16", what[i]);
+		free(x), free(y);
+		dfree(2, out[0][i], out[1][i]);
+	}
+	dfree(4, dq, dm, db, da);
+	free(q), free(mask), free(bias), free(a);
+}
+
+int main(void)
+{
+	if (of3_backend_open(&be, "cuda", 0) < 0)
+		die("--device cuda");
+	gpu = of3_ops_cuda();
+	cpu = of3_ops_cpu();
+	if (!gpu)
+		die("no CUDA op table");
+	printf("# %s\n", be.desc);
+	for (fp32_mode = 1; fp32_mode >= 0; fp32_mode--) {
+		of3_backend_set_precision(&be, fp32_mode ? OF3_PRECISION_FP32 : OF3_PRECISION_BF16);
+		run_all();
+		test_determinism();
+	}
+	CHECK(of3_backend_sync(&be) == 0, "no op recorded a failure: %s", of3_errmsg());
+	printf("# largest error per op:   fp32      bf16\n");
+	for (int i = 0; i < n_op_names; i++)
+		printf("#   %-20s %.2e  %.2e\n", op_names[i], worst[1][i], worst[0][i]);
+	of3_backend_close(&be);
+	int rc = check_summary();
+	printf("%d passed, %d failed\n", check_passed, check_failed);
+	return rc;
+}
