@@ -6,27 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const STD[] = {"ALA", "ARG", "ASN", "ASP", "CYS", "GLN", "GLU", "GLY",
-                                  "HIS", "ILE", "LEU", "LYS", "MET", "PHE", "PRO", "SER",
-                                  "THR", "TRP", "TYR", "VAL", "A",   "G",   "C",   "U",
-                                  "DA",  "DG",  "DC",  "DT",  NULL};
-static const char ONE[] = "ARNDCQEGHILKMFPSTWYVAGCUAGCT";
-
-static int std_index(const char *res)
-{
-	for (int i = 0; STD[i]; i++)
-		if (!strcmp(STD[i], res))
-			return i;
-	return -1;
-}
-
-static int same_res(const of3_wc_query_t *q, int a, int b)
-{
-	return !strcmp(q->atom_chain_id[a], q->atom_chain_id[b]) &&
-	       q->atom_res_id[a] == q->atom_res_id[b] &&
-	       !strcmp(q->atom_res_name[a], q->atom_res_name[b]);
-}
-
 static const char *poly_type(int mol)
 {
 	return mol == OF3_MOL_PROTEIN ? "polypeptide(L)"
@@ -91,11 +70,11 @@ static void entities(of3_sbuf_t *o, const of3_wc_query_t *q)
 		seq.len = 0;
 		for (int a = a0;
 		     a < q->n_atom && !strcmp(q->atom_chain_id[a], q->atom_chain_id[a0]); a++) {
-			if (a > a0 && same_res(q, a, a - 1))
+			if (a > a0 && of3_wc_same_res(q, a, a - 1))
 				continue;
-			int k = std_index(q->atom_res_name[a]);
-			if (k >= 0)
-				of3_sbuf_printf(&seq, "%c", ONE[k]);
+			int k = of3_wc_std_res(q->atom_res_name[a]);
+			if (k)
+				of3_sbuf_printf(&seq, "%c", k);
 			else
 				of3_sbuf_printf(&seq, "(%s)", q->atom_res_name[a]);
 		}
@@ -133,7 +112,7 @@ static void entities(of3_sbuf_t *o, const of3_wc_query_t *q)
 			continue;
 		for (int a = a0;
 		     a < q->n_atom && !strcmp(q->atom_chain_id[a], q->atom_chain_id[a0]); a++)
-			if (a == a0 || !same_res(q, a, a - 1))
+			if (a == a0 || !of3_wc_same_res(q, a, a - 1))
 				of3_sbuf_printf(o, "%d %d %s n\n", e, q->atom_res_id[a],
 				                q->atom_res_name[a]);
 	}
@@ -157,7 +136,7 @@ static void chem_comps(of3_sbuf_t *o, const of3_wc_query_t *q)
 		of3_sbuf_cif(o, next);
 		of3_sbuf_printf(o, " %s %s\n", comp_type(mol),
 		                mol == OF3_MOL_LIGAND  ? "."
-		                : std_index(next) >= 0 ? "y"
+		                : of3_wc_std_res(next) ? "y"
 		                                       : "n");
 		prev = next;
 	}
@@ -171,20 +150,135 @@ static void seq_id(of3_sbuf_t *o, const of3_wc_query_t *q, int a)
 		of3_sbuf_printf(o, "%d", q->atom_res_id[a]);
 }
 
+/* mmCIF's value_order for a bond type; dative bonds have no mmCIF order, so they become
+ * single as OpenFold3 does when biotite cannot write them. */
+static const char *value_order(int type, int upper)
+{
+	static const char *const ORDER[][2] = {{"?", "?"},       {"sing", "SING"}, {"doub", "DOUB"},
+	                                       {"trip", "TRIP"}, {"quad", "QUAD"}, {"sing", "SING"},
+	                                       {"doub", "DOUB"}, {"trip", "TRIP"}, {"sing", "SING"},
+	                                       {"arom", "AROM"}};
+	return type >= 0 && type <= OF3_BOND_AROMATIC ? ORDER[type][upper] : "?";
+}
+
+static const char *aromatic_flag(int type)
+{
+	return type == OF3_BOND_ANY || type < 0 || type > OF3_BOND_AROMATIC        ? "?"
+	       : type >= OF3_BOND_AROMATIC_SINGLE && type != OF3_BOND_COORDINATION ? "Y"
+	                                                                           : "N";
+}
+
+typedef struct {
+	const char *comp, *lo, *hi; /* the atom names in strcmp order: one key per bond */
+	int k;
+} comp_bond_t;
+
+static int by_key(const void *x, const void *y)
+{
+	const comp_bond_t *a = x, *b = y;
+	int c = strcmp(a->comp, b->comp);
+	if (!c)
+		c = strcmp(a->lo, b->lo);
+	if (!c)
+		c = strcmp(a->hi, b->hi);
+	return c ? c : a->k - b->k;
+}
+
+static int by_k(const void *x, const void *y)
+{
+	return ((const comp_bond_t *)x)->k - ((const comp_bond_t *)y)->k;
+}
+
+/* Every residue's own bonds, once per residue name. A reader that finds chem_comp_bond (biotite)
+ * takes intra-residue bonds only from it, so the standard residues are listed too, and the
+ * ligands' bonds (absent from any dictionary for SMILES ligands) come back as predicted. */
+static void chem_comp_bond(of3_sbuf_t *o, const of3_wc_query_t *q)
+{
+	comp_bond_t *v = malloc(((size_t)q->n_bond + 1) * sizeof *v);
+	if (!v) {
+		o->failed = 1;
+		return;
+	}
+	int n = 0;
+	for (int k = 0; k < q->n_bond; k++) {
+		int a = q->atom_bonds[3 * k], b = q->atom_bonds[3 * k + 1];
+		if (!of3_wc_same_res(q, a, b))
+			continue;
+		int swap = strcmp(q->atom_name[a], q->atom_name[b]) > 0;
+		v[n++] = (comp_bond_t){q->atom_res_name[a], q->atom_name[swap ? b : a],
+		                       q->atom_name[swap ? a : b], k};
+	}
+	qsort(v, (size_t)n, sizeof *v, by_key);
+	int m = 0;
+	for (int i = 0; i < n; i++)
+		if (!i || strcmp(v[i].comp, v[m - 1].comp) || strcmp(v[i].lo, v[m - 1].lo) ||
+		    strcmp(v[i].hi, v[m - 1].hi))
+			v[m++] = v[i];
+	qsort(v, (size_t)m, sizeof *v, by_k);
+	if (m)
+		of3_sbuf_printf(
+		        o, "#\nloop_\n_chem_comp_bond.comp_id\n_chem_comp_bond.atom_id_1\n"
+		           "_chem_comp_bond.atom_id_2\n_chem_comp_bond.value_order\n"
+		           "_chem_comp_bond.pdbx_aromatic_flag\n"
+		           "_chem_comp_bond.pdbx_stereo_config\n_chem_comp_bond.pdbx_ordinal\n");
+	for (int i = 0; i < m; i++) {
+		const int32_t *bond = &q->atom_bonds[3 * v[i].k];
+		of3_sbuf_cif(o, v[i].comp);
+		of3_sbuf_printf(o, " ");
+		of3_sbuf_cif(o, q->atom_name[bond[0]]);
+		of3_sbuf_printf(o, " ");
+		of3_sbuf_cif(o, q->atom_name[bond[1]]);
+		of3_sbuf_printf(o, " %s %s ? %d\n", value_order(bond[2], 1), aromatic_flag(bond[2]),
+		                i + 1);
+	}
+	free(v);
+}
+
+/* One row per ligand residue, which OpenStructure needs to place the ligands. */
+static void nonpoly_scheme(of3_sbuf_t *o, const of3_wc_query_t *q)
+{
+	int n = 0;
+	for (int a = 0; a < q->n_atom; a++) {
+		if (q->atom_molecule_type_id[a] != OF3_MOL_LIGAND ||
+		    (a > 0 && of3_wc_same_res(q, a, a - 1)))
+			continue;
+		if (!n++)
+			of3_sbuf_printf(o, "#\nloop_\n_pdbx_nonpoly_scheme.asym_id\n"
+			                   "_pdbx_nonpoly_scheme.entity_id\n"
+			                   "_pdbx_nonpoly_scheme.mon_id\n"
+			                   "_pdbx_nonpoly_scheme.ndb_seq_num\n"
+			                   "_pdbx_nonpoly_scheme.pdb_seq_num\n"
+			                   "_pdbx_nonpoly_scheme.auth_seq_num\n"
+			                   "_pdbx_nonpoly_scheme.pdb_mon_id\n"
+			                   "_pdbx_nonpoly_scheme.auth_mon_id\n"
+			                   "_pdbx_nonpoly_scheme.pdb_strand_id\n"
+			                   "_pdbx_nonpoly_scheme.pdb_ins_code\n");
+		const char *chain = q->atom_chain_id[a], *res = q->atom_res_name[a];
+		int num = q->atom_res_id[a];
+		of3_sbuf_cif(o, chain);
+		of3_sbuf_printf(o, " %d ", q->atom_entity_id[a]);
+		of3_sbuf_cif(o, res);
+		of3_sbuf_printf(o, " %d %d %d ", num, num, num);
+		of3_sbuf_cif(o, res);
+		of3_sbuf_printf(o, " ");
+		of3_sbuf_cif(o, res);
+		of3_sbuf_printf(o, " ");
+		of3_sbuf_cif(o, chain);
+		of3_sbuf_printf(o, " .\n");
+	}
+}
+
 static void struct_conn(of3_sbuf_t *o, const of3_wc_query_t *q)
 {
 	int n = 0;
 	for (int k = 0; k < q->n_bond; k++) {
-		int a = q->atom_bonds[3 * k], b = q->atom_bonds[3 * k + 1];
-		if (same_res(q, a, b))
+		if (!of3_wc_bond_explicit(q, k))
 			continue;
-		/* plain polymer links between standard residues are implied by the sequence */
-		if (q->atom_molecule_type_id[a] != OF3_MOL_LIGAND &&
-		    q->atom_molecule_type_id[b] != OF3_MOL_LIGAND &&
-		    std_index(q->atom_res_name[a]) >= 0 && std_index(q->atom_res_name[b]) >= 0)
-			continue;
+		int a = q->atom_bonds[3 * k], b = q->atom_bonds[3 * k + 1],
+		    type = q->atom_bonds[3 * k + 2];
 		if (!n++)
 			of3_sbuf_printf(o, "#\nloop_\n_struct_conn.id\n_struct_conn.conn_type_id\n"
+			                   "_struct_conn.pdbx_value_order\n"
 			                   "_struct_conn.ptnr1_label_asym_id\n"
 			                   "_struct_conn.ptnr1_label_comp_id\n"
 			                   "_struct_conn.ptnr1_label_seq_id\n"
@@ -195,7 +289,9 @@ static void struct_conn(of3_sbuf_t *o, const of3_wc_query_t *q)
 			                   "_struct_conn.ptnr2_label_seq_id\n"
 			                   "_struct_conn.ptnr2_label_atom_id\n"
 			                   "_struct_conn.ptnr2_auth_seq_id\n");
-		of3_sbuf_printf(o, "covale%d covale", n);
+		const char *conn = type == OF3_BOND_COORDINATION ? "metalc" : "covale";
+		of3_sbuf_printf(o, "%s%d %s %s", conn, n, conn,
+		                type == OF3_BOND_COORDINATION ? "?" : value_order(type, 0));
 		for (int e = 0; e < 2; e++) {
 			int x = e ? b : a;
 			of3_sbuf_printf(o, " ");
@@ -233,6 +329,8 @@ int of3_wc_cif(of3_sbuf_t *o, const of3_wc_query_t *q, const float *x, const flo
 				break;
 			}
 	chem_comps(o, q);
+	chem_comp_bond(o, q);
+	nonpoly_scheme(o, q);
 	of3_sbuf_printf(o, "#\nloop_\n_atom_site.group_PDB\n_atom_site.id\n_atom_site.type_symbol\n"
 	                   "_atom_site.label_atom_id\n_atom_site.label_alt_id\n"
 	                   "_atom_site.label_comp_id\n_atom_site.label_asym_id\n"

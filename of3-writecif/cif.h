@@ -1,8 +1,9 @@
 /* cif.h: one sample as an mmCIF text (spec/data.md §8.2): entity, entity_poly,
- * entity_poly_seq, struct_asym, chem_comp, the atom_site loop with per-atom pLDDT in
- * B_iso_or_equiv, struct_conn for bonds between residues that are not plain polymer links
- * (ligand-polymer, ligand-ligand, modified residues), and the ModelCIF global pLDDT
- * (ma_qa_metric). Leaves out chem_comp_bond and OpenFold3's pdbx_nonpoly_scheme. */
+ * entity_poly_seq, struct_asym, chem_comp, chem_comp_bond (every residue's own bonds),
+ * pdbx_nonpoly_scheme (the ligand residues, for OpenStructure as OpenFold3 writes it), the
+ * atom_site loop with per-atom pLDDT in B_iso_or_equiv, struct_conn for bonds between residues
+ * that are not plain backbone links (ligand-polymer, ligand-ligand, modified residues,
+ * disulfides; metal coordination as metalc), and the ModelCIF global pLDDT (ma_qa_metric). */
 #ifndef OF3_WC_CIF_H
 #define OF3_WC_CIF_H
 

@@ -22,6 +22,11 @@ static void usage(FILE *f)
 	        "<query>/seed-<S>_sample-<k>/,\n"
 	        "                      ranking_scores.csv and the best sample at "
 	        "<query>/<query>_*\n"
+	        "      --pdb           also a PDB file beside each mmCIF file (same name, .pdb):\n"
+	        "                      pLDDT in the B-factor column, residue names cut to 3\n"
+	        "                      characters, hybrid-36 serials past 99999 atoms; a query\n"
+	        "                      the format cannot hold (a chain id of 2 characters, a\n"
+	        "                      coordinate past 9999.999) is refused before any file\n"
 	        "  -q, --quiet         no progress or notes on stderr\n"
 	        "  -v, --verbose       more detail on stderr\n"
 	        "      --progress      progress on stderr even when it is not a terminal\n"
@@ -31,17 +36,21 @@ static void usage(FILE *f)
 	of3_opts_help_exit(f);
 }
 
-enum { OPT_LAYOUT = 2000 };
+enum { OPT_LAYOUT = 2000, OPT_PDB };
 
 static int own_option(int c, const char *arg, void *ctx)
 {
+	of3_wc_opts_t *wo = ctx;
+	if (c == OPT_PDB) {
+		wo->pdb = 1;
+		return 1;
+	}
 	if (c != OPT_LAYOUT)
 		return 0;
-	of3_wc_layout_t *layout = ctx;
 	if (!strcmp(arg, "openfold3"))
-		*layout = OF3_LAYOUT_OPENFOLD3;
+		wo->layout = OF3_LAYOUT_OPENFOLD3;
 	else if (!strcmp(arg, "alphafold3"))
-		*layout = OF3_LAYOUT_ALPHAFOLD3;
+		wo->layout = OF3_LAYOUT_ALPHAFOLD3;
 	else
 		return of3_err(OF3_ERR_USAGE, "--layout: '%s' is neither openfold3 nor alphafold3",
 		               arg);
@@ -55,7 +64,7 @@ static int process(void *ctx, const of3_bundle_t *in, of3_bwriter_t *w, const of
 	double best;
 	int rc = of3_wc_query_load(&q, in);
 	if (rc == OF3_OK)
-		rc = of3_wc_write(&q, o->output, *(of3_wc_layout_t *)ctx, &best);
+		rc = of3_wc_write(&q, o->output, ctx, &best);
 	if (rc == OF3_OK)
 		of3_note("query '%s': %d samples of %d tokens, %d atoms written to %s/%s; best "
 		         "ranking score %.4f",
@@ -66,21 +75,23 @@ static int process(void *ctx, const of3_bundle_t *in, of3_bwriter_t *w, const of
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	        OF3_IO_LONGOPTS, {"layout", required_argument, NULL, OPT_LAYOUT}, {0}};
+	static const struct option longopts[] = {OF3_IO_LONGOPTS,
+	                                         {"layout", required_argument, NULL, OPT_LAYOUT},
+	                                         {"pdb", no_argument, NULL, OPT_PDB},
+	                                         {0}};
 	const char *input;
 	of3_opts_t opts;
-	of3_wc_layout_t layout = OF3_LAYOUT_OPENFOLD3;
+	of3_wc_opts_t wo = {OF3_LAYOUT_OPENFOLD3, 0};
 	char libs[64];
 	snprintf(libs, sizeof libs, "cJSON %s", cJSON_Version());
-	of3_cli_t cli = {OF3_IO_SHORTOPTS, longopts, usage, libs, own_option, &layout};
+	of3_cli_t cli = {OF3_IO_SHORTOPTS, longopts, usage, libs, own_option, &wo};
 	int rc = of3_cli_parse(&cli, argc, argv, &opts, &input);
 	if (rc >= 0)
 		return rc;
 	if (!opts.output)
 		return of3_report(of3_err(OF3_ERR_USAGE, "no output directory: give -o DIR"));
 	of3_stage_t stage = {
-	        .input_kind = "diffuse", .writes_bundles = 0, .process = process, .ctx = &layout};
+	        .input_kind = "diffuse", .writes_bundles = 0, .process = process, .ctx = &wo};
 	rc = of3_stage_run(&stage, input, &opts);
 	return rc < 0 ? of3_report(rc) : 0;
 }

@@ -71,6 +71,47 @@ static void free_strings(char **s, int n)
 	free(s);
 }
 
+static const char *const STD[] = {"ALA", "ARG", "ASN", "ASP", "CYS", "GLN", "GLU", "GLY",
+                                  "HIS", "ILE", "LEU", "LYS", "MET", "PHE", "PRO", "SER",
+                                  "THR", "TRP", "TYR", "VAL", "A",   "G",   "C",   "U",
+                                  "DA",  "DG",  "DC",  "DT",  NULL};
+static const char ONE[] = "ARNDCQEGHILKMFPSTWYVAGCUAGCT";
+
+int of3_wc_std_res(const char *res)
+{
+	for (int i = 0; STD[i]; i++)
+		if (!strcmp(STD[i], res))
+			return ONE[i];
+	return 0;
+}
+
+int of3_wc_same_res(const of3_wc_query_t *q, int a, int b)
+{
+	return !strcmp(q->atom_chain_id[a], q->atom_chain_id[b]) &&
+	       q->atom_res_id[a] == q->atom_res_id[b] &&
+	       !strcmp(q->atom_res_name[a], q->atom_res_name[b]);
+}
+
+static int backbone_link(const of3_wc_query_t *q, int a, int b)
+{
+	const char *na = q->atom_name[a], *nb = q->atom_name[b];
+	return q->atom_res_id[b] == q->atom_res_id[a] + 1 &&
+	       ((!strcmp(na, "C") && !strcmp(nb, "N")) || (!strcmp(na, "O3'") && !strcmp(nb, "P")));
+}
+
+int of3_wc_bond_explicit(const of3_wc_query_t *q, int k)
+{
+	int a = q->atom_bonds[3 * k], b = q->atom_bonds[3 * k + 1];
+	if (of3_wc_same_res(q, a, b))
+		return 0;
+	if (strcmp(q->atom_chain_id[a], q->atom_chain_id[b]) ||
+	    q->atom_molecule_type_id[a] == OF3_MOL_LIGAND ||
+	    q->atom_molecule_type_id[b] == OF3_MOL_LIGAND || !of3_wc_std_res(q->atom_res_name[a]) ||
+	    !of3_wc_std_res(q->atom_res_name[b]))
+		return 1;
+	return !backbone_link(q, a, b) && !backbone_link(q, b, a);
+}
+
 int of3_wc_query_chain(const of3_wc_query_t *q, int32_t asym)
 {
 	for (int c = 0; c < q->n_chain; c++)

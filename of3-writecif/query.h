@@ -13,6 +13,20 @@
 
 enum { OF3_MOL_PROTEIN = 0, OF3_MOL_RNA = 1, OF3_MOL_DNA = 2, OF3_MOL_LIGAND = 3 };
 
+/* The bond types of atom_bonds: biotite's BondType values, which of3-parse writes. */
+enum {
+	OF3_BOND_ANY,
+	OF3_BOND_SINGLE,
+	OF3_BOND_DOUBLE,
+	OF3_BOND_TRIPLE,
+	OF3_BOND_QUADRUPLE,
+	OF3_BOND_AROMATIC_SINGLE,
+	OF3_BOND_AROMATIC_DOUBLE,
+	OF3_BOND_AROMATIC_TRIPLE,
+	OF3_BOND_COORDINATION,
+	OF3_BOND_AROMATIC
+};
+
 typedef struct {
 	const char *name; /* the query's name (the bundle's) */
 	int64_t seed;     /* meta seed (0 when absent) */
@@ -50,5 +64,14 @@ void of3_wc_query_free(of3_wc_query_t *q);
 
 /* The index in q->chain_asym of asym id `asym`, or -1. */
 int of3_wc_query_chain(const of3_wc_query_t *q, int32_t asym);
+
+/* Residues are runs of atoms with equal chain id, residue number and residue name. */
+int of3_wc_same_res(const of3_wc_query_t *q, int a, int b);
+/* The one-letter code of a standard amino acid or nucleotide ("ALA" 'A', "DA" 'A'), or 0. */
+int of3_wc_std_res(const char *res_name);
+/* 1 when bond k (a row of atom_bonds) joins two residues and is not the plain backbone link
+ * (C-N, O3'-P) of adjacent standard residues of one chain: the bonds a file must list
+ * explicitly (struct_conn, CONECT), because readers derive the backbone links themselves. */
+int of3_wc_bond_explicit(const of3_wc_query_t *q, int k);
 
 #endif

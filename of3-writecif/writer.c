@@ -13,6 +13,7 @@
 
 #include "cif.h"
 #include "metrics.h"
+#include "pdb.h"
 #include "sbuf.h"
 
 #define PATH_BYTES 4096
@@ -114,12 +115,24 @@ static void add(cJSON *o, const char *key, cJSON *v, int *bad)
 			return rc;                                  \
 	} while (0)
 
-static int write_cif(const char *path, const of3_wc_query_t *q, int s, const of3_wc_metrics_t *m)
+/* The structure files of sample s: stem.cif, and stem.pdb with pdb. */
+static int write_model(const char *stem, const of3_wc_query_t *q, int s, const of3_wc_metrics_t *m,
+                       int pdb)
 {
+	char cif[PATH_BYTES + 300], pdb_path[PATH_BYTES + 300];
+	int rc;
+	PATHF(cif, "%s.cif", stem);
+	PATHF(pdb_path, "%s.pdb", stem);
+	const float *x = q->x + (int64_t)s * q->n_atom * 3;
 	of3_sbuf_t b = {0};
-	int rc = of3_wc_cif(&b, q, q->x + (int64_t)s * q->n_atom * 3, m->plddt, m->avg_plddt);
+	rc = of3_wc_cif(&b, q, x, m->plddt, m->avg_plddt);
 	if (rc == OF3_OK)
-		rc = of3_write_file(path, b.data, b.len);
+		rc = of3_write_file(cif, b.data, b.len);
+	if (rc == OF3_OK && pdb) {
+		b.len = 0;
+		if ((rc = of3_wc_pdb(&b, q, x, m->plddt)) == OF3_OK)
+			rc = of3_write_file(pdb_path, b.data, b.len);
+	}
 	of3_sbuf_free(&b);
 	return rc;
 }
@@ -250,7 +263,8 @@ done:
 	return rc;
 }
 
-static int write_openfold3(const of3_wc_query_t *q, const of3_wc_metrics_t *ms, const char *qdir)
+static int write_openfold3(const of3_wc_query_t *q, const of3_wc_metrics_t *ms, const char *qdir,
+                           int pdb)
 {
 	char sdir[PATH_BYTES], path[PATH_BYTES + 256];
 	int rc;
@@ -258,9 +272,9 @@ static int write_openfold3(const of3_wc_query_t *q, const of3_wc_metrics_t *ms, 
 	rc = make_dirs(sdir);
 	for (int s = 0; s < q->n_sample && rc == OF3_OK; s++) {
 		const of3_wc_metrics_t *m = &ms[s];
-		PATHF(path, "%s/%s_seed_%lld_sample_%d_model.cif", sdir, q->name,
-		      (long long)q->seed, s + 1);
-		if ((rc = write_cif(path, q, s, m)) < 0)
+		PATHF(path, "%s/%s_seed_%lld_sample_%d_model", sdir, q->name, (long long)q->seed,
+		      s + 1);
+		if ((rc = write_model(path, q, s, m, pdb)) < 0)
 			break;
 		PATHF(path, "%s/%s_seed_%lld_sample_%d_confidences.json", sdir, q->name,
 		      (long long)q->seed, s + 1);
@@ -390,12 +404,13 @@ static int af3_summary(const char *path, const of3_wc_query_t *q, const of3_wc_m
 	return write_json(path, o);
 }
 
-static int af3_sample(const char *prefix, const of3_wc_query_t *q, int s, const of3_wc_metrics_t *m)
+static int af3_sample(const char *prefix, const of3_wc_query_t *q, int s, const of3_wc_metrics_t *m,
+                      int pdb)
 {
 	char path[PATH_BYTES + 64];
 	int rc;
-	PATHF(path, "%smodel.cif", prefix);
-	if ((rc = write_cif(path, q, s, m)) < 0)
+	PATHF(path, "%smodel", prefix);
+	if ((rc = write_model(path, q, s, m, pdb)) < 0)
 		return rc;
 	PATHF(path, "%sconfidences.json", prefix);
 	if ((rc = af3_confidences(path, q, m)) < 0)
@@ -404,7 +419,8 @@ static int af3_sample(const char *prefix, const of3_wc_query_t *q, int s, const 
 	return af3_summary(path, q, m);
 }
 
-static int write_alphafold3(const of3_wc_query_t *q, const of3_wc_metrics_t *ms, const char *qdir)
+static int write_alphafold3(const of3_wc_query_t *q, const of3_wc_metrics_t *ms, const char *qdir,
+                            int pdb)
 {
 	char sdir[PATH_BYTES], path[PATH_BYTES + 64];
 	int rc = OF3_OK;
@@ -412,7 +428,7 @@ static int write_alphafold3(const of3_wc_query_t *q, const of3_wc_metrics_t *ms,
 		PATHF(sdir, "%s/seed-%lld_sample-%d", qdir, (long long)q->seed, s);
 		if ((rc = make_dirs(sdir)) == OF3_OK) {
 			PATHF(path, "%s/", sdir);
-			rc = af3_sample(path, q, s, &ms[s]);
+			rc = af3_sample(path, q, s, &ms[s], pdb);
 		}
 	}
 	if (rc < 0)
@@ -436,10 +452,10 @@ static int write_alphafold3(const of3_wc_query_t *q, const of3_wc_metrics_t *ms,
 	if (rc < 0 || bs != q->seed || bk < 0 || bk >= q->n_sample)
 		return rc;
 	PATHF(path, "%s/%s_", qdir, q->name);
-	return af3_sample(path, q, bk, &ms[bk]);
+	return af3_sample(path, q, bk, &ms[bk], pdb);
 }
 
-int of3_wc_write(const of3_wc_query_t *q, const char *dir, of3_wc_layout_t layout,
+int of3_wc_write(const of3_wc_query_t *q, const char *dir, const of3_wc_opts_t *opts,
                  double *best_score)
 {
 	if (!*q->name || strchr(q->name, '/') || !strcmp(q->name, ".") || !strcmp(q->name, ".."))
@@ -447,6 +463,9 @@ int of3_wc_write(const of3_wc_query_t *q, const char *dir, of3_wc_layout_t layou
 		               q->name);
 	char qdir[PATH_BYTES];
 	int rc;
+	/* before any file, so a query the PDB format cannot hold leaves nothing behind */
+	if (opts->pdb && (rc = of3_wc_pdb_check(q)) < 0)
+		return rc;
 	PATHF(qdir, "%s/%s", dir, q->name);
 	double best = -INFINITY;
 	of3_wc_metrics_t *ms = calloc((size_t)q->n_sample, sizeof *ms);
@@ -459,8 +478,9 @@ int of3_wc_write(const of3_wc_query_t *q, const char *dir, of3_wc_layout_t layou
 	if (rc == OF3_OK)
 		rc = make_dirs(qdir);
 	if (rc == OF3_OK)
-		rc = layout == OF3_LAYOUT_ALPHAFOLD3 ? write_alphafold3(q, ms, qdir)
-		                                     : write_openfold3(q, ms, qdir);
+		rc = opts->layout == OF3_LAYOUT_ALPHAFOLD3
+		             ? write_alphafold3(q, ms, qdir, opts->pdb)
+		             : write_openfold3(q, ms, qdir, opts->pdb);
 	for (int s = 0; s < q->n_sample; s++)
 		of3_wc_metrics_free(&ms[s]);
 	free(ms);

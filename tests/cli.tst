@@ -1,7 +1,10 @@
 # Command-line cases: expected exit status, text expected in stdout+stderr, command.
 # Run by tests/run.sh with $BIN (the programs), $TOOL (bundle_tool), $TESTS (the test programs)
 # and $T (a scratch directory
-# holding features.bundle, assembly.bundle, trunk.bundle, diffuse.bundle made by bundle_tool).
+# holding features.bundle, assembly.bundle, trunk.bundle, diffuse.bundle made by bundle_tool,
+# tiny_{protein,protein_ligand}_trunk.bundle made by the pipeline with the tiny checkpoint,
+# tiny_mixed_trunk.bundle (protein's, s_trunk of protein_ligand), tiny_nan_trunk.bundle (a NaN
+# in z_trunk) and tiny_protein_sample.bundle, the fixture's recorded sampler draws).
 # After every case, $T must hold no temporary files (nothing partial is left behind).
 #
 # status	expected text	command
@@ -66,12 +69,40 @@
 0	z_trunk                      f32  [36, 36, 16]	$BIN/of3-parse tests/fixtures/queries/protein.json | $BIN/of3-featurize | $BIN/of3-trunk -w tests/fixtures/of3_tiny_random.pt --cycles 3 --device cpu -o $T/out.bundle && $BIN/of3-inspect $T/out.bundle
 0	of3-trunk: query 'protein': cycle 3/3,	$BIN/of3-parse tests/fixtures/queries/protein.json | $BIN/of3-featurize | $BIN/of3-trunk -w tests/fixtures/of3_tiny_random.pt --cycles 3 --device cpu --progress -o $T/out.bundle
 0	the CPU backend computes in fp32	$BIN/of3-parse tests/fixtures/queries/protein.json | $BIN/of3-featurize | $BIN/of3-trunk -w tests/fixtures/of3_tiny_random.pt --cycles 3 --device cpu --precision bf16 -o $T/out.bundle
-1	of3-diffuse is not implemented yet (issue #8)	cat $T/trunk.bundle | $BIN/of3-diffuse -w x --device cpu -o $T/out.bundle
+0	kind diffuse, query 'protein'	$BIN/of3-diffuse -w tests/fixtures/of3_tiny_random.pt --steps 4 --samples 2 --device cpu -o $T/out.bundle $T/tiny_protein_trunk.bundle && $BIN/of3-inspect $T/out.bundle
+0	atom_positions_predicted     f32  [2, 294, 3]	$BIN/of3-diffuse -w tests/fixtures/of3_tiny_random.pt --steps 4 --samples 2 --device cpu -o $T/out.bundle $T/tiny_protein_trunk.bundle && $BIN/of3-inspect $T/out.bundle
+0	pae_logits                   f32  [2, 36, 36, 64]	$BIN/of3-diffuse -w tests/fixtures/of3_tiny_random.pt --steps 4 --samples 2 --device cpu -o $T/out.bundle $T/tiny_protein_trunk.bundle && $BIN/of3-inspect $T/out.bundle
+0	query 'protein': diffusion step 4/4	$BIN/of3-diffuse -w tests/fixtures/of3_tiny_random.pt --steps 4 --samples 1 --device cpu --progress -o $T/out.bundle $T/tiny_protein_trunk.bundle
+0	"n_sample": 2	cat $T/tiny_protein_trunk.bundle | $BIN/of3-diffuse -w tests/fixtures/of3_tiny_random.pt --device cpu --noise-replay $T/tiny_protein_sample.bundle | $BIN/of3-inspect -
+0	"noise": "replay"	cat $T/tiny_protein_trunk.bundle | $BIN/of3-diffuse -w tests/fixtures/of3_tiny_random.pt --device cpu --noise-replay $T/tiny_protein_sample.bundle | $BIN/of3-inspect -
+0	--noise-replay FILE	$BIN/of3-diffuse --help
+0	--samples N	$BIN/of3-diffuse --help
+2	--samples: 0 is outside 1..1000	$BIN/of3-diffuse -w tests/fixtures/of3_tiny_random.pt --samples 0 $T/tiny_protein_trunk.bundle
+2	--samples: 100000 is outside 1..1000	$BIN/of3-diffuse -w tests/fixtures/of3_tiny_random.pt --samples 100000 $T/tiny_protein_trunk.bundle
+2	--steps: 0 is outside 1..10000	$BIN/of3-diffuse -w tests/fixtures/of3_tiny_random.pt --steps 0 $T/tiny_protein_trunk.bundle
+2	--steps: 1000000000000 is outside 1..10000	$BIN/of3-diffuse -w tests/fixtures/of3_tiny_random.pt --steps 1000000000000 $T/tiny_protein_trunk.bundle
+2	--steps: '2x' is not a whole number	$BIN/of3-diffuse -w tests/fixtures/of3_tiny_random.pt --steps 2x $T/tiny_protein_trunk.bundle
+2	trunk: tensor 's_trunk' is for 33 tokens but the features have 36: the trunk outputs belong to another query	$BIN/of3-diffuse -w tests/fixtures/of3_tiny_random.pt --steps 2 --device cpu -o $T/out.bundle $T/tiny_mixed_trunk.bundle
+2	trunk: tensor 'z_trunk' holds NaN at flat index 0	$BIN/of3-diffuse -w tests/fixtures/of3_tiny_random.pt --steps 2 --device cpu -o $T/out.bundle $T/tiny_nan_trunk.bundle
+2	tensor 'sample_noise_init' has another dtype or shape; expected f32 or f64 [2, 187, ...]	$BIN/of3-diffuse -w tests/fixtures/of3_tiny_random.pt --device cpu --noise-replay $T/tiny_protein_sample.bundle -o $T/out.bundle $T/tiny_protein_ligand_trunk.bundle
+2	tensor 'sample_aug_quat' has another dtype or shape	$BIN/of3-diffuse -w tests/fixtures/of3_tiny_random.pt --device cpu --steps 3 --noise-replay $T/tiny_protein_sample.bundle -o $T/out.bundle $T/tiny_protein_trunk.bundle
+2	not an of3 bundle	$BIN/of3-diffuse -w tests/fixtures/of3_tiny_random.pt --device cpu --noise-replay tests/fixtures/tiny_protein_sample.bundle.gz -o $T/out.bundle $T/tiny_protein_trunk.bundle
 2	tensor 'atom_positions_predicted' is missing	$BIN/of3-writecif -o $T/outdir $T/diffuse.bundle
 2	coordinate is NaN	$TESTS/test_writecif_metrics --make-diffuse tiny_protein $T/nan.bundle --nan && $BIN/of3-writecif -o $T/wcnan $T/nan.bundle
 1	a file of that name is in the way	touch $T/plain && $TESTS/test_writecif_metrics --make-diffuse tiny_protein $T/wc.bundle && $BIN/of3-writecif -o $T/plain/out $T/wc.bundle
 1	File too large	$TESTS/test_writecif_metrics --make-diffuse tiny_protein $T/wc.bundle && sh -c "trap '' XFSZ; ulimit -f 4; $BIN/of3-writecif -o $T/full $T/wc.bundle"
 2	is neither openfold3 nor alphafold3	$BIN/of3-writecif --layout pdb -o $T/x $T/diffuse.bundle
+0	--pdb           also a PDB file beside each mmCIF file	$BIN/of3-writecif --help
+0	ATOM      1  N   GLY A   1     -19.348  30.842  -6.149  1.00 53.13           N  	$TESTS/test_writecif_metrics --make-diffuse tiny_protein_ligand $T/wcl.bundle && $BIN/of3-writecif -q --pdb -o $T/wcpdb $T/wcl.bundle && head -1 $T/wcpdb/protein_ligand/seed_42/protein_ligand_seed_42_sample_1_model.pdb
+0	TER     175      GLN A  20	$TESTS/test_writecif_metrics --make-diffuse tiny_protein_ligand $T/wcl.bundle && $BIN/of3-writecif -q --pdb -o $T/wcpdb $T/wcl.bundle && grep -A1 ^TER $T/wcpdb/protein_ligand/seed_42/protein_ligand_seed_42_sample_2_model.pdb
+0	HETATM  176  C1  LIG B   1 	$TESTS/test_writecif_metrics --make-diffuse tiny_protein_ligand $T/wcl.bundle && $BIN/of3-writecif -q --pdb -o $T/wcpdb $T/wcl.bundle && grep -A1 ^TER $T/wcpdb/protein_ligand/seed_42/protein_ligand_seed_42_sample_2_model.pdb
+0	HETATM  188 MG    MG C   1 	$TESTS/test_writecif_metrics --make-diffuse tiny_protein_ligand $T/wcl.bundle && $BIN/of3-writecif -q --pdb -o $T/wcpdb $T/wcl.bundle && tail -14 $T/wcpdb/protein_ligand/seed_42/protein_ligand_seed_42_sample_1_model.pdb
+0	CONECT  177  176  178  179	$TESTS/test_writecif_metrics --make-diffuse tiny_protein_ligand $T/wcl.bundle && $BIN/of3-writecif -q --pdb -o $T/wcpdb $T/wcl.bundle && tail -14 $T/wcpdb/protein_ligand/seed_42/protein_ligand_seed_42_sample_1_model.pdb
+0	protein_ligand_model.pdb	$TESTS/test_writecif_metrics --make-diffuse tiny_protein_ligand $T/wcl.bundle && $BIN/of3-writecif -q --pdb --layout alphafold3 -o $T/wcpdbaf $T/wcl.bundle && ls $T/wcpdbaf/protein_ligand $T/wcpdbaf/protein_ligand/seed-42_sample-1
+0	model.pdb	$TESTS/test_writecif_metrics --make-diffuse tiny_protein_ligand $T/wcl.bundle && $BIN/of3-writecif -q --pdb --layout alphafold3 -o $T/wcpdbaf $T/wcl.bundle && ls $T/wcpdbaf/protein_ligand/seed-42_sample-1
+2	coordinate 12345.600 is outside the PDB format's -999.999..9999.999; --pdb cannot write this query	$TESTS/test_writecif_metrics --make-diffuse tiny_protein $T/far.bundle --far && $BIN/of3-writecif --pdb -o $T/wcfar $T/far.bundle; s=$?; test ! -e $T/wcfar || s=9; exit $s
+0	query 'protein': 2 samples of 36 tokens	$TESTS/test_writecif_metrics --make-diffuse tiny_protein $T/far.bundle --far && $BIN/of3-writecif -o $T/wcfar2 $T/far.bundle
+2	coordinate is NaN	$TESTS/test_writecif_metrics --make-diffuse tiny_protein $T/nan.bundle --nan && $BIN/of3-writecif --pdb -o $T/wcnanpdb $T/nan.bundle; s=$?; test ! -e $T/wcnanpdb || s=9; exit $s
 0	bundle 1: kind assembly, query 'ubiquitin'	$BIN/of3-parse examples/query_ubiquitin.json | $BIN/of3-inspect
 0	tensor atom_token_id                i32  [601]              min 0            max 75	$BIN/of3-parse examples/query_ubiquitin.json | $BIN/of3-inspect
 0	bundle 2: kind assembly, query 'mcl1_lig2'	$BIN/of3-parse -o $T/two.bundle examples/query_protein_ligand_multiple.json && $BIN/of3-inspect $T/two.bundle
@@ -162,3 +193,31 @@
 2	more than 10000 atoms (position 10001)	printf '{"queries":{"q":{"chains":[{"molecule_type":"ligand","chain_ids":"L","smiles":"%s"}]}}}' "$(printf 'C%.0s' $(seq 10001))" | $BIN/of3-parse -o $T/out.bundle
 2	bonded metal atoms are not supported by the conformer generator	printf '%s' '{"queries":{"q":{"chains":[{"molecule_type":"ligand","chain_ids":"L","smiles":"N.N.Cl[Pt]Cl"}]}}}' | $BIN/of3-parse | $BIN/of3-featurize -o $T/out.bundle
 0	tensor ref_pos                      f32  [1, 3]	printf '%s' '{"queries":{"q":{"chains":[{"molecule_type":"ligand","chain_ids":"L","smiles":"[Na+]"}]}}}' | $BIN/of3-parse | $BIN/of3-featurize | $BIN/of3-inspect
+# of3 predict, the driver (issue #9). Preflight errors exit 2 and write nothing; a failing query
+# does not stop the others; the exit status is 2 when every failure was bad input, 1 otherwise.
+0	Usage: of3 predict -w WEIGHTS -o DIR	$BIN/of3 predict --help
+0	--seeds N       N model seeds, the ones OpenFold3's --num_model_seeds N runs	$BIN/of3 predict --help
+0	predict   query files to structures	$BIN/of3 --help
+0	of3 0.1.0	$BIN/of3 --version
+2	unknown command 'frob'	$BIN/of3 frob
+2	Usage: of3 <command>	$BIN/of3
+2	no weights: give -w FILE	$BIN/of3 predict -o $T/pd examples/query_ubiquitin.json
+2	no output directory: give -o DIR	$BIN/of3 predict -w tests/fixtures/of3_tiny_random.pt examples/query_ubiquitin.json
+2	no query file	$BIN/of3 predict -w tests/fixtures/of3_tiny_random.pt -o $T/pd
+2	--seeds: 0 is outside 1..1000	$BIN/of3 predict --seeds 0 -w tests/fixtures/of3_tiny_random.pt -o $T/pd examples/query_ubiquitin.json
+2	--seed: '7x' is not a whole number	$BIN/of3 predict --seed 1,7x -w tests/fixtures/of3_tiny_random.pt -o $T/pd examples/query_ubiquitin.json
+2	give --seeds N or --seed S, not both	$BIN/of3 predict --seeds 2 --seed 1 -w tests/fixtures/of3_tiny_random.pt -o $T/pd examples/query_ubiquitin.json
+2	--layout: 'pdb' is neither openfold3 nor alphafold3	$BIN/of3 predict --layout pdb -w tests/fixtures/of3_tiny_random.pt -o $T/pd examples/query_ubiquitin.json
+2	--device: 'gpu' is not auto, cpu, cuda or cuda:N	$BIN/of3 predict --device gpu -w tests/fixtures/of3_tiny_random.pt -o $T/pd examples/query_ubiquitin.json
+2	of3: query file $T/none.json: No such file or directory	$BIN/of3 predict -w tests/fixtures/of3_tiny_random.pt -o $T/pd examples/query_ubiquitin.json $T/none.json; s=$?; test ! -e $T/pd || s=9; exit $s
+2	of3: weights $T/none.pt: No such file or directory	$BIN/of3 predict -w $T/none.pt -o $T/pd examples/query_ubiquitin.json; s=$?; test ! -e $T/pd || s=9; exit $s
+2	checkpoint layout p2 (of3-p2-155k.pt) recognised, not supported yet	$BIN/of3 predict -w tests/fixtures/checkpoint/layout_p2.pt -o $T/pd examples/query_ubiquitin.json; s=$?; test ! -e $T/pd || s=9; exit $s
+2	bad_not_zip.pt: not a zip archive	$BIN/of3 predict -w tests/fixtures/checkpoint/bad_not_zip.pt -o $T/pd examples/query_ubiquitin.json; s=$?; test ! -e $T/pd || s=9; exit $s
+2	output directory $T/plainfile/out: $T/plainfile is in the way (not a directory)	touch $T/plainfile && $BIN/of3 predict -w tests/fixtures/of3_tiny_random.pt -o $T/plainfile/out examples/query_ubiquitin.json
+# Three files, the middle one with an unknown CCD code, two seeds (OpenFold3's first two): the
+# other queries are written with timing.json, the temporary folder is gone, exit status 2.
+2	2 queries succeeded, 1 failed	printf '%s' '{"queries":{"bad":{"chains":[{"molecule_type":"ligand","chain_ids":"L","ccd_codes":"ZZZQ"}]}}}' >$T/badq.json && $BIN/of3 predict -w tests/fixtures/of3_tiny_random.pt -o $T/pm --seeds 2 --cycles 1 --samples 1 --steps 2 --device cpu tests/fixtures/queries/protein.json $T/badq.json tests/fixtures/queries/protein_ligand.json >$T/pm.out 2>&1; s=$?; grep -q '"runtime_s": ' $T/pm/protein/seed_2746317213/timing.json && ls $T/pm/protein_ligand/seed_1181241943/protein_ligand_seed_1181241943_sample_1_model.cif $T/pm/protein/ranking.csv >/dev/null && test -z "$(ls -A $T/pm | grep of3-tmp)" && grep -q "failed at of3-parse (exit 2): of3-parse: $T/badq.json: query 'bad', chain 1 (id L): unknown CCD code 'ZZZQ'" $T/pm.out && grep -Eq '^protein +36 +294 .* \(seed (2746317213|1181241943), sample 1\)$' $T/pm.out && cat $T/pm.out && exit $s
+# A runtime failure (of3-writecif finds a file where the query's folder goes) fails that query
+# with exit status 1; the next one runs; --cache stores each seed's features;
+# --keep-intermediates keeps the stages' bundles.
+1	failed at of3-writecif (exit 1)	mkdir -p $T/pr && touch $T/pr/protein && $BIN/of3 predict -w tests/fixtures/of3_tiny_random.pt -o $T/pr --seed 7 --cycles 1 --samples 1 --steps 1 --device cpu --cache $T/pcache --keep-intermediates tests/fixtures/queries/protein.json tests/fixtures/queries/protein_ligand.json >$T/pr.out 2>&1; s=$?; ls $T/pr/protein_ligand/seed_7/timing.json $T/pr/.of3-tmp.*/q0_s7.diffuse >/dev/null && test "$(ls $T/pcache | wc -l)" = 2 && grep -q "intermediate bundles kept in $T/pr/.of3-tmp." $T/pr.out && grep -q "1 query succeeded, 1 failed" $T/pr.out && cat $T/pr.out && exit $s

@@ -147,9 +147,20 @@ python_tests() {
 	tally "$py" tests/format_reader.py docs/FORMAT.md "$T/sample.bundle" "$BIN/of3-inspect" "$T"
 	if "$py" -c 'import gemmi' 2>/dev/null; then
 		tally "$py" tests/writecif_gemmi.py docs/FORMAT.md "$TESTS/test_writecif_metrics" \
-			"$BIN/of3-writecif" "$T/gemmi"
+			"$TESTS/test_writecif_pdb" "$BIN/of3-writecif" "$T/gemmi"
 	else
 		not_ok "$label: $py lacks gemmi for tests/writecif_gemmi.py (run ./setup.sh)"
+	fi
+	# biotite is not packaged in Debian 12: setup.sh puts it into build/pyenv
+	local bpy="" p
+	for p in build/pyenv/bin/python "$py"; do
+		if "$p" -c 'import biotite, msgpack, numpy' 2>/dev/null; then bpy=$p; break; fi
+	done
+	if [ -n "$bpy" ]; then
+		tally "$bpy" tests/writecif_biotite.py docs/FORMAT.md "$TESTS/test_writecif_metrics" \
+			"$TESTS/test_writecif_pdb" "$BIN/of3-writecif" "$T/biotite"
+	else
+		not_ok "$label: no python with biotite for tests/writecif_biotite.py (run ./setup.sh: it installs biotite into build/pyenv)"
 	fi
 }
 
@@ -178,6 +189,16 @@ suite() {
 	"$TOOL" valid assembly >"$T/assembly.bundle"
 	"$TOOL" valid trunk >"$T/trunk.bundle"
 	"$TOOL" valid diffuse >"$T/diffuse.bundle"
+	# real trunk bundles for of3-diffuse (tiny random checkpoint), and bad variants of them
+	local w=tests/fixtures/of3_tiny_random.pt q
+	for q in protein protein_ligand; do
+		"$BIN/of3-parse" "tests/fixtures/queries/$q.json" | "$BIN/of3-featurize" -q |
+			"$BIN/of3-trunk" -w "$w" --cycles 3 --device cpu -q -o "$T/tiny_${q}_trunk.bundle"
+	done
+	"$TOOL" edit "$T/tiny_protein_trunk.bundle" "$T/tiny_mixed_trunk.bundle" \
+		--take s_trunk "$T/tiny_protein_ligand_trunk.bundle"
+	"$TOOL" edit "$T/tiny_protein_trunk.bundle" "$T/tiny_nan_trunk.bundle" --nan z_trunk
+	gzip -dc tests/fixtures/tiny_protein_sample.bundle.gz >"$T/tiny_protein_sample.bundle"
 	export BIN TOOL TESTS T
 	echo "# $label: unit tests"
 	unit_tests

@@ -3,9 +3,10 @@
  * difference of each metric. Deliberate differences (docs/DEVIATIONS.md) are checked as such.
  *
  * Also the test tool of the command-line cases:
- *   test_writecif_metrics --make-diffuse NAME OUT [--nan]
+ *   test_writecif_metrics --make-diffuse NAME OUT [--nan|--far]
  * writes the diffuse bundle of fixture NAME (tiny_protein, tiny_protein_ligand) to OUT
- * ("-": stdout); --nan puts a NaN into one coordinate. */
+ * ("-": stdout); --nan puts a NaN into one coordinate, --far 12345.6 (more than the PDB format's
+ * columns hold). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,15 +177,18 @@ static void clash_case(void)
 	of3_bundle_free(d);
 }
 
-static int make_diffuse(const char *name, const char *out, int nan)
+static int make_diffuse(const char *name, const char *out, const char *flag)
 {
 	of3_bundle_t *d = wc_fixture_diffuse(name, NULL);
 	if (!d) {
 		fprintf(stderr, "cannot assemble fixture '%s'\n", name);
 		return 1;
 	}
-	if (nan)
-		((float *)of3_bundle_tensor(d, "atom_positions_predicted")->data)[3 * 5 + 1] = NAN;
+	float *x = of3_bundle_tensor(d, "atom_positions_predicted")->data;
+	if (!strcmp(flag, "--nan"))
+		x[3 * 5 + 1] = NAN;
+	else if (!strcmp(flag, "--far"))
+		x[3 * 5 + 1] = 12345.6f;
 	of3_bwriter_t *w = NULL;
 	int rc = of3_bwriter_open(&w, out);
 	if (rc == OF3_OK && (rc = of3_bwriter_bundle(w, d)) == OF3_OK)
@@ -200,7 +204,7 @@ static int make_diffuse(const char *name, const char *out, int nan)
 int main(int argc, char **argv)
 {
 	if (argc >= 4 && !strcmp(argv[1], "--make-diffuse"))
-		return make_diffuse(argv[2], argv[3], argc > 4 && !strcmp(argv[4], "--nan"));
+		return make_diffuse(argv[2], argv[3], argc > 4 ? argv[4] : "");
 	parity("tiny_protein");
 	parity("tiny_protein_ligand");
 	clash_case();

@@ -13,6 +13,8 @@
 #include "check.h"
 #include "test_writecif_fixture.h"
 
+static const of3_wc_opts_t OF3_WC_DEFAULTS = {OF3_LAYOUT_OPENFOLD3, 0};
+
 static char *slurp(const char *path)
 {
 	FILE *f = fopen(path, "rb");
@@ -53,7 +55,7 @@ static void aggregated(const char *dir)
 		of3_bundle_free(d);
 		return;
 	}
-	int rc = of3_wc_write(&q, dir, OF3_LAYOUT_OPENFOLD3, NULL);
+	int rc = of3_wc_write(&q, dir, &OF3_WC_DEFAULTS, NULL);
 	CHECK(rc == OF3_OK, "OpenFold3 layout written: %s", rc ? of3_errmsg() : "");
 	char path[1024];
 	for (int s = 0; s < q.n_sample; s++) {
@@ -122,10 +124,10 @@ static void aggregated(const char *dir)
 	}
 	/* a second seed joins the ranking; writing seed 42 again replaces its rows */
 	q.seed = 7;
-	rc = of3_wc_write(&q, dir, OF3_LAYOUT_OPENFOLD3, NULL);
+	rc = of3_wc_write(&q, dir, &OF3_WC_DEFAULTS, NULL);
 	q.seed = 42;
 	if (rc == OF3_OK)
-		rc = of3_wc_write(&q, dir, OF3_LAYOUT_OPENFOLD3, NULL);
+		rc = of3_wc_write(&q, dir, &OF3_WC_DEFAULTS, NULL);
 	snprintf(path, sizeof path, "%s/protein_ligand/ranking.csv", dir);
 	char *csv = slurp(path);
 	int rows = 0, sorted = 1, n42 = 0, n7 = 0;
@@ -159,7 +161,7 @@ static void failures(const char *dir)
 	char ro[1024], path[1200];
 	snprintf(ro, sizeof ro, "%s/readonly", dir);
 	CHECK(mkdir(ro, 0555) == 0, "a read-only directory");
-	int rc = of3_wc_write(&q, ro, OF3_LAYOUT_OPENFOLD3, NULL);
+	int rc = of3_wc_write(&q, ro, &OF3_WC_DEFAULTS, NULL);
 	snprintf(path, sizeof path, "%s/protein", ro);
 	struct stat st;
 	if (geteuid() != 0) {
@@ -172,7 +174,7 @@ static void failures(const char *dir)
 	FILE *f = fopen(path, "w");
 	CHECK(f && fclose(f) == 0, "a plain file");
 	snprintf(ro, sizeof ro, "%s/plainfile/out", dir);
-	rc = of3_wc_write(&q, ro, OF3_LAYOUT_OPENFOLD3, NULL);
+	rc = of3_wc_write(&q, ro, &OF3_WC_DEFAULTS, NULL);
 	CHECK(rc == OF3_ERR_RUNTIME && strstr(of3_errmsg(), "cannot create directory") &&
 	              strstr(of3_errmsg(), "plainfile"),
 	      "output under a plain file: %s", of3_errmsg());

@@ -1,10 +1,13 @@
 """Reads every file of3-writecif writes back with gemmi (Debian's python3-gemmi) and checks it
 against the diffuse bundle it came from: atom count, chains, residues, atom names, elements,
-coordinates (3 decimals), per-atom pLDDT in B_iso_or_equiv, the global pLDDT, entities; and the
-JSON files' keys and shapes, for both layouts and both tiny fixtures.
+coordinates (3 decimals), per-atom pLDDT in B_iso_or_equiv, the global pLDDT, entities; the
+--pdb files the same way (residue names cut to 3 characters, pLDDT in the B-factor column); and
+the JSON files' keys and shapes, for both layouts and both tiny fixtures. Then the made-up
+assembly of more than 99999 atoms (hybrid-36 serials) as PDB and mmCIF.
 
-usage: writecif_gemmi.py FORMAT.md TEST_WRITECIF_METRICS OF3-WRITECIF SCRATCH-DIR
-(TEST_WRITECIF_METRICS --make-diffuse builds the bundles from tests/fixtures/)"""
+usage: writecif_gemmi.py FORMAT.md TEST_WRITECIF_METRICS TEST_WRITECIF_PDB OF3-WRITECIF SCRATCH
+(TEST_WRITECIF_METRICS --make-diffuse builds the bundles from tests/fixtures/,
+TEST_WRITECIF_PDB --write-big the large assembly)"""
 import glob
 import json
 import os
@@ -15,7 +18,7 @@ import sys
 import gemmi
 import numpy as np
 
-fmt_md, tool, writecif, scratch = sys.argv[1:5]
+fmt_md, tool, pdb_tool, writecif, scratch = sys.argv[1:6]
 failed = 0
 
 
@@ -36,9 +39,12 @@ def softmax(x):
 
 
 def check_cif(path, b, s):
+    if path.endswith(".cif"):
+        check_cif(path[:-4] + ".pdb", b, s)
     name = os.path.relpath(path, scratch)
+    is_pdb = path.endswith(".pdb")
     try:
-        doc = gemmi.cif.read(path)
+        doc = None if is_pdb else gemmi.cif.read(path)
         st = gemmi.read_structure(path)
     except Exception as e:  # noqa: BLE001 - any parse failure is the finding
         check(False, f"{name}: gemmi reads it ({e})")
@@ -55,7 +61,7 @@ def check_cif(path, b, s):
     chains_want = list(dict.fromkeys(b["atom_chain_id"]))
     check([c.name for c in st[0]] == chains_want, f"{name}: chains {chains_want}")
     res_want = list(dict.fromkeys(zip(b["atom_chain_id"], b["atom_res_id"].tolist(),
-                                      b["atom_res_name"])))
+                                      [r[:3] if is_pdb else r for r in b["atom_res_name"]])))
     res_got = [(ch.name, r.seqid.num, r.name) for ch in st[0] for r in ch]
     check(res_got == res_want, f"{name}: {len(res_want)} residues, numbers and names")
     check(all(a[3] == b["atom_name"][i] and a[4] == b["atom_element"][i].upper()
@@ -65,6 +71,14 @@ def check_cif(path, b, s):
     check(dx <= 0.0005 + 1e-6, f"{name}: coordinates within 0.0005 Å (max {dx:.2e})")
     db = max(abs(a[6] - plddt[i]) for i, a in enumerate(atoms))
     check(db <= 0.005 + 1e-4, f"{name}: B_iso_or_equiv = per-atom pLDDT (max diff {db:.2e})")
+    if is_pdb:
+        # TER closes each polymer chain, so gemmi tells the polymers from the ligands
+        st.setup_entities()
+        poly = [ch.name for ch in st[0] if ch.get_polymer().length() > 0]
+        want = list(dict.fromkeys(c for c, m in zip(b["atom_chain_id"],
+                                                    b["atom_molecule_type_id"].tolist()) if m != 3))
+        check(poly == want, f"{name}: polymer chains {want} ({poly})")
+        return
     block = doc.sole_block()
     g = block.find_value("_ma_qa_metric_global.metric_value")
     check(g is not None and abs(float(g) - plddt.mean()) < 0.006,
@@ -143,12 +157,21 @@ for fixture in ["tiny_protein", "tiny_protein_ligand"]:
     check(h["kind"] == "diffuse", f"{fixture}: a diffuse bundle")
     for layout, fn in [("openfold3", check_openfold3), ("alphafold3", check_alphafold3)]:
         out = f"{scratch}/{fixture}.{layout}"
-        r = subprocess.run([writecif, "-q", "--layout", layout, "-o", out, bundle],
+        r = subprocess.run([writecif, "-q", "--pdb", "--layout", layout, "-o", out, bundle],
                            capture_output=True, text=True)
-        check(r.returncode == 0 and r.stderr == "", f"{fixture}: of3-writecif --layout {layout} "
-              f"exits 0 quietly ({r.returncode} {r.stderr.strip()})")
+        check(r.returncode == 0 and r.stderr == "", f"{fixture}: of3-writecif --pdb --layout "
+              f"{layout} exits 0 quietly ({r.returncode} {r.stderr.strip()})")
         fn(out, h, b)
         left = glob.glob(f"{out}/**/*.tmp.*", recursive=True)
         check(not left, f"{fixture} {layout}: no temporary files left")
+stem = f"{scratch}/big"
+subprocess.run([pdb_tool, "--write-big", stem], check=True)
+for ext in ["pdb", "cif"]:
+    st = gemmi.read_structure(f"{stem}.{ext}")
+    last = st[0]["A"][len(st[0]["A"]) - 1]
+    check(st[0].count_atom_sites() == 100007 and [c.name for c in st[0]] == ["A", "B", "C"] and
+          last.seqid.num == 25001 and last[0].serial == 100001 and
+          st[0]["C"][0][0].element.name == "Mg",
+          f"big.{ext}: 100007 atoms, chains A B C, residue 25001 (hybrid-36 in PDB)")
 print(f"# gemmi {gemmi.__version__}: {'all passed' if not failed else f'{failed} failed'}")
 sys.exit(1 if failed else 0)
