@@ -1,58 +1,45 @@
 #!/usr/bin/env bash
-# demo.sh (`make demo`): the main job on a bundled example, predicting ubiquitin's structure:
-#   of3-parse | of3-featurize | of3-trunk | of3-diffuse | of3-writecif
-# Each stage's bundle is kept in demo-out/ so any stage can be rerun alone. Until every stage
-# exists the demo runs as far as the pipeline goes, says where and why it stopped, and shows
-# what a bundle looks like with of3-inspect.
+# demo.sh (`make demo`): the README's first command. Predicts two structures with the driver,
+#   bin/of3 predict QUERIES -w WEIGHTS -o demo-out
+# which runs of3-parse | of3-featurize | of3-trunk | of3-diffuse | of3-writecif for each query:
+# ubiquitin (examples/query_ubiquitin.json, 76 residues) and a small protein+ligand complex
+# (tests/fixtures/queries/protein_ligand.json: a 20-residue peptide, a SMILES ligand and Mg2+;
+# the protein+ligand examples in examples/ have 737 tokens, which the single-threaded CPU trunk
+# takes tens of minutes over).
 # Weights: OF3_WEIGHTS=/path/to/of3_ft3_v1.pt (default: the tiny test checkpoint, random values).
 set -u
 cd "$(dirname "$0")"
-query=examples/query_ubiquitin.json
 out=demo-out
+queries=(examples/query_ubiquitin.json tests/fixtures/queries/protein_ligand.json)
 weights=${OF3_WEIGHTS:-tests/fixtures/of3_tiny_random.pt}
-mkdir -p "$out"
+extra=()
+# The tiny checkpoint's configuration has num_recycles 2: 3 trunk cycles, as its fixtures.
+[ -z "${OF3_WEIGHTS:-}" ] && extra=(--cycles 3)
 
-stage() { # name, then the command; stops the demo when a stage fails
-	local name=$1
-	shift
-	echo "demo: $*"
-	if ! "$@"; then
-		echo
-		echo "demo: the pipeline stops at $name (see the message above)."
-		echo "demo: still to come: of3-diffuse (issue #8); of3-writecif is ready for its output."
-		show_format
-		exit 0
-	fi
-}
+echo "demo: bin/of3 predict ${queries[*]} -w $weights -o $out ${extra[*]}"
+bin/of3 predict "${queries[@]}" -w "$weights" -o "$out" ${extra[@]+"${extra[@]}"}
+status=$?
+echo
+if [ $status = 0 ]; then
+	echo "demo: structures, confidences and rankings are in $out/<query>/ (ranking.csv: best first):"
+	ls "$out"/*/ranking.csv "$out"/*/seed_*/*_sample_1_model.cif 2>/dev/null | sed 's/^/  /'
+else
+	echo "demo: of3 predict failed (exit status $status; the messages above say why)."
+fi
+if [ -z "${OF3_WEIGHTS:-}" ]; then
+	cat <<EOF
 
-show_format() {
-	local sample
-	if [ -s "$out/ubiquitin.trunk" ]; then
-		echo
-		echo "demo: what of3-trunk made with the weights in $weights"
-		echo "      (the default is the tiny test checkpoint: random weights, so the numbers mean nothing;"
-		echo "      OF3_WEIGHTS=/path/to/of3_ft3_v1.pt runs the released model, slowly on the CPU):"
-		bin/of3-inspect "$out/ubiquitin.trunk" | grep -E "bundle|meta|s_input|s_trunk|z_trunk"
-	fi
-	if [ -s "$out/ubiquitin.features" ]; then
-		echo
-		echo "demo: what of3-parse and of3-featurize made: the features the model reads, equal to"
-		echo "      OpenFold3's but for the reference conformers (docs/DEVIATIONS.md):"
-		echo "demo: bin/of3-inspect $out/ubiquitin.features"
-		bin/of3-inspect "$out/ubiquitin.features"
-	fi
-	sample=$(ls tests/fixtures/features_query_ubiquitin.bundle.gz 2>/dev/null)
-	[ -n "$sample" ] || return 0
-	echo
-	echo "demo: for comparison, the features OpenFold3's own data pipeline made for this query"
-	echo "      (a reference fixture):"
-	echo "demo: gzip -dc $sample | bin/of3-inspect"
-	gzip -dc "$sample" | bin/of3-inspect | grep -E "bundle|ref_pos|msa |restype"
-}
-
-stage of3-parse bin/of3-parse "$query" -o "$out/ubiquitin.assembly"
-stage of3-featurize bin/of3-featurize "$out/ubiquitin.assembly" -o "$out/ubiquitin.features"
-stage of3-trunk bin/of3-trunk -w "$weights" "$out/ubiquitin.features" -o "$out/ubiquitin.trunk"
-stage of3-diffuse bin/of3-diffuse -w "$weights" "$out/ubiquitin.trunk" -o "$out/ubiquitin.diffuse"
-stage of3-writecif bin/of3-writecif -o "$out" "$out/ubiquitin.diffuse"
-echo "demo: done; structures in $out/"
+demo: NOTE: these weights ($weights) are a tiny checkpoint with RANDOM values,
+      made for the tests: the pipeline runs end to end, but the structures and confidences
+      it predicts are NOT meaningful.
+      For real predictions use OpenFold3's released checkpoint of3_ft3_v1.pt (~2.3 GB),
+      public on AWS S3 (OpenFold3's scripts/download_openfold3_params.sh fetches it so):
+        aws s3 cp --no-sign-request s3://openfold/openfold3_params/of3_ft3_v1.pt .
+        # or: curl -O https://openfold.s3.amazonaws.com/openfold3_params/of3_ft3_v1.pt
+      and give it with -w:
+        bin/of3 predict examples/query_ubiquitin.json -w of3_ft3_v1.pt -o out/
+      (or OF3_WEIGHTS=\$PWD/of3_ft3_v1.pt make demo). At full size the trunk is slow on the
+      CPU backend (minutes per cycle for ubiquitin); the GPU trunk is issue #10.
+EOF
+fi
+exit $status

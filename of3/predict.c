@@ -251,18 +251,19 @@ static int make_dirs(const char *path)
 		if (*s != '/' && *s)
 			continue;
 		char c = *s;
+		struct stat st;
 		*s = 0;
 		if (mkdir(buf, 0777) < 0 && errno != EEXIST)
 			return of3_err(OF3_ERR_USAGE, "output directory %s: cannot create %s: %s",
 			               path, buf, strerror(errno));
+		if (stat(buf, &st) < 0 || !S_ISDIR(st.st_mode))
+			return of3_err(OF3_ERR_USAGE,
+			               "output directory %s: %s is in the way (not a directory)",
+			               path, buf);
 		*s = c;
 		if (!c)
 			break;
 	}
-	struct stat st;
-	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
-		return of3_err(OF3_ERR_USAGE,
-		               "output directory %s: a file of that name is in the way", path);
 	if (access(path, W_OK | X_OK) < 0)
 		return of3_err(OF3_ERR_USAGE, "output directory %s: not writable: %s", path,
 		               strerror(errno));
@@ -612,6 +613,8 @@ static int parse_file(predict_t *p, const char *file, int fi, row_t **rows, int 
 	}
 	of3_breader_close(br);
 	unlink(asm_all);
+	of3_progress("%s: of3-parse done in %.2f s, %d quer%s", file, t_parse, *n_rows - first,
+	             *n_rows - first == 1 ? "y" : "ies");
 	return rc == OF3_END ? first : rc;
 }
 
