@@ -7,7 +7,12 @@
  *   read-big [FILE|-] [--no-check]
  *                       loads the whole bundle into memory (straight into the tensor's buffer)
  *                       and checks the pattern; prints bytes and seconds
+ *   edit IN OUT [--nan TENSOR] [--take TENSOR FROM]
+ *                       copies the first bundle of IN to OUT with the first value of f32
+ *                       TENSOR set to NaN, or TENSOR replaced by FROM's tensor of that name
+ *                       (bad inputs for the stages: NaN, outputs of another query)
  * Streams go to stdout. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -459,6 +464,64 @@ static int read_big(const char *path, int check)
 	return bad ? 1 : 0;
 }
 
+/* ---- edit ---- */
+
+static of3_bundle_t *read_first(const char *path)
+{
+	of3_breader_t *r = NULL;
+	of3_bundle_t *b = NULL;
+	if (of3_breader_open(&r, path) < 0 || of3_breader_next(r, &b) < 0 || !b)
+		fprintf(stderr, "bundle_tool: %s: %s\n", path, of3_errmsg());
+	of3_breader_close(r);
+	return b;
+}
+
+static int edit(int argc, char **argv)
+{
+	of3_bundle_t *b = read_first(argv[2]), *from = NULL;
+	const char *take = NULL;
+	int rc = b ? 0 : 1;
+	for (int i = 4; rc == 0 && i + 1 < argc; i += 2) {
+		of3_tensor_t *t = of3_bundle_tensor(b, argv[i + 1]);
+		if (!strcmp(argv[i], "--nan") && t && t->dtype == OF3_DTYPE_F32 &&
+		    of3_tensor_numel(t) > 0) {
+			((float *)t->data)[0] = NAN;
+		} else if (!strcmp(argv[i], "--take") && t && !take && i + 2 < argc &&
+		           (from = read_first(argv[i + 2])) &&
+		           of3_bundle_tensor(from, argv[i + 1])) {
+			take = argv[i + 1];
+			i++;
+		} else {
+			fprintf(stderr, "bundle_tool: edit: cannot apply '%s %s'\n", argv[i],
+			        argv[i + 1]);
+			rc = 1;
+		}
+	}
+	of3_bwriter_t *w = NULL;
+	int wrc = rc ? 0 : of3_bwriter_open(&w, argv[3]);
+	wrc = wrc ? wrc : of3_bwriter_begin(w, b);
+	for (int i = 0; rc == 0 && wrc == 0 && i < b->n_tensors; i++) {
+		const of3_tensor_t *t = &b->tensors[i];
+		if (take && !strcmp(t->name, take))
+			t = of3_bundle_tensor(from, take);
+		wrc = of3_bwriter_tensor(w, t);
+	}
+	for (int i = 0; rc == 0 && wrc == 0 && i < b->n_values; i++)
+		wrc = of3_bwriter_value(w, b->values[i].name, &b->values[i].value);
+	wrc = rc || wrc ? wrc : of3_bwriter_end(w);
+	if (rc == 0 && wrc == 0) {
+		wrc = of3_bwriter_close(w); /* frees w either way */
+		w = NULL;
+	}
+	of3_bwriter_abort(w);
+	if (wrc) {
+		fprintf(stderr, "bundle_tool: %s: %s\n", argv[3], of3_errmsg());
+		rc = 1;
+	}
+	of3_bundle_free(b), of3_bundle_free(from);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	of3_set_progname("bundle_tool");
@@ -477,9 +540,12 @@ int main(int argc, char **argv)
 		rc = write_big(argv[2]);
 	else if ((argc == 3 || argc == 4) && !strcmp(argv[1], "read-big"))
 		rc = read_big(argv[2], !(argc == 4 && !strcmp(argv[3], "--no-check")));
+	else if (argc >= 4 && !strcmp(argv[1], "edit"))
+		rc = edit(argc, argv);
 	else
 		fprintf(stderr, "usage: bundle_tool sample | valid [KIND] | corrupt NAME|list | "
-		                "write-big BYTES | read-big FILE|- [--no-check]\n");
+		                "write-big BYTES | read-big FILE|- [--no-check] | edit IN OUT "
+		                "[--nan TENSOR] [--take TENSOR FROM]\n");
 	msgpack_sbuffer_destroy(&sb);
 	return rc;
 }

@@ -221,31 +221,3 @@
 # with exit status 1; the next one runs; --cache stores each seed's features;
 # --keep-intermediates keeps the stages' bundles.
 1	failed at of3-writecif (exit 1)	mkdir -p $T/pr && touch $T/pr/protein && $BIN/of3 predict -w tests/fixtures/of3_tiny_random.pt -o $T/pr --seed 7 --cycles 1 --samples 1 --steps 1 --device cpu --cache $T/pcache --keep-intermediates tests/fixtures/queries/protein.json tests/fixtures/queries/protein_ligand.json >$T/pr.out 2>&1; s=$?; ls $T/pr/protein_ligand/seed_7/timing.json $T/pr/.of3-tmp.*/q0_s7.diffuse >/dev/null && test "$(ls $T/pcache | wc -l)" = 2 && grep -q "intermediate bundles kept in $T/pr/.of3-tmp." $T/pr.out && grep -q "1 query succeeded, 1 failed" $T/pr.out && cat $T/pr.out && exit $s
-# of3 predict, the driver (issue #9). Preflight errors exit 2 and write nothing; a failing query
-# does not stop the others; the exit status is 2 when every failure was bad input, 1 otherwise.
-0	Usage: of3 predict -w WEIGHTS -o DIR	$BIN/of3 predict --help
-0	--seeds N       N model seeds, the ones OpenFold3's --num_model_seeds N runs	$BIN/of3 predict --help
-0	predict   query files to structures	$BIN/of3 --help
-0	of3 0.1.0	$BIN/of3 --version
-2	unknown command 'frob'	$BIN/of3 frob
-2	Usage: of3 <command>	$BIN/of3
-2	no weights: give -w FILE	$BIN/of3 predict -o $T/pd examples/query_ubiquitin.json
-2	no output directory: give -o DIR	$BIN/of3 predict -w tests/fixtures/of3_tiny_random.pt examples/query_ubiquitin.json
-2	no query file	$BIN/of3 predict -w tests/fixtures/of3_tiny_random.pt -o $T/pd
-2	--seeds: 0 is outside 1..1000	$BIN/of3 predict --seeds 0 -w tests/fixtures/of3_tiny_random.pt -o $T/pd examples/query_ubiquitin.json
-2	--seed: '7x' is not a whole number	$BIN/of3 predict --seed 1,7x -w tests/fixtures/of3_tiny_random.pt -o $T/pd examples/query_ubiquitin.json
-2	give --seeds N or --seed S, not both	$BIN/of3 predict --seeds 2 --seed 1 -w tests/fixtures/of3_tiny_random.pt -o $T/pd examples/query_ubiquitin.json
-2	--layout: 'pdb' is neither openfold3 nor alphafold3	$BIN/of3 predict --layout pdb -w tests/fixtures/of3_tiny_random.pt -o $T/pd examples/query_ubiquitin.json
-2	--device: 'gpu' is not auto, cpu, cuda or cuda:N	$BIN/of3 predict --device gpu -w tests/fixtures/of3_tiny_random.pt -o $T/pd examples/query_ubiquitin.json
-2	of3: query file $T/none.json: No such file or directory	$BIN/of3 predict -w tests/fixtures/of3_tiny_random.pt -o $T/pd examples/query_ubiquitin.json $T/none.json; s=$?; test ! -e $T/pd || s=9; exit $s
-2	of3: weights $T/none.pt: No such file or directory	$BIN/of3 predict -w $T/none.pt -o $T/pd examples/query_ubiquitin.json; s=$?; test ! -e $T/pd || s=9; exit $s
-2	checkpoint layout p2 (of3-p2-155k.pt) recognised, not supported yet	$BIN/of3 predict -w tests/fixtures/checkpoint/layout_p2.pt -o $T/pd examples/query_ubiquitin.json; s=$?; test ! -e $T/pd || s=9; exit $s
-2	bad_not_zip.pt: not a zip archive	$BIN/of3 predict -w tests/fixtures/checkpoint/bad_not_zip.pt -o $T/pd examples/query_ubiquitin.json; s=$?; test ! -e $T/pd || s=9; exit $s
-2	output directory $T/plainfile/out: $T/plainfile is in the way (not a directory)	touch $T/plainfile && $BIN/of3 predict -w tests/fixtures/of3_tiny_random.pt -o $T/plainfile/out examples/query_ubiquitin.json
-# Three files, the middle one with an unknown CCD code, two seeds (OpenFold3's first two): the
-# other queries are written with timing.json, the temporary folder is gone, exit status 2.
-2	2 queries succeeded, 1 failed	printf '%s' '{"queries":{"bad":{"chains":[{"molecule_type":"ligand","chain_ids":"L","ccd_codes":"ZZZQ"}]}}}' >$T/badq.json && $BIN/of3 predict -w tests/fixtures/of3_tiny_random.pt -o $T/pm --seeds 2 --cycles 1 --samples 1 --steps 2 --device cpu tests/fixtures/queries/protein.json $T/badq.json tests/fixtures/queries/protein_ligand.json >$T/pm.out 2>&1; s=$?; grep -q '"runtime_s": ' $T/pm/protein/seed_2746317213/timing.json && ls $T/pm/protein_ligand/seed_1181241943/protein_ligand_seed_1181241943_sample_1_model.cif $T/pm/protein/ranking.csv >/dev/null && test -z "$(ls -A $T/pm | grep of3-tmp)" && grep -q "failed at of3-parse (exit 2): of3-parse: $T/badq.json: query 'bad', chain 1 (id L): unknown CCD code 'ZZZQ'" $T/pm.out && grep -Eq '^protein +36 +294 .* \(seed (2746317213|1181241943), sample 1\)$' $T/pm.out && cat $T/pm.out && exit $s
-# A runtime failure (of3-writecif finds a file where the query's folder goes) fails that query
-# with exit status 1; the next one runs; --cache stores each seed's features;
-# --keep-intermediates keeps the stages' bundles.
-1	failed at of3-writecif (exit 1)	mkdir -p $T/pr && touch $T/pr/protein && $BIN/of3 predict -w tests/fixtures/of3_tiny_random.pt -o $T/pr --seed 7 --cycles 1 --samples 1 --steps 1 --device cpu --cache $T/pcache --keep-intermediates tests/fixtures/queries/protein.json tests/fixtures/queries/protein_ligand.json >$T/pr.out 2>&1; s=$?; ls $T/pr/protein_ligand/seed_7/timing.json $T/pr/.of3-tmp.*/q0_s7.diffuse >/dev/null && test "$(ls $T/pcache | wc -l)" = 2 && grep -q "intermediate bundles kept in $T/pr/.of3-tmp." $T/pr.out && grep -q "1 query succeeded, 1 failed" $T/pr.out && cat $T/pr.out && exit $s
