@@ -23,9 +23,10 @@
 #include "seeds.h"
 #include "spawn.h"
 
-enum { ST_PARSE, ST_FEATURIZE, ST_TRUNK, ST_DIFFUSE, ST_WRITECIF, N_STAGES };
-static const char *const stage_name[N_STAGES] = {"of3-parse", "of3-featurize", "of3-trunk",
-                                                 "of3-diffuse", "of3-writecif"};
+/* ST_DRIVER: a failure of the driver's own (a query name used twice, timing.json) */
+enum { ST_PARSE, ST_FEATURIZE, ST_TRUNK, ST_DIFFUSE, ST_WRITECIF, N_STAGES, ST_DRIVER = N_STAGES };
+static const char *const stage_name[N_STAGES + 1] = {"of3-parse",   "of3-featurize", "of3-trunk",
+                                                     "of3-diffuse", "of3-writecif",  "of3"};
 
 #define MAX_SEEDS 1000
 
@@ -468,14 +469,14 @@ static void run_query(const predict_t *p, row_t *r, const char *assembly, int q,
 			t[st] = r->t[st] - t0[st];
 		if ((!p->layout || !strcmp(p->layout, "openfold3")) &&
 		    write_timing(p, r, seed, t) < 0) {
-			r->failed_stage = ST_WRITECIF, r->status = 1;
+			r->failed_stage = ST_DRIVER, r->status = 1;
 			snprintf(r->msg, sizeof r->msg, "%s", of3_errmsg());
 			of3_print_error("%s", of3_errmsg());
 			return;
 		}
 	}
 	if (of3_interrupted() && r->failed_stage < 0) {
-		r->failed_stage = ST_FEATURIZE, r->status = 128 + of3_interrupted();
+		r->failed_stage = ST_DRIVER, r->status = 128 + of3_interrupted();
 		snprintf(r->msg, sizeof r->msg, "interrupted");
 		return;
 	}
@@ -509,7 +510,9 @@ static void summary(const predict_t *p, const row_t *rows, int n_rows, int n_ok)
 			printf(" %6s %7s", "-", "-");
 		for (int st = ST_FEATURIZE; st < N_STAGES; st++)
 			print_time(r, st);
-		if (r->failed_stage >= 0)
+		if (r->failed_stage == ST_DRIVER)
+			printf("  failed: %s\n", r->msg);
+		else if (r->failed_stage >= 0)
 			printf("  failed at %s (exit %d): %s\n", stage_name[r->failed_stage],
 			       r->status, r->msg);
 		else if (r->have_best)
@@ -594,11 +597,13 @@ static int parse_file(predict_t *p, const char *file, int fi, row_t **rows, int 
 		r->t[ST_PARSE] = t_parse;
 		for (int i = 0; i < *n_rows - 1; i++)
 			if ((*rows)[i].n_token >= 0 && !strcmp((*rows)[i].name, r->name)) {
-				r->failed_stage = ST_PARSE, r->status = 2;
+				r->failed_stage = ST_DRIVER, r->status = 2;
 				snprintf(r->msg, sizeof r->msg,
 				         "query name '%s' is also in %s: the two would write the "
 				         "same files",
 				         r->name, (*rows)[i].file);
+				of3_print_error("%s: %s", file, r->msg);
+				break;
 			}
 		snprintf(path, sizeof path, "%s/q%d.assembly", p->tmp, r->index);
 		of3_bwriter_t *w = NULL;
