@@ -109,6 +109,7 @@ extern "C" int of3_cuda_open(int index, void **state, char *desc, size_t desc_le
 	/* TF32 only where a call asks for it; the fp32 path asks for pedantic fp32 anyway */
 	cublasSetMathMode(s->cublas, CUBLAS_DEFAULT_MATH);
 	s->device = index;
+	s->chunk_bytes = OF3_CUDA_CHUNK_BYTES;
 	snprintf(desc, desc_len, "cuda:%d %s, %.1f GiB, sm_%d%d", index, prop.name,
 	         (double)prop.totalGlobalMem / (1024.0 * 1024.0 * 1024.0), prop.major, prop.minor);
 	*state = s;
@@ -138,6 +139,11 @@ extern "C" void of3_cuda_close(void *state)
 extern "C" void of3_cuda_set_fp32(void *state, int fp32)
 {
 	((of3_cuda_ctx_t *)state)->fp32 = fp32;
+}
+
+extern "C" void of3_cuda_set_chunk_bytes(void *state, size_t n_bytes)
+{
+	((of3_cuda_ctx_t *)state)->chunk_bytes = n_bytes ? n_bytes : OF3_CUDA_CHUNK_BYTES;
 }
 
 extern "C" int of3_cuda_alloc(void *state, void **p, size_t n_bytes, char *why, size_t why_len)

@@ -17,6 +17,10 @@ void of3_cuda_close(void *state);
 /* 1: plain fp32 products with TF32 off (parity); 0: bf16 tensor-core products (default). */
 void of3_cuda_set_fp32(void *state, int fp32);
 
+/* The scratch tri_mul and outer_product work in, per chunk (0: the default, 256 MiB). The GPU
+ * tests lower it so that small sizes take several chunks. */
+void of3_cuda_set_chunk_bytes(void *state, size_t n_bytes);
+
 /* Device memory and copies on the backend's stream. alloc returns 0 or -1 with why; upload and
  * download wait until the copy (and every op queued before it) is done. sync waits for the
  * queued ops and returns -1 with the first failure an op recorded since the last sync. */

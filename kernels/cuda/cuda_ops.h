@@ -22,12 +22,13 @@ typedef struct {
 	int fp32; /* 1: --precision fp32 (plain fp32, no TF32); 0: bf16 tensor-core products */
 	void *ws; /* scratch of the ops that need some (tri_mul, attention, outer_product) */
 	size_t ws_bytes;
-	char err[512]; /* the first failure since the last sync; "" if none */
+	size_t chunk_bytes; /* tri_mul and outer_product work in chunks of at most this scratch */
+	char err[512];      /* the first failure since the last sync; "" if none */
 } of3_cuda_ctx_t;
 
 extern of3_cuda_ctx_t *of3_cuda_cur;
 
-/* Scratch ops may keep per call: tri_mul and outer_product work in chunks of at most this. */
+/* chunk_bytes unless a test lowered it (of3_cuda_set_chunk_bytes) */
 #define OF3_CUDA_CHUNK_BYTES ((size_t)256 << 20)
 
 /* Records the first failure ("<op>: <text>"); later ones are dropped until the next sync. */

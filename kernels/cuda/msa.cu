@@ -31,7 +31,7 @@ extern "C" void of3_cuda_outer_product(float *o, const float *a, const float *b,
 	if (n_i <= 0 || n_tok <= 0 || c_a <= 0 || c_b <= 0)
 		return;
 	const int64_t row_bytes = c_a * n_tok * c_b * (int64_t)sizeof(float); /* one token i */
-	int64_t n_chunk = (int64_t)OF3_CUDA_CHUNK_BYTES / row_bytes;
+	int64_t n_chunk = (int64_t)of3_cuda_cur->chunk_bytes / row_bytes;
 	n_chunk = n_chunk < 1 ? 1 : n_chunk > n_i ? n_i : n_chunk;
 	if (n_tok * c_b > INT_MAX || n_chunk * c_a > INT_MAX || n_s > INT_MAX ||
 	    n_tok * c_a > INT_MAX) {

@@ -4,7 +4,8 @@
  * cuBLAS needs unit stride along one matrix axis, which channels-last [N,N,h] lacks, so channel
  * chunks are transposed into [c,N,N] scratch (bf16 in the default mode, which is also the
  * operand rounding; fp32 in fp32 mode), multiplied by cublasGemmStridedBatchedEx with fp32
- * accumulation, and transposed back into p. Chunks keep the scratch under OF3_CUDA_CHUNK_BYTES. */
+ * accumulation, and transposed back into p. Chunks keep the scratch under 256 MiB
+ * (OF3_CUDA_CHUNK_BYTES). */
 #include <cuda_bf16.h>
 
 #include "cuda_ops.h"
@@ -61,7 +62,7 @@ static void tri_mul(float *p, const float *a, const float *b, int64_t n, int64_t
 {
 	const int64_t nn = n * n;
 	const size_t per_c = (size_t)nn * (2 * sizeof(T) + sizeof(float));
-	int64_t n_cc = (int64_t)(OF3_CUDA_CHUNK_BYTES / per_c);
+	int64_t n_cc = (int64_t)(of3_cuda_cur->chunk_bytes / per_c);
 	n_cc = n_cc < 1 ? 1 : n_cc > n_h ? n_h : n_cc;
 	char *ws = (char *)of3_cuda_scratch("tri_mul", per_c * (size_t)n_cc);
 	if (!ws)

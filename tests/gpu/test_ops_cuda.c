@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../../kernels/backend.h"
+#include "../../kernels/cuda/cuda_backend.h"
 #include "../check.h"
 
 static of3_backend_t be;
@@ -446,6 +447,15 @@ static void run_all(void)
 	test_pair_weighted_avg(3, 9, 2, 4);
 	test_pair_weighted_avg(17, 33, 8, 8);
 	test_pair_weighted_avg(64, 100, 8, 8);
+
+	/* several chunks, the last one partial: tri_mul in 3 channels a chunk over 32 (13 kB per
+	 * channel in fp32 at N = 33), outer_product in 3 row tokens a chunk over 14 */
+	of3_cuda_set_chunk_bytes(be.cuda, fp32_mode ? 3 * 33 * 33 * 12 : 3 * 33 * 33 * 8);
+	test_tri_mul(33, 32, 0);
+	test_tri_mul(33, 32, 1);
+	of3_cuda_set_chunk_bytes(be.cuda, 3 * 8 * 20 * 8 * 4);
+	test_outer_product(33, 20, 3, 14, 8, 8);
+	of3_cuda_set_chunk_bytes(be.cuda, 0);
 }
 
 /* Same inputs twice: identical bytes (attention with every input, both tri_mul directions, a

@@ -27,3 +27,8 @@ make -j"$(nproc)" --no-print-directory build/release/libof3kernels.a build/relea
 	>"$out/build.log" 2>&1 || { tail -40 "$out/build.log"; exit 1; }
 echo "# build: $(($(date +%s) - start)) s"
 make --no-print-directory test-gpu 2>&1 | tee "$out/test-gpu.log"
+# op timings at the trunk's sizes (not a test): BENCH_N=0 skips them
+if [ "${BENCH_N:-384}" != 0 ]; then
+	make --no-print-directory build/release/tests/gpu/bench_ops >>"$out/build.log" 2>&1
+	build/release/tests/gpu/bench_ops "${BENCH_N:-384}" | tee "$out/bench-ops.log"
+fi
