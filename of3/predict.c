@@ -36,7 +36,7 @@ typedef struct {
 	const char *samples, *steps, *cycles, *device, *precision, *threads;
 	uint64_t seeds[MAX_SEEDS];
 	int n_seeds, seeds_count, seeds_list; /* --seeds N, --seed S,... */
-	int keep;
+	int keep, pdb;
 	int child_progress; /* the driver shows progress, so the stages must too */
 	of3_opts_t o;
 	char bindir[PATH_MAX];
@@ -69,6 +69,7 @@ enum {
 	OPT_CACHE,
 	OPT_LAYOUT,
 	OPT_KEEP,
+	OPT_PDB,
 };
 
 static void usage(FILE *f)
@@ -97,6 +98,7 @@ static void usage(FILE *f)
 	        "(of3-featurize)\n"
 	        "      --layout L      openfold3 (default) or alphafold3 (of3-writecif; no\n"
 	        "                      timing.json in that layout)\n"
+	        "      --pdb           also a PDB file beside each mmCIF file (of3-writecif)\n"
 	        "  -t, --threads N     CPU threads for of3-trunk and of3-diffuse (default 0: all)\n"
 	        "      --device DEV    auto, cpu, cuda or cuda:N (default: the stages' auto)\n"
 	        "      --precision P   bf16 or fp32 (default: the stages' bf16)\n"
@@ -152,6 +154,7 @@ static int own_option(int c, const char *arg, void *ctx)
 	case 'w': p->weights = arg; return 1;
 	case OPT_CACHE: p->cache = arg; return 1;
 	case OPT_KEEP: p->keep = 1; return 1;
+	case OPT_PDB: p->pdb = 1; return 1;
 	case 's': return parse_seed_list(p, arg) < 0 ? OF3_ERR_USAGE : 1;
 	case OPT_SEEDS:
 		if (of3_parse_int(arg, "--seeds", 1, MAX_SEEDS, &v) < 0)
@@ -452,6 +455,8 @@ static void run_query(const predict_t *p, row_t *r, const char *assembly, int q,
 			case ST_WRITECIF:
 				arg(&a, "-o"), arg(&a, p->o.output);
 				arg_opt(&a, "--layout", p->layout);
+				if (p->pdb)
+					arg(&a, "--pdb");
 				arg(&a, diff);
 				break;
 			}
@@ -634,6 +639,7 @@ int of3_predict_main(int argc, char **argv)
 	        {"cache", required_argument, NULL, OPT_CACHE},
 	        {"layout", required_argument, NULL, OPT_LAYOUT},
 	        {"keep-intermediates", no_argument, NULL, OPT_KEEP},
+	        {"pdb", no_argument, NULL, OPT_PDB},
 	        OF3_COMPUTE_LONGOPTS,
 	        OF3_IO_LONGOPTS,
 	        {0}};
