@@ -1,4 +1,5 @@
 /* spawn.c: fork, exec, forward the child's output, wait. */
+#define _GNU_SOURCE /* memmem */
 #include "spawn.h"
 
 #include <errno.h>
@@ -86,7 +87,9 @@ static void line_out(const char *s, size_t n, of3_spawn_result_t *r)
 	size_t keep = len < sizeof r->last ? len : sizeof r->last - 1;
 	memcpy(r->last, s, keep);
 	r->last[keep] = 0;
-	if (!seen_before(s, len)) {
+	/* Only lines that name no query are the same for every query and seed (the stages' notes
+	 * about the backend); a line about a query, progress included, is always news. */
+	if (memmem(s, len, "query '", 7) || !seen_before(s, len)) {
 		write_err(s, len);
 		write_err("\n", 1);
 	}

@@ -1,9 +1,9 @@
 /* spawn.h: runs one pipeline program as a child and times it (of3 predict's stages).
  *
  * The child's stdout and stderr go through a pipe that the driver forwards line by line to its
- * own stderr as they come, so progress stays live, a line that repeats one already shown
- * (the same note for every query and seed) is shown once, and the last line, the child's error
- * message when it fails, is kept for the summary. SIGINT, SIGTERM and SIGHUP sent to the
+ * own stderr as they come, so progress stays live, a note that names no query and repeats one
+ * already shown (the same for every query and seed) is shown once, and the last line, the child's
+ * error message when it fails, is kept for the summary. SIGINT, SIGTERM and SIGHUP sent to the
  * driver are passed on to the running child; the driver stops after it (of3_interrupted()). */
 #ifndef OF3_DRIVER_SPAWN_H
 #define OF3_DRIVER_SPAWN_H
