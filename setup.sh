@@ -23,7 +23,11 @@ fi
 cd "$(dirname "$0")"
 if ! build/pyenv/bin/python -c 'import biotite, msgpack, numpy' 2>/dev/null; then
 	echo "setup.sh: installing biotite 1.2.0 into build/pyenv"
-	/usr/bin/python3 -m venv --system-site-packages build/pyenv
-	build/pyenv/bin/pip install -q --disable-pip-version-check biotite==1.2.0
+	# without network pip fails: the build and the other tests do not need biotite, and
+	# make test then says that the biotite read-back did not run
+	if ! { /usr/bin/python3 -m venv --system-site-packages build/pyenv &&
+		build/pyenv/bin/pip install -q --disable-pip-version-check biotite==1.2.0; }; then
+		echo "setup.sh: warning: could not install biotite (no network?); make test will not run tests/writecif_biotite.py" >&2
+	fi
 fi
 echo "setup.sh: build dependencies present"
