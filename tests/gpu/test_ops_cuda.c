@@ -5,7 +5,8 @@
  * (linear, tri_mul, outer_product, pair_weighted_avg), 1e-5 for the rest (fp32 in both modes).
  * Outputs are poisoned with NaN before each op, so an unwritten element fails. Ends with the
  * determinism check (same inputs twice, identical bytes) and "N passed, N failed".
- * Needs a CUDA GPU: `make test-gpu`, never part of `make test`. */
+ * Needs a CUDA GPU: `make test-gpu`, never part of `make test`. --quick skips the one case of
+ * 2^28 values (1 GiB a buffer), for runs under compute-sanitizer. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -20,6 +21,7 @@
 static of3_backend_t be;
 static const of3_ops_t *cpu, *gpu;
 static int fp32_mode;
+static int quick;           /* --quick: no 1 GiB case (for compute-sanitizer) */
 static double worst[2][32]; /* per mode, per op: the largest error seen, for the summary */
 static const char *op_names[32];
 static int n_op_names;
@@ -213,6 +215,19 @@ static void test_elementwise(int64_t n)
 	free(a), free(b), free(ref);
 }
 
+static void test_large_add(int64_t n)
+{
+	float *a = rnd(n, -1, 1), *ref = rnd(n, -1, 1);
+	float *da = dev(a, n), *dy = dev(ref, n);
+	cpu->add(ref, a, n);
+	gpu->add(dy, da, n);
+	char s[64];
+	snprintf(s, sizeof s, "n=%lld", (long long)n);
+	compare("add", s, ref, dy, n, 0);
+	dfree(2, da, dy);
+	free(a), free(ref);
+}
+
 static void test_rows(int64_t n_r, int64_t n_c)
 {
 	float *x = rnd(n_r * n_c, -4, 4), *mask = rmask(n_r), *den = rnd(n_r, 0, 30);
@@ -252,6 +267,8 @@ static void test_transpose_pair(int64_t n_i, int64_t n_j, int64_t n_c)
 static void test_softmax(int64_t n_r, int64_t n_k, int64_t n_mask_rows, int masked)
 {
 	float *x = rnd(n_r * n_k, -8, 8), *mask = masked ? rmask(n_mask_rows * n_k) : NULL;
+	if (mask) /* the first mask row masks everything: a uniform row on both sides */
+		memset(mask, 0, (size_t)n_k * sizeof *mask);
 	float *ref = xmalloc((size_t)(n_r * n_k) * sizeof *ref);
 	memcpy(ref, x, (size_t)(n_r * n_k) * sizeof *ref);
 	cpu->softmax(ref, mask, n_mask_rows, n_r, n_k);
@@ -265,7 +282,8 @@ static void test_softmax(int64_t n_r, int64_t n_k, int64_t n_mask_rows, int mask
 	free(x), free(mask), free(ref);
 }
 
-/* flags: 1 mask, 2 bias, 4 gate */
+/* flags: 1 mask, 2 bias, 4 gate, 8 every key of problem 0 masked (the mask bias then swamps the
+ * logits in float on both sides: a uniform average, not NaN) */
 static void test_attention(int64_t n_b, int64_t n_q, int64_t n_k, int64_t n_head, int64_t d_head,
                            int flags)
 {
@@ -274,9 +292,15 @@ static void test_attention(int64_t n_b, int64_t n_q, int64_t n_k, int64_t n_head
 	float *gate = flags & 4 ? rnd(nq, -3, 3) : NULL;
 	float *mask = flags & 1 ? rmask(n_b * n_k) : NULL;
 	float *bias = flags & 2 ? rnd(n_q * n_k * n_head, -2, 2) : NULL;
-	if (mask) /* at least one key per problem: a fully masked row is a different test */
-		for (int64_t b = 0; b < n_b; b++)
-			mask[b * n_k + (b % n_k)] = 1.0f;
+	if (mask) /* at least one key per problem but, with flag 8, the first */
+		for (int64_t b = 0; b < n_b; b++) {
+			for (int64_t j = 0; j < n_k; j++) {
+				if (flags & 8 && b == 0)
+					mask[j] = 0.0f;
+				else if (j == b % n_k)
+					mask[b * n_k + j] = 1.0f;
+			}
+		}
 	float *ref = xmalloc((size_t)nq * sizeof *ref);
 	cpu->attention(ref, q, k, v, gate, mask, bias, n_b, n_q, n_k, n_head, d_head);
 	float *dq = dev(q, nq), *dk = dev(k, nk), *dv = dev(v, nk), *dg = dev(gate, nq),
@@ -286,7 +310,10 @@ static void test_attention(int64_t n_b, int64_t n_q, int64_t n_k, int64_t n_head
 	char s[80];
 	snprintf(s, sizeof s, "B=%lld Q=%lld K=%lld H=%lld d=%lld%s%s%s", (long long)n_b,
 	         (long long)n_q, (long long)n_k, (long long)n_head, (long long)d_head,
-	         flags & 1 ? " m" : "", flags & 2 ? " b" : "", flags & 4 ? " g" : "");
+	         flags & 8   ? " m0"
+	         : flags & 1 ? " m"
+	                     : "",
+	         flags & 2 ? " b" : "", flags & 4 ? " g" : "");
 	compare("attention", s, ref, dout, nq, 0);
 	dfree(7, dq, dk, dv, dg, dm, dbias, dout);
 	free(q), free(k), free(v), free(gate), free(mask), free(bias), free(ref);
@@ -402,6 +429,8 @@ static void run_all(void)
 	test_elementwise(1);
 	test_elementwise(1000);
 	test_elementwise(100003);
+	if (fp32_mode && !quick) /* more values than the capped grid has threads (2^20 x 256) */
+		test_large_add((1 << 28) + 1001);
 
 	test_rows(1, 1);
 	test_rows(37, 33);
@@ -428,6 +457,7 @@ static void run_all(void)
 	test_attention(1, 20, 20, 2, 64, 7);
 	test_attention(2, 65, 70, 3, 5, 2);
 	test_attention(1, 9, 19, 1, 100, 7);
+	test_attention(3, 17, 40, 2, 16, 8 | 1 | 4);
 
 	for (int incoming = 0; incoming < 2; incoming++) {
 		test_tri_mul(1, 1, incoming);
@@ -491,8 +521,9 @@ static void test_determinism(void)
 	free(q), free(mask), free(bias), free(a);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
 	if (of3_backend_open(&be, "cuda", 0) < 0)
 		die("--device cuda");
 	gpu = of3_ops_cuda();

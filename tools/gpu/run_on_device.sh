@@ -27,6 +27,15 @@ make -j"$(nproc)" --no-print-directory build/release/libof3kernels.a build/relea
 	>"$out/build.log" 2>&1 || { tail -40 "$out/build.log"; exit 1; }
 echo "# build: $(($(date +%s) - start)) s"
 make --no-print-directory test-gpu 2>&1 | tee "$out/test-gpu.log"
+# memcheck and racecheck of the same tests where compute-sanitizer works (SANITIZE=1)
+if [ "${SANITIZE:-0}" = 1 ]; then
+	for tool in memcheck racecheck; do
+		compute-sanitizer --tool "$tool" --error-exitcode 1 \
+			build/release/tests/gpu/test_ops_cuda --quick >"$out/sanitize-$tool.log" 2>&1 &&
+			echo "# compute-sanitizer $tool: clean" ||
+			{ echo "# compute-sanitizer $tool: FAILED"; grep -v '^ok' "$out/sanitize-$tool.log" | head -30; }
+	done
+fi
 # op timings at the trunk's sizes (not a test): BENCH_N=0 skips them
 if [ "${BENCH_N:-384}" != 0 ]; then
 	make --no-print-directory build/release/tests/gpu/bench_ops >>"$out/build.log" 2>&1
