@@ -11,11 +11,50 @@ int of3_wbuf_alloc(of3_wbuf_t *wb)
 {
 	wb->n_cap = wb->n_used;
 	wb->n_used = 0;
-	wb->base = malloc((wb->n_cap ? wb->n_cap : 1) * sizeof(float));
+	wb->base = wb->host = malloc((wb->n_cap ? wb->n_cap : 1) * sizeof(float));
 	if (!wb->base)
 		return of3_err(OF3_ERR_NOMEM, "out of memory: the weights need %.2f GiB",
 		               (double)wb->n_cap * sizeof(float) / (1 << 30));
 	return OF3_OK;
+}
+
+int of3_wbuf_alloc_on(of3_wbuf_t *wb, of3_backend_t *be)
+{
+	if (be->kind == OF3_BACKEND_CPU)
+		return of3_wbuf_alloc(wb);
+	wb->n_cap = wb->n_used;
+	wb->n_used = 0;
+	const size_t bytes = (wb->n_cap ? wb->n_cap : 1) * sizeof(float);
+	wb->host = malloc(bytes);
+	if (!wb->host)
+		return of3_err(OF3_ERR_NOMEM, "out of memory: the weights need %.2f GiB",
+		               (double)bytes / (1 << 30));
+	wb->base = of3_backend_alloc(be, bytes);
+	if (!wb->base) {
+		free(wb->host);
+		wb->host = NULL;
+		return of3_err(OF3_ERR_NOMEM, "out of %s memory: the weights need %.2f GiB",
+		               be->desc, (double)bytes / (1 << 30));
+	}
+	return OF3_OK;
+}
+
+int of3_wbuf_upload(of3_wbuf_t *wb, of3_backend_t *be)
+{
+	if (!wb->host || wb->host == wb->base)
+		return OF3_OK;
+	int rc = of3_backend_upload(be, wb->base, wb->host, wb->n_cap * sizeof(float));
+	free(wb->host);
+	wb->host = NULL;
+	return rc;
+}
+
+void of3_wbuf_free(of3_wbuf_t *wb, of3_backend_t *be)
+{
+	if (wb->host && wb->host != wb->base)
+		free(wb->host);
+	of3_backend_free(be, wb->base); /* the CPU backend's free() takes malloc'ed memory */
+	wb->base = wb->host = NULL;
 }
 
 int of3_wbind(of3_wbuf_t *wb, of3_ckpt_t *ck, const float **dst, int ndim, int64_t *shape,
@@ -37,9 +76,8 @@ int of3_wbind(of3_wbuf_t *wb, of3_ckpt_t *ck, const float **dst, int ndim, int64
 			               "weights buffer too small binding '%s%s' (%zu of %zu floats "
 			               "used): the planning pass and the binding pass differ",
 			               prefix, name, wb->n_used, wb->n_cap);
-		float *p = wb->base + wb->n_used;
-		of3_ckpt_to_f32(t, p);
-		*dst = p;
+		of3_ckpt_to_f32(t, (wb->host ? wb->host : wb->base) + wb->n_used);
+		*dst = wb->base + wb->n_used;
 	}
 	wb->n_used += n_carve;
 	return OF3_OK;

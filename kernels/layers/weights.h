@@ -15,9 +15,12 @@
 #include <stdint.h>
 
 #include "../../common/checkpoint.h"
+#include "../backend.h"
 
 typedef struct {
 	float *base;   /* NULL: planning pass (pointers are bound to NULL, nothing is copied) */
+	float *host;   /* where the binding pass converts to: base, or a host staging copy of a
+	                  device base (of3_wbuf_alloc_on) */
 	size_t n_used; /* floats carved so far (each tensor rounded up to 16 floats, 64 bytes) */
 	size_t n_cap;  /* floats available at base (ignored when planning) */
 } of3_wbuf_t;
@@ -25,6 +28,14 @@ typedef struct {
 /* Ends the planning pass: one allocation of the floats it counted, and the buffer rewound for
  * the binding pass. OF3_ERR_NOMEM (with the size) when it does not fit; free wb->base after. */
 int of3_wbuf_alloc(of3_wbuf_t *wb) OF3_WUR;
+
+/* The same for weights that live in backend memory: base is of3_backend_alloc'ed, the binding
+ * pass converts into a host staging buffer and sets the pointers into base, and
+ * of3_wbuf_upload() then copies the staging buffer up and frees it. On the CPU backend base is
+ * the host buffer itself and the upload does nothing. Free with of3_wbuf_free(). */
+int of3_wbuf_alloc_on(of3_wbuf_t *wb, of3_backend_t *be) OF3_WUR;
+int of3_wbuf_upload(of3_wbuf_t *wb, of3_backend_t *be) OF3_WUR;
+void of3_wbuf_free(of3_wbuf_t *wb, of3_backend_t *be);
 
 /* LayerNorm parameters: w[C], b[C] (either NULL where the layer has none). */
 typedef struct {
