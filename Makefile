@@ -50,7 +50,7 @@ endif
 
 COMMON_SRC  = common/error.c common/dtype.c common/bundle.c common/bundle_read.c \
               common/bundle_write.c common/outfile.c common/cli.c common/log.c common/stage.c common/zip.c common/pickle.c common/checkpoint.c \
-              common/rng.c common/sha256.c
+              common/rng.c common/sha256.c common/rigid.c
 KERNELS_SRC = kernels/backend.c kernels/cpu/norm.c kernels/cpu/linear.c kernels/cpu/elementwise.c \
               kernels/cpu/softmax.c kernels/cpu/attention.c kernels/cpu/tri_mul.c kernels/cpu/pointwise.c kernels/cpu/msa.c kernels/cpu/ops_table.c kernels/cpu/pair_embed.c \
               kernels/layers/weights.c kernels/layers/transition.c kernels/layers/triangle_mul.c \

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../common/rigid.h"
 #include "../common/rng.h"
 #include "conformer.h"
 #include "structure.h"
@@ -34,37 +35,17 @@ static int atomic_number(const char *symbol)
 	return 0;
 }
 
-/* The rotation of a unit quaternion (w, x, y, z), as rigid_utils.quat_to_rot builds it. */
-static void quat_to_rot(const double q[4], double r[3][3])
-{
-	double w = q[0], x = q[1], y = q[2], z = q[3];
-	r[0][0] = w * w + x * x - y * y - z * z;
-	r[0][1] = 2 * (x * y - w * z);
-	r[0][2] = 2 * (x * z + w * y);
-	r[1][0] = 2 * (x * y + w * z);
-	r[1][1] = w * w - x * x + y * y - z * z;
-	r[1][2] = 2 * (y * z - w * x);
-	r[2][0] = 2 * (x * z - w * y);
-	r[2][1] = 2 * (y * z + w * x);
-	r[2][2] = w * w - x * x - y * y + z * z;
-}
-
 /* Centres atoms [a0, a1) on their positioned atoms, rotates by a random rotation and shifts by
  * a random translation: pos = (x - mean) R^T + t. Seven normal draws per conformer, in the
  * order quaternion (w, x, y, z), translation (x, y, z). */
 static void place(const float *src, int a0, int a1, of3_rng_t *rng, float *pos, const int32_t *mask)
 {
-	double q[4], tr[3], r[3][3], mean[3] = {0, 0, 0}, norm = 0;
-	for (int k = 0; k < 4; k++) {
+	double q[4], tr[3], r[3][3], mean[3] = {0, 0, 0};
+	for (int k = 0; k < 4; k++)
 		q[k] = of3_rng_normal(rng);
-		norm += q[k] * q[k];
-	}
 	for (int k = 0; k < 3; k++)
 		tr[k] = of3_rng_normal(rng);
-	norm = sqrt(norm);
-	for (int k = 0; k < 4; k++)
-		q[k] /= norm;
-	quat_to_rot(q, r);
+	of3_quat_rotation(q, r);
 	int n = 0;
 	for (int a = a0; a < a1; a++)
 		if (mask[a]) {
