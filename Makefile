@@ -4,7 +4,8 @@
 #   make SAN=1      AddressSanitizer + UBSan build into build/san/bin (CPU backend)
 #   make test       unit, command-line and bad-input tests, on the normal and the sanitizer build
 #   make test-gpu   CUDA ops against the CPU's, both precisions (on a machine with a GPU)
-#   make bench      streaming throughput benchmark (docs/PERFORMANCE.md)
+#   make bench      streaming throughput benchmark; on a GPU machine also the GPU benchmark
+#                   (bench/gpu_bench.py, BENCH_ARGS=...) (docs/PERFORMANCE.md)
 #   make demo       the README's first command: run the pipeline on a bundled example
 #   make format     clang-format every C/CUDA source
 
@@ -166,8 +167,11 @@ test-gpu:
 	@$(MAKE) --no-print-directory $(GPU_TESTS)
 	@for t in $(GPU_TESTS); do echo "# $$t"; $$t || exit 1; done
 
+# The pipe benchmark everywhere; then, where nvidia-smi finds a GPU and bench/vendor/ exists
+# (bench/vendor.sh), the GPU benchmark of issue #10 (bench/gpu_bench.py, arguments in BENCH_ARGS),
+# else a line saying why it was not run.
 bench: all $(TEST_PROGS)
-	bench/pipe_throughput.sh
+	@rc=0; bench/pipe_throughput.sh || rc=$$?; bench/gpu_bench.sh $(BENCH_ARGS) || rc=$$?; exit $$rc
 
 demo: all
 	@./demo.sh
