@@ -155,6 +155,26 @@ int of3_backend_sync(of3_backend_t *be)
 	return OF3_OK;
 }
 
+int of3_backend_mem_info(of3_backend_t *be, size_t *free_bytes, size_t *total_bytes)
+{
+#ifdef OF3_WITH_CUDA
+	if (be->cuda) {
+		char why[256];
+		if (of3_cuda_mem_info(be->cuda, free_bytes, total_bytes, why, sizeof why) < 0)
+			return of3_err(OF3_ERR_RUNTIME, "GPU memory: %s", why);
+		return OF3_OK;
+	}
+#endif
+	(void)be;
+	long avail = sysconf(_SC_AVPHYS_PAGES), pages = sysconf(_SC_PHYS_PAGES),
+	     page = sysconf(_SC_PAGESIZE);
+	if (avail <= 0 || pages <= 0 || page <= 0)
+		return of3_err(OF3_ERR_RUNTIME, "cannot read this machine's memory size");
+	*free_bytes = (size_t)avail * (size_t)page;
+	*total_bytes = (size_t)pages * (size_t)page;
+	return OF3_OK;
+}
+
 const char *of3_backends_built(void)
 {
 #ifdef OF3_WITH_CUDA

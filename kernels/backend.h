@@ -53,6 +53,11 @@ int of3_backend_download(of3_backend_t *be, void *dst, const void *src, size_t n
  * failed since the last sync (ops cannot return errors; CUDA records them until here). */
 int of3_backend_sync(of3_backend_t *be) OF3_WUR;
 
+/* Memory the backend can still allocate and its total, in bytes: the device's free memory on
+ * CUDA (cudaMemGetInfo), the machine's available and physical memory on the CPU. For estimates
+ * made before a query allocates (issue #10); OF3_ERR_RUNTIME when it cannot be asked. */
+int of3_backend_mem_info(of3_backend_t *be, size_t *free_bytes, size_t *total_bytes) OF3_WUR;
+
 /* The backends compiled into this program, for --version ("backends: cpu, cuda (...)"). */
 const char *of3_backends_built(void);
 

@@ -125,6 +125,63 @@ typedef struct of3_ops_t {
 	 * Sums in double. o must not overlap w or v. */
 	void (*pair_weighted_avg)(float *o, const float *w, const float *v, int64_t n_s,
 	                          int64_t n_tok, int64_t n_head, int64_t d_head);
+
+	/* ---- diffusion and atom-level ops (issue #10) ----
+	 * The atom encoders' and the diffusion module's steps that were host loops. Atoms are cut
+	 * into nb = ceil(A/32) query blocks of 32; block b's key window is the 128 atoms
+	 * [32b-48, 32b+80) (kernels/layers/atom_transformer.h); "e" indexes a block pair
+	 * (b*32 + l)*128 + m. */
+
+	/* y = asinh(x) over n values (the reference charge feature); y may equal x. */
+	void (*asinh)(float *y, const float *x, int64_t n);
+
+	/* y = (float)x over n int32 values (one-hot and mask features). */
+	void (*i32_to_f32)(float *y, const int32_t *x, int64_t n);
+
+	/* y[nb,n_win,C] = x[first + 32b + m, :] for window row m of block b, 0 outside [0, A)
+	 * (queries: n_win 32, first 0; keys: n_win 128, first -48). y must not overlap x. */
+	void (*atom_windows)(float *y, const float *x, int64_t n_atom, int64_t n_c, int64_t n_win,
+	                     int64_t first);
+
+	/* From atom_mask[A]: mask_q[nb,32], mask_k[nb,128] (0 on padding) and
+	 * pair_mask[nb,32,128] = mask_q ⊙ mask_k; any output may be NULL. */
+	void (*atom_block_masks)(float *mask_q, float *mask_k, float *pair_mask,
+	                         const float *atom_mask, int64_t n_atom);
+
+	/* The reference-conformer pair features of the blocks (spec/trunk.md §3.1.2 step 2) from
+	 * pos[A,3], uid[A] (int32) and pair_mask[nb,32,128] (M): d[e,3] = (pos_q - pos_k) * M,
+	 * inv[e] = 1 / (1 + |d|^2) (|d|^2 summed in float, x then y then z), v[e] = [uid_q ==
+	 * uid_k] * M; padding reads position 0 and uid 0. */
+	void (*atom_pair_feats)(float *d, float *inv, float *v, const float *pos, const int32_t *uid,
+	                        const float *pair_mask, int64_t n_atom);
+
+	/* p[e,C] += (lq[q,C] + lk[k,C]) * pair_mask[e] for the query atom q and key atom k of
+	 * block pair e, where pair_mask[e] != 0 (padding is left untouched). */
+	void (*atom_pair_outer_add)(float *p, const float *lq, const float *lk,
+	                            const float *pair_mask, int64_t n_atom, int64_t n_c);
+
+	/* p[e,C] += z[tok[q], tok[k], C] * pair_mask[e] for every block pair e whose query atom q
+	 * and key atom k lie in [0, A) (tok[A] int32, z[N,N,C]): a token pair tensor added onto
+	 * the atom pairs (spec/diffusion_heads.md §3.3 step 4). */
+	void (*atom_pair_gather_add)(float *p, const float *z, const int32_t *tok,
+	                             const float *pair_mask, int64_t n_atom, int64_t n_tok,
+	                             int64_t n_c);
+
+	/* y[R, C_a + C_b] = a[R,C_a] ‖ b[R,C_b] row by row. y must not overlap a or b. */
+	void (*concat_rows)(float *y, const float *a, const float *b, int64_t n_r, int64_t c_a,
+	                    int64_t c_b);
+
+	/* Masked mean of atom rows per token: y[t,C] = Σ_{i: tok[i] = t} x[i,C] /
+	 * (Σ_{i: tok[i] = t} mask[i] + 1e-9), both sums in double, over x[A,C], tok[A] int32
+	 * non-decreasing (atoms contiguous in token order, as the features are), y[N,C]; x is
+	 * masked by the caller. */
+	void (*token_mean)(float *y, const float *x, const int32_t *tok, const float *mask,
+	                   int64_t n_atom, int64_t n_tok, int64_t n_c);
+
+	/* The EDM combine (spec/diffusion_heads.md §3.7): y[R,C] = (float)(a*x + b*z) *
+	 * mask[r % n_mask], a*x + b*z in double. y may equal x or z. */
+	void (*edm_combine)(float *y, const float *x, const float *z, const float *mask, double a,
+	                    double b, int64_t n_r, int64_t n_mask, int64_t n_c);
 } of3_ops_t;
 
 /* The CPU backend's table (kernels/cpu/). */

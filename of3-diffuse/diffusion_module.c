@@ -1,14 +1,16 @@
 /* diffusion_module.c: one diffusion-module call (spec/diffusion_heads.md §3.1-§3.7).
  *
  * of3_diffusion_prepare() does the noise-independent work once per query (the rollout cache),
- * of3_diffusion_module_forward() the rest per step on all samples. The trunk-pair term of the
- * atom pair conditioning (§3.3 step 4) is added by a host loop over the sequence-local
- * blocks. */
+ * of3_diffusion_module_forward() the rest per step on all samples. Every tensor step is an op of
+ * the backend's table; the host computes only what depends on the query's features or the
+ * noise level alone (the relative-position one-hot rows, the Fourier embedding of t̂) and
+ * uploads it. */
 #include "diffusion_module.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../common/error.h"
@@ -65,6 +67,17 @@ int of3_diffusion_module_bind(of3_diffusion_module_w_t *w, of3_ckpt_t *ck, of3_w
 	nf = shp[0];
 	shp[0] = nf;
 	rc = rc ? rc : of3_wbind(wb, ck, &w->fourier_b, 1, shp, COND, "fourier_emb.b");
+	if (rc == 0 && nf > OF3_DIFF_MAX_FOURIER)
+		return of3_err(OF3_ERR_INPUT,
+		               "checkpoint: " COND
+		               "fourier_emb.w has %lld rows, at most %d supported",
+		               (long long)nf, OF3_DIFF_MAX_FOURIER);
+	if (rc == 0 && wb->base) { /* the host's copy (conditioning_single), from the staging */
+		memcpy(w->fourier_hw, wb->host + (w->fourier_w - wb->base),
+		       (size_t)nf * sizeof *w->fourier_hw);
+		memcpy(w->fourier_hb, wb->host + (w->fourier_b - wb->base),
+		       (size_t)nf * sizeof *w->fourier_hb);
+	}
 	rc = rc ? rc : of3_wbind_ln(wb, ck, &w->cond_ln_n, &nf, 0, COND, "layer_norm_n");
 	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->cond_n, &cs, &nf, 0, COND, "linear_n");
 	rc = rc ? rc : bind_transitions(w->tr_s, ck, wb, "transition_s", cs);
@@ -148,7 +161,7 @@ static size_t prepare_scratch(const of3_diffusion_module_w_t *w, int64_t n_tok, 
 	const size_t n = (size_t)n_tok, a = (size_t)n_atom, nb = (size_t)of3_atom_n_block(n_atom);
 	const size_t np = nb * OF3_ATOM_NQ * OF3_ATOM_NK, ca = (size_t)w->c_atom;
 	const size_t cs = (size_t)w->c_s, cz = (size_t)w->c_z, czr = cz + OF3_DIFF_RELPOS;
-	size_t in = n * czr + n +
+	size_t in = n * czr + n * OF3_DIFF_RELPOS + n +
 	            max2(of3_transition_scratch(&w->tr_z[0], n_tok),
 	                 of3_transition_scratch(&w->tr_z[1], n_tok));
 	in = max2(in, n * (cs + (size_t)w->c_si));
@@ -196,57 +209,79 @@ static int64_t clip_bin(int64_t d, int64_t r, int cond)
 	return d < 0 ? 0 : d > 2 * r ? 2 * r : d;
 }
 
+/* The features in host memory: in->hf where given, else f itself on the CPU backend; NULL when
+ * neither (a CUDA caller that left hf out). */
+static const of3_diffusion_feats_t *host_feats(const of3_diffusion_in_t *in,
+                                               const of3_backend_t *be)
+{
+	if (in->hf.token_mask)
+		return &in->hf;
+	return be->kind == OF3_BACKEND_CPU ? &in->f : NULL;
+}
+
 /* §3.2 pair part: z[N,N,c_z] from z_trunk and the relative-position encoding, one row i at a
- * time so no N^2 x (c_z + 139) tensor exists. */
-static void conditioning_pair(float *z, const of3_diffusion_in_t *in,
-                              const of3_diffusion_module_w_t *w, float *scratch,
-                              const of3_backend_t *be)
+ * time so no N^2 x (c_z + 139) tensor exists. The one-hot row and the pair-mask row depend on
+ * the features only: the host makes them (hf) and uploads them, the backend concatenates. */
+static int conditioning_pair(float *z, const of3_diffusion_in_t *in,
+                             const of3_diffusion_feats_t *hf, const of3_diffusion_module_w_t *w,
+                             float *scratch, of3_backend_t *be)
 {
 	const of3_ops_t *op = be->ops;
-	const of3_diffusion_feats_t *f = &in->f;
 	const int64_t n = in->n_tok, cz = w->c_z, czr = cz + OF3_DIFF_RELPOS;
-	float *row = scratch;      /* [N,c_z+139] */
-	float *pm = row + n * czr; /* [N] pair mask row */
+	const int64_t nr = OF3_DIFF_RELPOS;
+	float *row = scratch;       /* [N,c_z+139] */
+	float *rel = row + n * czr; /* [N,139] one-hot row, then pm [N] the pair mask row */
+	float *pm = rel + n * nr;
 	float *trs = pm + n;
-	for (int64_t i = 0; i < n; i++) {
-		memset(row, 0, (size_t)(n * czr) * sizeof *row);
+	const size_t n_host = (size_t)(n * nr + n);
+	float *h = malloc(n_host * sizeof *h);
+	if (!h)
+		return of3_err(OF3_ERR_NOMEM, "out of memory (relative-position rows)");
+	int rc = OF3_OK;
+	for (int64_t i = 0; i < n && rc == 0; i++) {
+		memset(h, 0, n_host * sizeof *h);
 		for (int64_t j = 0; j < n; j++) {
-			float *r = row + j * czr;
-			memcpy(r, in->z_trunk + (i * n + j) * cz, (size_t)cz * sizeof *r);
-			r += cz;
-			const int same_chain = f->asym_id[i] == f->asym_id[j];
-			const int same_res = f->residue_index[i] == f->residue_index[j];
-			const int same_ent = f->entity_id[i] == f->entity_id[j];
-			r[clip_bin((int64_t)f->residue_index[i] - f->residue_index[j], R_MAX,
+			float *r = h + j * nr;
+			const int same_chain = hf->asym_id[i] == hf->asym_id[j];
+			const int same_res = hf->residue_index[i] == hf->residue_index[j];
+			const int same_ent = hf->entity_id[i] == hf->entity_id[j];
+			r[clip_bin((int64_t)hf->residue_index[i] - hf->residue_index[j], R_MAX,
 			           same_chain)] = 1.0f;
 			r[2 * R_MAX + 2 +
-			  clip_bin((int64_t)f->token_index[i] - f->token_index[j], R_MAX,
+			  clip_bin((int64_t)hf->token_index[i] - hf->token_index[j], R_MAX,
 			           same_chain && same_res)] = 1.0f;
 			r[4 * R_MAX + 4] = same_ent ? 1.0f : 0.0f;
 			r[4 * R_MAX + 5 +
-			  clip_bin((int64_t)f->sym_id[i] - f->sym_id[j], C_MAX, same_ent)] = 1.0f;
-			pm[j] = f->token_mask[i] * f->token_mask[j];
+			  clip_bin((int64_t)hf->sym_id[i] - hf->sym_id[j], C_MAX, same_ent)] = 1.0f;
+			h[n * nr + j] = hf->token_mask[i] * hf->token_mask[j];
 		}
+		rc = of3_backend_upload(be, rel, h, n_host * sizeof *h);
+		if (rc)
+			break;
+		op->concat_rows(row, in->z_trunk + i * n * cz, rel, n, cz, nr);
 		op->layer_norm(row, row, w->cond_ln_z.w, NULL, n, czr, OF3_LN_EPS);
 		float *zi = z + i * n * cz;
 		op->linear(zi, row, w->cond_z.w, NULL, n, czr, cz);
 		for (int k = 0; k < OF3_DIFF_N_TRANS; k++)
 			of3_transition(zi, pm, &w->tr_z[k], n, trs, be);
 	}
+	free(h);
+	return rc;
 }
 
 int of3_diffusion_prepare(float *cache, const of3_diffusion_out_t *out,
                           const of3_diffusion_in_t *in, const of3_diffusion_module_w_t *w,
-                          float *scratch, const of3_backend_t *be)
+                          float *scratch, of3_backend_t *be)
 {
 	const of3_ops_t *op = be->ops;
 	const of3_diffusion_feats_t *f = &in->f;
 	const int64_t n = in->n_tok, A = in->n_atom, ca = w->c_atom, cs = w->c_s, csi = w->c_si;
 	const int64_t cz = w->c_z, cp = w->c_p, nb = of3_atom_n_block(A);
 	const int64_t np = nb * OF3_ATOM_NQ * OF3_ATOM_NK;
-	if (be->kind != OF3_BACKEND_CPU)
-		return of3_err(OF3_ERR_RUNTIME,
-		               "diffusion module: only the CPU backend is implemented (issue #10)");
+	const of3_diffusion_feats_t *hf = host_feats(in, be);
+	if (!hf)
+		return of3_err(OF3_ERR_RUNTIME, "diffusion module: the features' host copy (hf) is "
+		                                "missing on a device backend");
 	const cache_t k = cache_layout(w, n, A);
 	float *s_base = cache + k.s_base, *c_l = cache + k.c, *enc_cond = cache + k.enc_cond;
 	float *dec_cond = cache + k.dec_cond, *tok_bias = cache + k.tok_bias;
@@ -254,19 +289,16 @@ int of3_diffusion_prepare(float *cache, const of3_diffusion_out_t *out,
 	float *p = z + n * n * cz; /* [nb,32,128,c_p] atom pairs */
 	float *inner = p + np * cp;
 
-	conditioning_pair(z, in, w, inner, be);
+	int rc = conditioning_pair(z, in, hf, w, inner, be);
+	if (rc)
+		return rc;
 	if (out && out->cond_z)
-		memcpy(out->cond_z, z, (size_t)(n * n * cz) * sizeof *z);
+		op->copy(out->cond_z, z, n * n * cz);
 
 	/* §3.2 single part up to the noise term: s_base = linear_s(LN_w(s_trunk ‖ s_input)) */
 	{
 		float *cat = inner; /* [N,c_s+c_si] */
-		for (int64_t i = 0; i < n; i++) {
-			memcpy(cat + i * (cs + csi), in->s_trunk + i * cs,
-			       (size_t)cs * sizeof *cat);
-			memcpy(cat + i * (cs + csi) + cs, in->s_input + i * csi,
-			       (size_t)csi * sizeof *cat);
-		}
+		op->concat_rows(cat, in->s_trunk, in->s_input, n, cs, csi);
 		op->layer_norm(cat, cat, w->cond_ln_s.w, NULL, n, cs + csi, OF3_LN_EPS);
 		op->linear(s_base, cat, w->cond_s.w, NULL, n, cs + csi, cs);
 	}
@@ -288,7 +320,7 @@ int of3_diffusion_prepare(float *cache, const of3_diffusion_out_t *out,
 		op->add(c_l, ta, A * ca);
 	}
 	if (out && out->enc_c)
-		memcpy(out->enc_c, c_l, (size_t)(A * ca) * sizeof *c_l);
+		op->copy(out->enc_c, c_l, A * ca);
 
 	/* step 4: p += linear_z(LN_w(z))[tok(l), tok(m)] ⊙ M on the blocks */
 	{
@@ -297,26 +329,8 @@ int of3_diffusion_prepare(float *cache, const of3_diffusion_out_t *out,
 			op->layer_norm(zn, z + i * n * cz, w->npe_ln_z.w, NULL, n, cz, OF3_LN_EPS);
 			op->linear(z16 + i * n * cp, zn, w->npe_z.w, NULL, n, cz, cp);
 		}
-		of3_atom_block_masks(NULL, NULL, pm, f->atom_mask, A);
-		for (int64_t b = 0; b < nb; b++)
-			for (int64_t l = 0; l < OF3_ATOM_NQ; l++) {
-				const int64_t la = b * OF3_ATOM_NQ + l;
-				if (la >= A)
-					continue;
-				const int64_t tl = f->atom_to_token_index[la];
-				for (int64_t m = 0; m < OF3_ATOM_NK; m++) {
-					const int64_t ma = b * OF3_ATOM_NQ - OF3_ATOM_KEY_SHIFT + m;
-					if (ma < 0 || ma >= A)
-						continue;
-					const int64_t e = (b * OF3_ATOM_NQ + l) * OF3_ATOM_NK + m;
-					const float mk = pm[e];
-					const float *zz =
-					        z16 + (tl * n + f->atom_to_token_index[ma]) * cp;
-					float *pp = p + e * cp;
-					for (int64_t q = 0; q < cp; q++)
-						pp[q] += zz[q] * mk;
-				}
-			}
+		op->atom_block_masks(NULL, NULL, pm, f->atom_mask, A);
+		op->atom_pair_gather_add(p, z16, f->atom_to_token_index, pm, A, n, cp);
 	}
 	/* steps 5-6 */
 	of3_atom_pair_update(p, c_l, f->atom_mask, &w->pair, A, inner, be);
@@ -330,9 +344,8 @@ int of3_diffusion_prepare(float *cache, const of3_diffusion_out_t *out,
 }
 
 /* §3.2 single part from s_base: s[N,c_s] = transitions(s_base + linear_n(LN_w(fourier(t̂)))). */
-static void conditioning_single(float *s, const float *s_base, const of3_diffusion_in_t *in,
-                                const of3_diffusion_module_w_t *w, float *scratch,
-                                const of3_backend_t *be)
+static int conditioning_single(float *s, const float *s_base, const of3_diffusion_in_t *in,
+                               const of3_diffusion_module_w_t *w, float *scratch, of3_backend_t *be)
 {
 	const of3_ops_t *op = be->ops;
 	const int64_t n = in->n_tok, cs = w->c_s, nf = w->n_fourier;
@@ -341,8 +354,12 @@ static void conditioning_single(float *s, const float *s_base, const of3_diffusi
 	float *ns = fn + nf; /* [c_s] */
 	float *trs = ns + cs;
 	const double nl = 0.25 * log(in->t_hat / OF3_DIFF_SIGMA_DATA);
+	float fh[OF3_DIFF_MAX_FOURIER]; /* n_f values of one scalar: made on the host */
 	for (int64_t k = 0; k < nf; k++)
-		fe[k] = (float)cos(TWO_PI * (nl * w->fourier_w[k] + w->fourier_b[k]));
+		fh[k] = (float)cos(TWO_PI * (nl * w->fourier_hw[k] + w->fourier_hb[k]));
+	int rc = of3_backend_upload(be, fe, fh, (size_t)nf * sizeof *fh);
+	if (rc)
+		return rc;
 	op->layer_norm(fn, fe, w->cond_ln_n.w, NULL, 1, nf, OF3_LN_EPS);
 	op->linear(ns, fn, w->cond_n.w, NULL, 1, nf, cs);
 	op->copy(s, s_base, n * cs);
@@ -350,19 +367,17 @@ static void conditioning_single(float *s, const float *s_base, const of3_diffusi
 		op->add(s + i * cs, ns, cs);
 	for (int k = 0; k < OF3_DIFF_N_TRANS; k++)
 		of3_transition(s, in->f.token_mask, &w->tr_s[k], n, trs, be);
+	return OF3_OK;
 }
 
 int of3_diffusion_module_forward(const of3_diffusion_out_t *out, const of3_diffusion_in_t *in,
                                  const of3_diffusion_module_w_t *w, const float *cache,
-                                 float *scratch, const of3_backend_t *be)
+                                 float *scratch, of3_backend_t *be)
 {
 	const of3_ops_t *op = be->ops;
 	const of3_diffusion_feats_t *f = &in->f;
 	const int64_t n = in->n_tok, A = in->n_atom, D = in->n_sample, ca = w->c_atom;
 	const int64_t ct = w->c_token, cs = w->c_s;
-	if (be->kind != OF3_BACKEND_CPU)
-		return of3_err(OF3_ERR_RUNTIME,
-		               "diffusion module: only the CPU backend is implemented (issue #10)");
 	const cache_t k = cache_layout(w, n, A);
 	const float *s_base = cache + k.s_base, *c_l = cache + k.c, *enc_cond = cache + k.enc_cond;
 	const float *dec_cond = cache + k.dec_cond, *tok_bias = cache + k.tok_bias;
@@ -373,16 +388,19 @@ int of3_diffusion_module_forward(const of3_diffusion_out_t *out, const of3_diffu
 	float *a = qs + D * A * ca; /* [D,N,c_token] */
 	float *inner = a + D * n * ct;
 
-	conditioning_single(s, s_base, in, w, inner, be);
+	int rc = conditioning_single(s, s_base, in, w, inner, be);
+	if (rc)
+		return rc;
 	if (out->cond_s)
-		memcpy(out->cond_s, s, (size_t)(n * cs) * sizeof *s);
+		op->copy(out->cond_s, s, n * cs);
 
 	/* §3.3 step 7: x̂ ⊙ m, r = x̂ / sqrt(t̂² + σ²), q = c + linear_r(r) */
 	const double t = in->t_hat, sd2 = OF3_DIFF_SIGMA_DATA * OF3_DIFF_SIGMA_DATA;
 	const double c_skip = sd2 / (sd2 + t * t);
 	const double c_out = OF3_DIFF_SIGMA_DATA * t / sqrt(sd2 + t * t);
-	for (int64_t i = 0; i < D * A * 3; i++)
-		xh[i] = in->x_noisy[i] * f->atom_mask[(i / 3) % A];
+	op->copy(xh, in->x_noisy, D * A * 3);
+	for (int64_t d = 0; d < D; d++)
+		op->mask_rows(xh + d * A * 3, f->atom_mask, A, 3);
 	{
 		float *r = inner;
 		op->div_scalar(r, xh, (float)sqrt(t * t + sd2), D * A * 3);
@@ -396,28 +414,17 @@ int of3_diffusion_module_forward(const of3_diffusion_out_t *out, const of3_diffu
 		op->mask_rows(q + d * A * ca, f->atom_mask, A, ca);
 	op->copy(qs, q, D * A * ca);
 	if (out->enc_q)
-		memcpy(out->enc_q, qs, (size_t)(D * A * ca) * sizeof *q);
+		op->copy(out->enc_q, qs, D * A * ca);
 	/* step 9: masked mean of relu(linear_q(q)) per token, summed in double */
 	for (int64_t d = 0; d < D; d++) {
-		float *rq = inner, *ad = a + d * n * ct;
-		double *acc = (double *)(((uintptr_t)(rq + A * ct) + 7) & ~(uintptr_t)7);
-		double *cnt = acc + n * ct;
+		float *rq = inner;
 		op->linear(rq, q + d * A * ca, w->to_token.w, NULL, A, ca, ct);
 		op->relu(rq, rq, A * ct);
 		op->mask_rows(rq, f->atom_mask, A, ct);
-		memset(acc, 0, (size_t)(n * ct + n) * sizeof *acc);
-		for (int64_t i = 0; i < A; i++) {
-			const int64_t tk = f->atom_to_token_index[i];
-			for (int64_t c = 0; c < ct; c++)
-				acc[tk * ct + c] += rq[i * ct + c];
-			cnt[tk] += f->atom_mask[i];
-		}
-		for (int64_t i = 0; i < n; i++)
-			for (int64_t c = 0; c < ct; c++)
-				ad[i * ct + c] = (float)(acc[i * ct + c] / (cnt[i] + 1e-9));
+		op->token_mean(a + d * n * ct, rq, f->atom_to_token_index, f->atom_mask, A, n, ct);
 	}
 	if (out->enc_a)
-		memcpy(out->enc_a, a, (size_t)(D * n * ct) * sizeof *a);
+		op->copy(out->enc_a, a, D * n * ct);
 	/* a += linear_s(LN_w(s)), the same term for every sample; transformer; LN_w */
 	{
 		float *sn = inner, *ta = sn + n * cs;
@@ -428,7 +435,7 @@ int of3_diffusion_module_forward(const of3_diffusion_out_t *out, const of3_diffu
 	}
 	of3_diffusion_transformer(a, D, s, tok_bias, f->token_mask, &w->dt, n, inner, be);
 	if (out->trans_a)
-		memcpy(out->trans_a, a, (size_t)(D * n * ct) * sizeof *a);
+		op->copy(out->trans_a, a, D * n * ct);
 	op->layer_norm(a, a, w->ln_a.w, NULL, D * n, ct, OF3_LN_EPS);
 	/* decoder (§3.5): q = q_skip + linear_q_in(a) broadcast to atoms */
 	for (int64_t d = 0; d < D; d++) {
@@ -444,10 +451,8 @@ int of3_diffusion_module_forward(const of3_diffusion_out_t *out, const of3_diffu
 		op->layer_norm(qn, q, w->dec_ln.w, NULL, D * A, ca, OF3_LN_EPS);
 		op->linear(dr, qn, w->q_out.w, NULL, D * A, ca, 3);
 		if (out->r_update)
-			memcpy(out->r_update, dr, (size_t)(D * A * 3) * sizeof *dr);
-		for (int64_t i = 0; i < D * A * 3; i++)
-			out->x_denoised[i] =
-			        (float)(c_skip * xh[i] + c_out * dr[i]) * f->atom_mask[(i / 3) % A];
+			op->copy(out->r_update, dr, D * A * 3);
+		op->edm_combine(out->x_denoised, xh, dr, f->atom_mask, c_skip, c_out, D * A, A, 3);
 	}
 	return OF3_OK;
 }

@@ -6,9 +6,9 @@
  * Use: of3_diffusion_module_bind() twice (plan, then into one allocation, weights.h); a cache
  * of of3_diffusion_cache_size() floats and a scratch of of3_diffusion_module_scratch() floats;
  * of3_diffusion_prepare() once per query, then of3_diffusion_module_forward() on D noisy
- * samples at each t̂ (the sampler, sampler.h). Nothing here allocates. Dimensions come from
- * the checkpoint's shapes, so the tiny test checkpoint and the released one run through the
- * same code.
+ * samples at each t̂ (the sampler, sampler.h). Nothing here allocates backend memory. Dimensions
+ * come from the checkpoint's shapes, so the tiny test checkpoint and the released one run through
+ * the same code.
  *
  * The split follows spec/diffusion_heads.md §8 item 7: the conditioned pair z, the atom
  * conditioning c and pairs p, every pair bias (24 token-level maps, the atom transformers') and
@@ -28,11 +28,12 @@
 #include "../kernels/layers/pairformer.h"
 #include "../kernels/layers/weights.h"
 
-#define OF3_DIFF_SIGMA_DATA 16.0 /* σ_data (§3.7) */
-#define OF3_DIFF_N_TRANS    2    /* residual SwiGLU transitions of the conditioning (§3.2) */
-#define OF3_DIFF_N_ELEMENT  119  /* ref_element one-hot width */
-#define OF3_DIFF_N_CHARS    256  /* ref_atom_name_chars, 4 x 64 flattened */
-#define OF3_DIFF_RELPOS     139  /* relative-position encoding channels (§3.2 step 1) */
+#define OF3_DIFF_SIGMA_DATA  16.0 /* σ_data (§3.7) */
+#define OF3_DIFF_N_TRANS     2    /* residual SwiGLU transitions of the conditioning (§3.2) */
+#define OF3_DIFF_N_ELEMENT   119  /* ref_element one-hot width */
+#define OF3_DIFF_N_CHARS     256  /* ref_atom_name_chars, 4 x 64 flattened */
+#define OF3_DIFF_RELPOS      139  /* relative-position encoding channels (§3.2 step 1) */
+#define OF3_DIFF_MAX_FOURIER 1024 /* Fourier embedding width accepted (256 released) */
 
 /* Weights under "diffusion_module.", shapes as spec/diffusion_heads.md §3.9. */
 typedef struct {
@@ -43,8 +44,10 @@ typedef struct {
 	of3_ln_w_t cond_ln_s;               /* layer_norm_s [c_s + c_si] */
 	of3_lin_w_t cond_s;                 /* linear_s [c_s, c_s + c_si] */
 	const float *fourier_w, *fourier_b; /* fourier_emb.w [n_f,1], .b [n_f] */
-	of3_ln_w_t cond_ln_n;               /* layer_norm_n [n_f] */
-	of3_lin_w_t cond_n;                 /* linear_n [c_s, n_f] */
+	/* the same two in host memory: the embedding of the scalar t̂ is made on the host */
+	float fourier_hw[OF3_DIFF_MAX_FOURIER], fourier_hb[OF3_DIFF_MAX_FOURIER];
+	of3_ln_w_t cond_ln_n; /* layer_norm_n [n_f] */
+	of3_lin_w_t cond_n;   /* linear_n [c_s, n_f] */
 	of3_transition_w_t tr_s[OF3_DIFF_N_TRANS];
 	/* atom_attn_enc. */
 	of3_ref_atom_w_t ref; /* ref_atom_feature_embedder */
@@ -88,7 +91,10 @@ typedef struct {
 	const float *token_mask;            /* [N] */
 } of3_diffusion_feats_t;
 
-/* The inputs; prepare reads all but t_hat and x_noisy, a step all but z_trunk. */
+/* The inputs, on the backend's device; prepare reads all but t_hat and x_noisy, a step all but
+ * z_trunk. hf: the same features in host memory, read by prepare (the relative-position rows,
+ * the token mask) and by the sampler (the atom mask for the augmentation); it may be left zero
+ * on the CPU backend, where f is host memory. */
 typedef struct {
 	int64_t n_tok, n_atom, n_sample;
 	double t_hat;         /* noise level t̂ (> 0) */
@@ -97,10 +103,11 @@ typedef struct {
 	const float *s_trunk; /* [N,c_s] */
 	const float *z_trunk; /* [N,N,c_z] */
 	of3_diffusion_feats_t f;
+	of3_diffusion_feats_t hf;
 } of3_diffusion_in_t;
 
-/* Outputs; all but x_denoised may be NULL (intermediates for parity checks). cond_z and enc_c
- * come from of3_diffusion_prepare(), the rest from each step. */
+/* Outputs, on the backend's device; all but x_denoised may be NULL (intermediates for parity
+ * checks). cond_z and enc_c come from of3_diffusion_prepare(), the rest from each step. */
 typedef struct {
 	float *x_denoised; /* [D,A,3] */
 	float *cond_s;     /* [N,c_s] conditioned single */
@@ -118,14 +125,18 @@ size_t of3_diffusion_module_scratch(const of3_diffusion_module_w_t *w, int64_t n
                                     int64_t n_atom, int64_t n_sample);
 
 /* Fills cache from in's trunk outputs and features; out (may be NULL) may take cond_z, enc_c.
- * OF3_ERR_RUNTIME on a backend other than the CPU (host loops, issue #10). */
+ * Uploads the relative-position rows it makes on the host (one small host buffer, freed
+ * before it returns): OF3_ERR_NOMEM, or OF3_ERR_RUNTIME from the backend (a failed op or copy;
+ * hf missing on a device backend). */
 int of3_diffusion_prepare(float *cache, const of3_diffusion_out_t *out,
                           const of3_diffusion_in_t *in, const of3_diffusion_module_w_t *w,
-                          float *scratch, const of3_backend_t *be) OF3_WUR;
+                          float *scratch, of3_backend_t *be) OF3_WUR;
 
-/* One evaluation at in->t_hat for every sample, from the prepared cache. */
+/* One evaluation at in->t_hat for every sample, from the prepared cache; uploads the Fourier
+ * embedding of t̂ (OF3_ERR_RUNTIME from the backend). Ops are queued: the caller syncs (or
+ * downloads) before it reads out. */
 int of3_diffusion_module_forward(const of3_diffusion_out_t *out, const of3_diffusion_in_t *in,
                                  const of3_diffusion_module_w_t *w, const float *cache,
-                                 float *scratch, const of3_backend_t *be) OF3_WUR;
+                                 float *scratch, of3_backend_t *be) OF3_WUR;
 
 #endif

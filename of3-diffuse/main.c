@@ -60,8 +60,9 @@ static void usage(FILE *f)
 	of3_opts_help_compute(f);
 	fprintf(f, "                      The seed names the Philox streams: sample k draws from\n"
 	           "                      stream k, so it is the same for any --samples > k.\n"
-	           "                      The CPU backend computes in fp32 only; the CUDA backend "
-	           "cannot\n                      run this stage yet (issue #10).\n");
+	           "                      --device auto takes the GPU when there is one. The CPU\n"
+	           "                      backend computes in fp32 only; on CUDA --precision fp32\n"
+	           "                      is the parity mode, bf16 (default) the fast one.\n");
 	of3_opts_help_io(f, 1);
 	fprintf(f, "\nExample:\n"
 	           "  of3-parse q.json | of3-featurize | of3-trunk -w of3.pt | of3-diffuse -w "
@@ -78,14 +79,15 @@ static int load(diffuse_ctx_t *c)
 		return of3_err(OF3_ERR_NOMEM, "out of memory");
 	int rc = of3_ckpt_open(&ck, c->opt.weights);
 	for (int pass = 0; pass < 2 && rc == 0; pass++) { /* plan, allocate once, bind */
-		if (pass == 1 && (rc = of3_wbuf_alloc(&m->wb)) < 0)
+		if (pass == 1 && (rc = of3_wbuf_alloc_on(&m->wb, &c->be)) < 0)
 			break;
 		rc = of3_diffusion_module_bind(&m->mod, ck, &m->wb);
 		rc = rc ? rc : of3_heads_bind(&m->heads, ck, &m->wb);
 	}
 	of3_ckpt_close(ck);
+	rc = rc ? rc : of3_wbuf_upload(&m->wb, &c->be);
 	if (rc < 0) {
-		free(m->wb.base);
+		of3_wbuf_free(&m->wb, &c->be);
 		free(m);
 		return rc;
 	}
@@ -178,7 +180,7 @@ typedef struct {
 
 static int write_result(of3_bwriter_t *w, const of3_bundle_t *in, const result_t *r,
                         const model_t *m, int64_t D, int64_t T, int64_t N, int64_t A,
-                        const of3_opts_t *o, const char *noise)
+                        const of3_opts_t *o, const char *noise, const char *precision)
 {
 	const of3_heads_w_t *h = &m->heads;
 	of3_bundle_t *hdr = of3_bundle_init("diffuse", in->query);
@@ -189,7 +191,7 @@ static int write_result(of3_bwriter_t *w, const of3_bundle_t *in, const result_t
 	rc = rc ? rc : of3_bundle_meta_set_int(hdr, "n_step", T);
 	rc = rc ? rc : of3_bundle_meta_set_int(hdr, "seed", (int64_t)o->seed);
 	rc = rc ? rc : of3_bundle_meta_set_str(hdr, "noise", noise);
-	rc = rc ? rc : of3_bundle_meta_set_str(hdr, "diffuse_precision", "fp32");
+	rc = rc ? rc : of3_bundle_meta_set_str(hdr, "diffuse_precision", precision);
 	rc = rc ? rc : of3_bwriter_begin(w, hdr);
 	for (int i = 0; rc == 0 && i < in->n_tensors; i++)
 		if (carried(in->tensors[i].name))
@@ -240,6 +242,85 @@ static void free_source(of3_noise_src_t *src)
 	free((void *)src->noise);
 }
 
+/* Backend memory of one query: every buffer allocated here, freed together. On the CPU backend
+ * inputs and outputs are the host arrays themselves (no copy). */
+#define DEV_MAX 48
+typedef struct {
+	of3_backend_t *be;
+	void *p[DEV_MAX];
+	int n;
+} devmem_t;
+
+static void *dev_alloc(devmem_t *d, size_t n_bytes, int *rc)
+{
+	if (*rc)
+		return NULL;
+	if (d->n == DEV_MAX) {
+		*rc = of3_err(OF3_ERR_RUNTIME, "of3-diffuse: more than %d device buffers", DEV_MAX);
+		return NULL;
+	}
+	void *p = of3_backend_alloc(d->be, n_bytes);
+	if (!p) {
+		*rc = OF3_ERR_NOMEM; /* the message is of3_backend_alloc's */
+		return NULL;
+	}
+	return d->p[d->n++] = p;
+}
+
+/* src's n_bytes in backend memory: uploaded on a device, src itself on the CPU. */
+static void *dev_in(devmem_t *d, const void *src, size_t n_bytes, int *rc)
+{
+	if (*rc || d->be->kind == OF3_BACKEND_CPU)
+		return *rc ? NULL : (void *)src;
+	void *p = dev_alloc(d, n_bytes ? n_bytes : 1, rc);
+	if (p && n_bytes)
+		*rc = of3_backend_upload(d->be, p, src, n_bytes);
+	return p;
+}
+
+/* Backend memory for n floats of output whose host home is host. */
+static float *dev_out(devmem_t *d, float *host, size_t n, int *rc)
+{
+	if (*rc || d->be->kind == OF3_BACKEND_CPU)
+		return *rc ? NULL : host;
+	return dev_alloc(d, (n ? n : 1) * sizeof(float), rc);
+}
+
+static int dev_fetch(devmem_t *d, float *host, const float *dsrc, size_t n)
+{
+	return host == dsrc ? OF3_OK : of3_backend_download(d->be, host, dsrc, n * sizeof(float));
+}
+
+static void dev_free_all(devmem_t *d)
+{
+	for (int i = 0; i < d->n; i++)
+		of3_backend_free(d->be, d->p[i]);
+	d->n = 0;
+}
+
+/* The diffusion features in backend memory (sizes as diffusion_module.h). */
+static int dev_feats(devmem_t *d, of3_diffusion_feats_t *y, const of3_diffusion_feats_t *x,
+                     int64_t N, int64_t A)
+{
+	int rc = OF3_OK;
+	const size_t a = (size_t)A * 4, n = (size_t)N * 4;
+	y->ref_pos = dev_in(d, x->ref_pos, 3 * a, &rc);
+	y->ref_mask = dev_in(d, x->ref_mask, a, &rc);
+	y->ref_element = dev_in(d, x->ref_element, OF3_DIFF_N_ELEMENT * a, &rc);
+	y->ref_charge = dev_in(d, x->ref_charge, a, &rc);
+	y->ref_atom_name_chars = dev_in(d, x->ref_atom_name_chars, OF3_DIFF_N_CHARS * a, &rc);
+	y->ref_space_uid = dev_in(d, x->ref_space_uid, a, &rc);
+	y->atom_mask = dev_in(d, x->atom_mask, a, &rc);
+	y->atom_to_token_index = dev_in(d, x->atom_to_token_index, a, &rc);
+	y->residue_index = dev_in(d, x->residue_index, n, &rc);
+	y->token_index = dev_in(d, x->token_index, n, &rc);
+	y->asym_id = dev_in(d, x->asym_id, n, &rc);
+	y->entity_id = dev_in(d, x->entity_id, n, &rc);
+	y->sym_id = dev_in(d, x->sym_id, n, &rc);
+	y->token_mask = dev_in(d, x->token_mask, n, &rc);
+	return rc;
+}
+
 static int process(void *ctx, const of3_bundle_t *in, of3_bwriter_t *w, const of3_opts_t *o)
 {
 	diffuse_ctx_t *c = ctx;
@@ -264,44 +345,83 @@ static int process(void *ctx, const of3_bundle_t *in, of3_bwriter_t *w, const of
 		}
 		rc = replay_source(&src, c->replay, c->opt.replay, D, T, A);
 	}
-	result_t r = {0};
-	of3_heads_tables_t tab = {0};
+	const int64_t r_nn = N * N;
 	const of3_heads_w_t *h = &m->heads;
 	const size_t n_cache = of3_diffusion_cache_size(&m->mod, N, A);
 	size_t n_scratch = of3_sampler_scratch(&m->mod, N, A, D);
 	if (of3_heads_scratch(h, N) > n_scratch)
 		n_scratch = of3_heads_scratch(h, N);
-	float *cache = NULL, *scratch = NULL;
+	/* host results and tables, and their backend twins (the same memory on the CPU) */
+	result_t r = {0}, dr = {0};
+	of3_heads_tables_t tab = {0}, dtab = {0};
+	const size_t n_x = (size_t)(D * A * 3), n_dist = (size_t)(r_nn * h->n_distogram_bin);
+	const size_t n_plddt = (size_t)(D * A * h->n_plddt_bin);
+	const size_t n_res = (size_t)(D * A * h->n_resolved_bin);
+	const size_t n_pde = (size_t)(D * r_nn * h->n_pde_bin);
+	const size_t n_pae = (size_t)(D * r_nn * h->n_pae_bin);
 	if (rc == 0) {
-		cache = malloc(n_cache * sizeof *cache);
-		scratch = malloc(n_scratch * sizeof *scratch);
-		r.x = malloc((size_t)(D * A * 3) * sizeof *r.x);
-		r.distogram = malloc((size_t)(N * N * h->n_distogram_bin) * sizeof(float));
-		r.plddt = malloc((size_t)(D * A * h->n_plddt_bin) * sizeof(float));
-		r.resolved = malloc((size_t)(D * A * h->n_resolved_bin) * sizeof(float));
-		r.pde = malloc((size_t)(D * N * N * h->n_pde_bin) * sizeof(float));
-		r.pae = malloc((size_t)(D * N * N * h->n_pae_bin) * sizeof(float));
+		r.x = malloc(n_x * sizeof(float));
+		r.distogram = malloc(n_dist * sizeof(float));
+		r.plddt = malloc(n_plddt * sizeof(float));
+		r.resolved = malloc(n_res * sizeof(float));
+		r.pde = malloc(n_pde * sizeof(float));
+		r.pae = malloc(n_pae * sizeof(float));
 		tab.rep_atom = malloc((size_t)(N + 1) * sizeof *tab.rep_atom);
 		tab.rep_mask = malloc((size_t)(N + 1) * sizeof *tab.rep_mask);
-		tab.pair_mask = malloc((size_t)(N * N + 1) * sizeof *tab.pair_mask);
+		tab.pair_mask = malloc((size_t)(r_nn + 1) * sizeof *tab.pair_mask);
 		tab.atom_slot = malloc((size_t)(A + 1) * sizeof *tab.atom_slot);
-		if (!cache || !scratch || !r.x || !r.distogram || !r.plddt || !r.resolved ||
-		    !r.pde || !r.pae || !tab.rep_atom || !tab.rep_mask || !tab.pair_mask ||
-		    !tab.atom_slot)
-			rc = of3_err(OF3_ERR_NOMEM,
-			             "query '%s': out of memory (%lld tokens, %lld atoms, %lld "
-			             "samples: %.2f GiB of cache and scratch)",
-			             in->query, (long long)N, (long long)A, (long long)D,
-			             (double)(n_cache + n_scratch) * 4 / (1 << 30));
+		if (!r.x || !r.distogram || !r.plddt || !r.resolved || !r.pde || !r.pae ||
+		    !tab.rep_atom || !tab.rep_mask || !tab.pair_mask || !tab.atom_slot)
+			rc = of3_err(OF3_ERR_NOMEM, "query '%s': out of memory for the outputs",
+			             in->query);
 	}
 	rc = rc ? rc : of3_heads_tables(&tab, &v.tok);
-	of3_diffusion_in_t din = {.n_tok = N,
-	                          .n_atom = A,
-	                          .n_sample = D,
-	                          .s_input = v.s_input,
-	                          .s_trunk = v.s_trunk,
-	                          .z_trunk = v.z_trunk,
-	                          .f = v.f};
+	/* what the query needs in backend memory, against what is free there (weights already
+	 * loaded): a clear refusal instead of a failure midway */
+	const size_t n_feat =
+	        (size_t)(A * (3 + 1 + OF3_DIFF_N_ELEMENT + 1 + OF3_DIFF_N_CHARS + 1 + 1 + 1 + 1) +
+	                 N * 6 + N * (m->mod.c_si + m->mod.c_s) + r_nn * m->mod.c_z + 2 * N + r_nn +
+	                 A);
+	const size_t n_out = n_x + n_dist + n_plddt + n_res + n_pde + n_pae;
+	const size_t op_scratch = ((size_t)256 << 20) + (size_t)r_nn * 32 * sizeof(float);
+	const size_t need = (n_cache + n_scratch + n_feat + n_out) * sizeof(float) + op_scratch;
+	size_t mem_free = 0, mem_total = 0;
+	if (rc == 0 && c->be.kind == OF3_BACKEND_CUDA &&
+	    (rc = of3_backend_mem_info(&c->be, &mem_free, &mem_total)) == 0 && need > mem_free)
+		rc = of3_err(
+		        OF3_ERR_NOMEM,
+		        "query '%s': %lld tokens, %lld atoms, %lld samples need an estimated "
+		        "%.2f GiB of GPU memory (cache %.2f, scratch %.2f, inputs and outputs "
+		        "%.2f, op scratch %.2f GiB; the weights, %.2f GiB, are loaded), but %.2f "
+		        "GiB of %.2f are free on %s; use fewer --samples or --device cpu",
+		        in->query, (long long)N, (long long)A, (long long)D,
+		        (double)need / (1 << 30), (double)n_cache * 4 / (1 << 30),
+		        (double)n_scratch * 4 / (1 << 30), (double)(n_feat + n_out) * 4 / (1 << 30),
+		        (double)op_scratch / (1 << 30), (double)m->wb.n_cap * 4 / (1 << 30),
+		        (double)mem_free / (1 << 30), (double)mem_total / (1 << 30), c->be.desc);
+	of3_verbose("query '%s': %.2f GiB of %s memory estimated", in->query,
+	            (double)need / (1 << 30), c->be.kind == OF3_BACKEND_CUDA ? "GPU" : "host");
+	devmem_t dv = {.be = &c->be};
+	float *cache = NULL, *scratch = NULL;
+	of3_diffusion_in_t din = {.n_tok = N, .n_atom = A, .n_sample = D, .hf = v.f};
+	if (rc == 0) {
+		cache = dev_alloc(&dv, n_cache * sizeof(float), &rc);
+		scratch = dev_alloc(&dv, n_scratch * sizeof(float), &rc);
+		dr.x = dev_out(&dv, r.x, n_x, &rc);
+		dr.distogram = dev_out(&dv, r.distogram, n_dist, &rc);
+		dr.plddt = dev_out(&dv, r.plddt, n_plddt, &rc);
+		dr.resolved = dev_out(&dv, r.resolved, n_res, &rc);
+		dr.pde = dev_out(&dv, r.pde, n_pde, &rc);
+		dr.pae = dev_out(&dv, r.pae, n_pae, &rc);
+		din.s_input = dev_in(&dv, v.s_input, (size_t)(N * m->mod.c_si) * 4, &rc);
+		din.s_trunk = dev_in(&dv, v.s_trunk, (size_t)(N * m->mod.c_s) * 4, &rc);
+		din.z_trunk = dev_in(&dv, v.z_trunk, (size_t)(r_nn * m->mod.c_z) * 4, &rc);
+		rc = rc ? rc : dev_feats(&dv, &din.f, &v.f, N, A);
+		dtab.rep_atom = dev_in(&dv, tab.rep_atom, (size_t)N * 4, &rc);
+		dtab.rep_mask = dev_in(&dv, tab.rep_mask, (size_t)N * 4, &rc);
+		dtab.pair_mask = dev_in(&dv, tab.pair_mask, (size_t)r_nn * 4, &rc);
+		dtab.atom_slot = dev_in(&dv, tab.atom_slot, (size_t)A * 4, &rc);
+	}
 	of3_verbose("query '%s': %lld tokens, %lld atoms, %lld samples x %lld steps, noise %s",
 	            in->query, (long long)N, (long long)A, (long long)D, (long long)T,
 	            c->replay ? c->opt.replay : "Philox");
@@ -309,34 +429,50 @@ static int process(void *ctx, const of3_bundle_t *in, of3_bwriter_t *w, const of
 	rc = rc ? rc
 	        : of3_sample_diffusion(r.x, T, &din, &m->mod, cache, &src, NULL, progress,
 	                               (void *)in->query, scratch, &c->be);
-	for (int64_t i = 0; rc == 0 && i < D * A * 3; i++)
+	for (size_t i = 0; rc == 0 && i < n_x; i++)
 		if (!isfinite(r.x[i]))
 			rc = of3_err(
 			        OF3_ERR_RUNTIME,
 			        "query '%s': sampling gave a non-finite coordinate (sample %lld, "
 			        "atom %lld); nothing written",
-			        in->query, (long long)(i / (A * 3)), (long long)(i / 3 % A));
+			        in->query, (long long)(i / (size_t)(A * 3)),
+			        (long long)(i / 3 % (size_t)A));
+	if (rc == 0 && dr.x != r.x)
+		rc = of3_backend_upload(&c->be, dr.x, r.x, n_x * sizeof(float));
 	if (rc == 0) {
 		const of3_heads_in_t hin = {.n_tok = N,
 		                            .n_atom = A,
 		                            .n_sample = D,
-		                            .s_input = v.s_input,
-		                            .s_trunk = v.s_trunk,
-		                            .z_trunk = v.z_trunk,
-		                            .x = r.x,
-		                            .tab = tab};
-		const of3_heads_out_t hout = {.distogram = r.distogram,
-		                              .plddt = r.plddt,
-		                              .resolved = r.resolved,
-		                              .pde = r.pde,
-		                              .pae = r.pae};
+		                            .s_input = din.s_input,
+		                            .s_trunk = din.s_trunk,
+		                            .z_trunk = din.z_trunk,
+		                            .x = dr.x,
+		                            .tab = dtab};
+		const of3_heads_out_t hout = {.distogram = dr.distogram,
+		                              .plddt = dr.plddt,
+		                              .resolved = dr.resolved,
+		                              .pde = dr.pde,
+		                              .pae = dr.pae};
 		of3_heads_forward(&hout, &hin, h, scratch, &c->be);
-		of3_progress("query '%s': heads done, %.1f s", in->query, of3_elapsed_s());
-		rc = write_result(w, in, &r, m, D, T, N, A, o, c->replay ? "replay" : "philox");
+		rc = of3_backend_sync(&c->be);
+		rc = rc ? rc : dev_fetch(&dv, r.distogram, dr.distogram, n_dist);
+		rc = rc ? rc : dev_fetch(&dv, r.plddt, dr.plddt, n_plddt);
+		rc = rc ? rc : dev_fetch(&dv, r.resolved, dr.resolved, n_res);
+		rc = rc ? rc : dev_fetch(&dv, r.pde, dr.pde, n_pde);
+		rc = rc ? rc : dev_fetch(&dv, r.pae, dr.pae, n_pae);
 	}
-	free(cache), free(scratch), free(r.x), free(r.distogram), free(r.plddt), free(r.resolved);
-	free(r.pde), free(r.pae), free(tab.rep_atom), free(tab.rep_mask), free(tab.pair_mask);
-	free(tab.atom_slot);
+	if (rc == 0) {
+		of3_progress("query '%s': heads done, %.1f s", in->query, of3_elapsed_s());
+		const char *prec =
+		        c->be.kind == OF3_BACKEND_CPU || c->be.precision == OF3_PRECISION_FP32
+		                ? "fp32"
+		                : "bf16";
+		rc = write_result(w, in, &r, m, D, T, N, A, o, c->replay ? "replay" : "philox",
+		                  prec);
+	}
+	dev_free_all(&dv);
+	free(r.x), free(r.distogram), free(r.plddt), free(r.resolved), free(r.pde), free(r.pae);
+	free(tab.rep_atom), free(tab.rep_mask), free(tab.pair_mask), free(tab.atom_slot);
 	free_source(&src);
 	of3_diffuse_inputs_free(&v);
 	return rc;
@@ -360,17 +496,34 @@ static int own_option(int c, const char *arg, void *ctx)
 	return 0;
 }
 
-/* Opens the backend (the CUDA one cannot run this stage yet) and reads a replay file. */
+/* Opens the backend and reads a replay file. --device auto prefers a GPU: every step of this
+ * stage is an op of the CUDA table (issue #10), which the program takes itself, as
+ * of3_backend_open hands out no CUDA table until every program can use it. */
 static int setup(diffuse_ctx_t *c, const of3_opts_t *o)
 {
-	int rc = of3_backend_open(&c->be, o->device, o->threads);
+	int rc;
+#ifdef OF3_WITH_CUDA
+	if (strcmp(o->device, "auto") == 0) {
+		rc = of3_backend_open(&c->be, "cuda", o->threads);
+		if (rc < 0) /* no usable GPU: the CPU, as auto promises */
+			rc = of3_backend_open(&c->be, "cpu", o->threads);
+	} else
+#endif
+		rc = of3_backend_open(&c->be, o->device, o->threads);
 	if (rc < 0)
 		return rc;
+#ifdef OF3_WITH_CUDA
+	if (c->be.kind == OF3_BACKEND_CUDA && !c->be.ops)
+		c->be.ops = of3_ops_cuda();
+#endif
 	if (!c->be.ops)
-		return of3_err(OF3_ERR_RUNTIME, "the CUDA backend cannot run the diffusion yet "
-		                                "(issue #10); use --device cpu");
-	of3_verbose("running on %s", c->be.desc);
-	if (o->precision == OF3_PRECISION_BF16)
+		return of3_err(OF3_ERR_RUNTIME, "%s has no op table; use --device cpu", c->be.desc);
+	of3_backend_set_precision(&c->be, o->precision);
+	of3_verbose("running on %s, %s", c->be.desc,
+	            c->be.kind == OF3_BACKEND_CPU        ? "fp32"
+	            : o->precision == OF3_PRECISION_FP32 ? "fp32 (parity mode)"
+	                                                 : "bf16 products");
+	if (c->be.kind == OF3_BACKEND_CPU && o->precision == OF3_PRECISION_BF16)
 		of3_verbose("the CPU backend computes in fp32 (--precision bf16 is for the CUDA "
 		            "backend)");
 	if (!c->opt.replay)
@@ -417,7 +570,7 @@ int main(int argc, char **argv)
 		rc = of3_stage_run(&stage, input, &opts);
 	}
 	if (ctx.m)
-		free(ctx.m->wb.base);
+		of3_wbuf_free(&ctx.m->wb, &ctx.be);
 	free(ctx.m);
 	of3_bundle_free(ctx.replay);
 	of3_backend_close(&ctx.be);

@@ -2,10 +2,13 @@
  *
  * The loop's arithmetic is float32 where the reference's is (the schedule, t̂, the noise and
  * update steps); the rotation is built in double from the float quaternion, a difference far
- * below the loop's 1e-3 Å parity bar. */
+ * below the loop's 1e-3 Å parity bar. The loop runs on the host (D x A x 3 floats): each step
+ * uploads x̂ to the backend and downloads the module's output, a trivial transfer beside the
+ * module's work. */
 #include "sampler.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../common/rng.h"
@@ -110,28 +113,40 @@ size_t of3_sampler_scratch(const of3_diffusion_module_w_t *w, int64_t n_tok, int
                            int64_t n_sample)
 {
 	const size_t n = (size_t)(n_sample * n_atom * 3);
-	return 3 * n + 7 * (size_t)n_sample + (size_t)OF3_SAMPLER_MAX_STEPS + 1 +
-	       of3_diffusion_module_scratch(w, n_tok, n_atom, n_sample);
+	return 2 * n + of3_diffusion_module_scratch(w, n_tok, n_atom, n_sample);
 }
 
 int of3_sample_diffusion(float *x, int64_t n_step, of3_diffusion_in_t *in,
                          const of3_diffusion_module_w_t *w, const float *cache,
                          const of3_noise_src_t *noise, const of3_sampler_trace_t *trace,
                          of3_sampler_progress_t progress, void *progress_ctx, float *scratch,
-                         const of3_backend_t *be)
+                         of3_backend_t *be)
 {
 	const int64_t D = in->n_sample, A = in->n_atom, n = D * A * 3;
-	const float *mask = in->f.atom_mask;
-	float *xh = scratch;         /* [D,A,3] x̂, the module's input */
+	const float *mask = in->hf.atom_mask              ? in->hf.atom_mask
+	                    : be->kind == OF3_BACKEND_CPU ? in->f.atom_mask
+	                                                  : NULL;
+	float *xd = scratch; /* [D,A,3] x̂ on the backend, the module's input */
+	float *dd = xd + n;  /* [D,A,3] the module's output there */
+	float *inner = dd + n;
+	if (n_step < 1 || n_step > OF3_SAMPLER_MAX_STEPS)
+		return of3_err(OF3_ERR_USAGE, "diffusion steps: %lld, expected 1..%d",
+		               (long long)n_step, OF3_SAMPLER_MAX_STEPS);
+	if (!mask)
+		return of3_err(OF3_ERR_RUNTIME,
+		               "sampler: the atom mask's host copy (hf) is missing "
+		               "on a device backend");
+	/* host side of the loop */
+	float *xh = malloc((size_t)(3 * n + 7 * D + n_step + 1) * sizeof *xh); /* [D,A,3] x̂ */
+	if (!xh)
+		return of3_err(OF3_ERR_NOMEM, "out of memory (sampler, %lld samples)",
+		               (long long)D);
 	float *den = xh + n;         /* [D,A,3] the module's output */
 	float *eps = den + n;        /* [D,A,3] ε */
 	float *quat = eps + n;       /* [D,4] */
 	float *trans = quat + 4 * D; /* [D,3] */
 	float *c = trans + 3 * D;    /* [T+1] the schedule */
-	float *inner = c + OF3_SAMPLER_MAX_STEPS + 1;
-	if (n_step < 1 || n_step > OF3_SAMPLER_MAX_STEPS)
-		return of3_err(OF3_ERR_USAGE, "diffusion steps: %lld, expected 1..%d",
-		               (long long)n_step, OF3_SAMPLER_MAX_STEPS);
+	int rc = OF3_OK;
 	of3_noise_schedule(c, n_step);
 	draw_init(eps, noise, D, A);
 	for (int64_t i = 0; i < n; i++)
@@ -148,11 +163,13 @@ int of3_sample_diffusion(float *x, int64_t n_step, of3_diffusion_in_t *in,
 		for (int64_t i = 0; i < n; i++)
 			xh[i] = x[i] + sigma * eps[i];
 		in->t_hat = t_hat;
-		in->x_noisy = xh;
-		const of3_diffusion_out_t out = {.x_denoised = den};
-		int rc = of3_diffusion_module_forward(&out, in, w, cache, inner, be);
+		in->x_noisy = xd;
+		const of3_diffusion_out_t out = {.x_denoised = dd};
+		rc = of3_backend_upload(be, xd, xh, (size_t)n * sizeof *xh);
+		rc = rc ? rc : of3_diffusion_module_forward(&out, in, w, cache, inner, be);
+		rc = rc ? rc : of3_backend_download(be, den, dd, (size_t)n * sizeof *den);
 		if (rc)
-			return rc;
+			break;
 		/* x = x̂ + η (c_τ − t̂) (x̂ − D) / t̂: the update starts from x̂ ("changed from SI") */
 		const float dt = c[tau] - t_hat;
 		for (int64_t i = 0; i < n; i++)
@@ -166,5 +183,7 @@ int of3_sample_diffusion(float *x, int64_t n_step, of3_diffusion_in_t *in,
 		if (progress)
 			progress(progress_ctx, tau, n_step);
 	}
-	return OF3_OK;
+	in->x_noisy = NULL; /* it pointed into scratch: nothing a caller may free or read */
+	free(xh);
+	return rc;
 }

@@ -48,17 +48,20 @@ typedef struct {
 /* Called after each step (1..T); may be NULL. */
 typedef void (*of3_sampler_progress_t)(void *ctx, int64_t step, int64_t n_step);
 
-/* Floats of scratch of3_sample_diffusion() needs. */
+/* Floats of scratch (backend memory) of3_sample_diffusion() needs. */
 size_t of3_sampler_scratch(const of3_diffusion_module_w_t *w, int64_t n_tok, int64_t n_atom,
                            int64_t n_sample);
 
 /* x[D,A,3] = the sampled coordinates (atom_positions_predicted) after n_step steps, D =
- * in->n_sample; in's x_noisy and t_hat are set here. cache: of3_diffusion_prepare() done on the
- * same in. Returns OF3_OK or the module's error. */
+ * in->n_sample; in's t_hat is set here, x_noisy during the run (NULL after). cache:
+ * of3_diffusion_prepare() done on the same in. x, noise and trace are host memory, cache and
+ * scratch the backend's; the loop runs on the host (in->hf.atom_mask, or f's on the CPU backend)
+ * and moves x̂ and the module's output across each step. Returns OF3_OK, OF3_ERR_NOMEM (the loop's
+ * host buffers) or the module's or backend's error. */
 int of3_sample_diffusion(float *x, int64_t n_step, of3_diffusion_in_t *in,
                          const of3_diffusion_module_w_t *w, const float *cache,
                          const of3_noise_src_t *noise, const of3_sampler_trace_t *trace,
                          of3_sampler_progress_t progress, void *progress_ctx, float *scratch,
-                         const of3_backend_t *be) OF3_WUR;
+                         of3_backend_t *be) OF3_WUR;
 
 #endif

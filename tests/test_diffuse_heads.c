@@ -4,9 +4,11 @@
  *
  * For both tiny queries: s_input, s_trunk, z_trunk (tiny_*_trunk), the token tables
  * (tiny_*_features) and the sampled coordinates atom_positions_predicted (tiny_*_sample), all
- * converted to float32; the heads run on the CPU backend and every recorded output of
+ * converted to float32; the heads run on the backend of tests/test_device.h (the CPU, or CUDA
+ * under `make test-gpu`; inputs uploaded, outputs downloaded) and every recorded output of
  * tiny_*_heads (the Pairformer embedding's s and z, distogram, pLDDT, experimentally resolved,
- * PDE and PAE logits; float64) is compared by relative Frobenius error, bar 1e-4. Also:
+ * PDE and PAE logits; float64) is compared by relative Frobenius error, bar 1e-4 (5e-2 in bf16
+ * mode). Also:
  * representative atoms of every residue kind on a synthetic token table, the table errors,
  * and a missing key named in the binding error. */
 #include <math.h>
@@ -21,9 +23,10 @@
 #include "../of3-diffuse/heads.h"
 #include "check.h"
 #include "fixture_io.h"
+#include "test_device.h"
 
 #define CKPT "tests/fixtures/of3_tiny_random.pt"
-#define BAR  1e-4
+#define BAR  td_bar(1e-4, 5e-2)
 
 /* The tensor as float32 (malloc'ed) when it holds exactly n float values, else NULL. */
 static float *tensor_f32(const of3_bundle_t *b, const char *name, int64_t n)
@@ -67,7 +70,7 @@ static void compare(const char *q, const char *what, const float *ours, const of
 	      what, name, e, max_abs, BAR);
 }
 
-static void run_query(const char *q, const of3_heads_w_t *w, const of3_backend_t *be)
+static void run_query(const char *q, const of3_heads_w_t *w, of3_backend_t *be)
 {
 	char path[256];
 	of3_bundle_t *bun[4] = {0};
@@ -138,7 +141,7 @@ static void run_query(const char *q, const of3_heads_w_t *w, const of3_backend_t
 	        .z = malloc((size_t)(n_sample * r * w->c_z) * sizeof(float)),
 	};
 	size_t n_scratch = of3_heads_scratch(w, n);
-	float *scratch = malloc(n_scratch * sizeof *scratch);
+	float *scratch = of3_backend_alloc(be, n_scratch * sizeof *scratch);
 	ok = rt1 && tok.is_protein && tok.is_rna && tok.is_dna && tok.is_atomized &&
 	     tok.start_atom_index && tok.num_atoms_per_token && tm->dtype == OF3_DTYPE_F32 &&
 	     am->dtype == OF3_DTYPE_F32 && in.s_input && in.s_trunk && in.z_trunk && in.x;
@@ -151,7 +154,41 @@ static void run_query(const char *q, const of3_heads_w_t *w, const of3_backend_t
 	CHECK(rc == 0, "%s: token tables %s", q, rc ? of3_errmsg() : "");
 	if (rc)
 		goto free_all;
-	of3_heads_forward(&out, &in, w, scratch, be);
+	const of3_heads_in_t din = {
+	        .n_tok = n,
+	        .n_atom = n_atom,
+	        .n_sample = n_sample,
+	        .s_input = td_up(in.s_input, (size_t)(n * w->c_si) * 4),
+	        .s_trunk = td_up(in.s_trunk, (size_t)(n * w->c_s) * 4),
+	        .z_trunk = td_up(in.z_trunk, (size_t)(r * w->c_z) * 4),
+	        .x = td_up(in.x, (size_t)(n_sample * n_atom * 3) * 4),
+	        .tab = {td_up(rep_atom, (size_t)n * 4), td_up(rep_mask, (size_t)n * 4),
+	                td_up(pair_mask, (size_t)r * 4), td_up(atom_slot, (size_t)n_atom * 4)},
+	};
+	const of3_heads_out_t dout = {
+	        .distogram = td_out(out.distogram, r * w->n_distogram_bin),
+	        .plddt = td_out(out.plddt, n_sample * n_atom * w->n_plddt_bin),
+	        .resolved = td_out(out.resolved, n_sample * n_atom * w->n_resolved_bin),
+	        .pde = td_out(out.pde, n_sample * r * w->n_pde_bin),
+	        .pae = td_out(out.pae, n_sample * r * w->n_pae_bin),
+	        .s = td_out(out.s, n_sample * n * w->c_s),
+	        .z = td_out(out.z, n_sample * r * w->c_z),
+	};
+	of3_heads_forward(&dout, &din, w, scratch, be);
+	rc = of3_backend_sync(be);
+	CHECK(rc == 0, "%s: heads ran %s", q, rc ? of3_errmsg() : "");
+	td_down(out.distogram, dout.distogram, r * w->n_distogram_bin);
+	td_down(out.plddt, dout.plddt, n_sample * n_atom * w->n_plddt_bin);
+	td_down(out.resolved, dout.resolved, n_sample * n_atom * w->n_resolved_bin);
+	td_down(out.pde, dout.pde, n_sample * r * w->n_pde_bin);
+	td_down(out.pae, dout.pae, n_sample * r * w->n_pae_bin);
+	td_down(out.s, dout.s, n_sample * n * w->c_s);
+	td_down(out.z, dout.z, n_sample * r * w->c_z);
+	td_free(din.s_input), td_free(din.s_trunk), td_free(din.z_trunk), td_free(din.x);
+	td_free(din.tab.rep_atom), td_free(din.tab.rep_mask), td_free(din.tab.pair_mask);
+	td_free(din.tab.atom_slot);
+	td_free(dout.distogram), td_free(dout.plddt), td_free(dout.resolved), td_free(dout.pde);
+	td_free(dout.pae), td_free(dout.s), td_free(dout.z);
 	compare(q, "pairformer embedding s", out.s, ref, "confidence_pairformer_s",
 	        n_sample * n * w->c_s);
 	compare(q, "pairformer embedding z", out.z, ref, "confidence_pairformer_z",
@@ -165,7 +202,7 @@ static void run_query(const char *q, const of3_heads_w_t *w, const of3_backend_t
 free_all:
 	free(restype), free(rep_atom), free(atom_slot), free(rep_mask), free(pair_mask);
 	free((void *)in.s_input), free((void *)in.s_trunk), free((void *)in.z_trunk);
-	free((void *)in.x), free(scratch);
+	free((void *)in.x), of3_backend_free(be, scratch);
 	free(out.distogram), free(out.plddt), free(out.resolved), free(out.pde), free(out.pae);
 	free(out.s), free(out.z);
 done:
@@ -222,7 +259,6 @@ static void test_tables(void)
 int main(int argc, char **argv)
 {
 	of3_ckpt_t *ck = NULL;
-	of3_backend_t be;
 	of3_heads_w_t w;
 	of3_wbuf_t wb = {0};
 	if (argc > 1 && chdir(argv[1]) != 0) {
@@ -230,17 +266,20 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	test_tables();
-	int rc = of3_backend_open(&be, "cpu", 1);
-	CHECK(rc == 0 && be.ops, "cpu backend with its op table");
+	int rc = td_open();
+	CHECK(rc == 0, "%s backend with its op table", td_device);
+	if (rc)
+		return check_summary();
 	rc = of3_ckpt_open(&ck, CKPT);
 	CHECK(rc == 0, "open %s %s", CKPT, rc ? of3_errmsg() : "");
 	if (rc)
 		return check_summary();
 	for (int pass = 0; pass < 2 && rc == 0; pass++) { /* plan, allocate once, bind */
-		if (pass == 1 && (rc = of3_wbuf_alloc(&wb)) < 0)
+		if (pass == 1 && (rc = of3_wbuf_alloc_on(&wb, &td_be)) < 0)
 			break;
 		rc = of3_heads_bind(&w, ck, &wb);
 	}
+	rc = rc ? rc : of3_wbuf_upload(&wb, &td_be);
 	CHECK(rc == 0 && wb.base && wb.n_used == wb.n_cap, "bound the heads, %zu floats %s",
 	      wb.n_used, rc ? of3_errmsg() : "");
 	if (rc)
@@ -253,13 +292,13 @@ int main(int argc, char **argv)
 	      (long long)w.c_s, (long long)w.c_z, (long long)w.c_si, w.n_block,
 	      (long long)w.n_dist_bin, (long long)w.n_plddt_bin, (long long)w.n_resolved_bin,
 	      (long long)w.n_pde_bin, (long long)w.n_pae_bin, (long long)w.n_distogram_bin);
-	run_query("protein", &w, &be);
-	run_query("protein_ligand", &w, &be);
+	run_query("protein", &w, &td_be);
+	run_query("protein_ligand", &w, &td_be);
 	rc = of3_ckpt_check_unused(ck, "aux_heads.");
 	CHECK(rc == 0, "every aux_heads. key is used %s", rc ? of3_errmsg() : "");
 out:
-	free(wb.base);
+	of3_wbuf_free(&wb, &td_be);
 	of3_ckpt_close(ck);
-	of3_backend_close(&be);
+	of3_backend_close(&td_be);
 	return check_summary();
 }

@@ -4,10 +4,12 @@
  *
  * For both tiny queries: the features (tiny_*_features), s_input, s_trunk, z_trunk
  * (tiny_*_trunk), and from tiny_*_diffusion the noise level diffusion_t and the noisy
- * coordinates diffusion_x_noisy [D,A,3], all as float32; the module runs once on the CPU
- * backend and the recorded intermediates (conditioned s and z, the encoder's c, q and a, the
- * diffusion transformer output, the decoder's Δr) and x_denoised (float64 taps,
- * tools/reference/of3ref/taps.py) are compared by relative Frobenius error, bar 1e-4. */
+ * coordinates diffusion_x_noisy [D,A,3], all as float32; the module runs once on the backend of
+ * tests/test_device.h (the CPU, or CUDA under `make test-gpu`), inputs uploaded and outputs
+ * downloaded through the backend API, and the recorded intermediates (conditioned s and z, the
+ * encoder's c, q and a, the diffusion transformer output, the decoder's Δr) and x_denoised
+ * (float64 taps, tools/reference/of3ref/taps.py) are compared by relative Frobenius error, bar
+ * 1e-4 (CPU and CUDA fp32), 5e-2 in bf16 mode. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,9 +22,10 @@
 #include "../of3-diffuse/diffusion_module.h"
 #include "check.h"
 #include "fixture_io.h"
+#include "test_device.h"
 
 #define CKPT "tests/fixtures/of3_tiny_random.pt"
-#define BAR  1e-4
+#define BAR  td_bar(1e-4, 5e-2)
 
 /* A tensor of dtype dt and n values, viewed in place (NULL when absent or different). */
 static const void *view(const of3_bundle_t *b, const char *name, of3_dtype_t dt, int64_t n)
@@ -41,7 +44,7 @@ static void compare(const char *q, const char *what, const float *ours, const of
 	      e, max_abs, BAR);
 }
 
-static void run_query(const char *q, const of3_diffusion_module_w_t *w, const of3_backend_t *be)
+static void run_query(const char *q, const of3_diffusion_module_w_t *w, of3_backend_t *be)
 {
 	char path[256];
 	of3_bundle_t *bun[3] = {0};
@@ -110,8 +113,8 @@ static void run_query(const char *q, const of3_diffusion_module_w_t *w, const of
 	};
 	size_t n_scratch = of3_diffusion_module_scratch(w, n, A, D);
 	size_t n_cache = of3_diffusion_cache_size(w, n, A);
-	float *scratch = malloc(n_scratch * sizeof *scratch);
-	float *cache = malloc(n_cache * sizeof *cache);
+	float *scratch = of3_backend_alloc(be, n_scratch * sizeof *scratch);
+	float *cache = of3_backend_alloc(be, n_cache * sizeof *cache);
 	const of3_diffusion_feats_t *f = &in.f;
 	ok = in.x_noisy && in.s_input && in.s_trunk && in.z_trunk && f->ref_pos && f->ref_mask &&
 	     f->ref_element && f->ref_charge && f->ref_atom_name_chars && f->ref_space_uid &&
@@ -123,12 +126,34 @@ static void run_query(const char *q, const of3_diffusion_module_w_t *w, const of
 	      q, (long long)n, (long long)A, (long long)D, *tt, n_scratch);
 	if (!ok)
 		goto free_all;
-	int rc = of3_diffusion_prepare(cache, &out, &in, w, scratch, be);
+	of3_diffusion_in_t din; /* the same in backend memory */
+	td_in(&din, &in, w->c_si, w->c_s, w->c_z);
+	const of3_diffusion_out_t dout = {
+	        .x_denoised = td_out(out.x_denoised, D * A * 3),
+	        .cond_s = td_out(out.cond_s, n * w->c_s),
+	        .cond_z = td_out(out.cond_z, n * n * w->c_z),
+	        .enc_c = td_out(out.enc_c, A * ca),
+	        .enc_q = td_out(out.enc_q, D * A * ca),
+	        .enc_a = td_out(out.enc_a, D * n * ct),
+	        .trans_a = td_out(out.trans_a, D * n * ct),
+	        .r_update = td_out(out.r_update, D * A * 3),
+	};
+	int rc = of3_diffusion_prepare(cache, &dout, &din, w, scratch, be);
 	CHECK(rc == 0, "%s: prepare (%zu cache floats) %s", q, n_cache, rc ? of3_errmsg() : "");
-	if (rc)
-		goto free_all;
-	rc = of3_diffusion_module_forward(&out, &in, w, cache, scratch, be);
+	rc = rc ? rc : of3_diffusion_module_forward(&dout, &din, w, cache, scratch, be);
+	rc = rc ? rc : of3_backend_sync(be);
 	CHECK(rc == 0, "%s: forward %s", q, rc ? of3_errmsg() : "");
+	td_down(out.x_denoised, dout.x_denoised, D * A * 3);
+	td_down(out.cond_s, dout.cond_s, n * w->c_s);
+	td_down(out.cond_z, dout.cond_z, n * n * w->c_z);
+	td_down(out.enc_c, dout.enc_c, A * ca);
+	td_down(out.enc_q, dout.enc_q, D * A * ca);
+	td_down(out.enc_a, dout.enc_a, D * n * ct);
+	td_down(out.trans_a, dout.trans_a, D * n * ct);
+	td_down(out.r_update, dout.r_update, D * A * 3);
+	td_in_free(&din);
+	td_free(dout.x_denoised), td_free(dout.cond_s), td_free(dout.cond_z), td_free(dout.enc_c);
+	td_free(dout.enc_q), td_free(dout.enc_a), td_free(dout.trans_a), td_free(dout.r_update);
 	if (rc)
 		goto free_all;
 	compare(q, "conditioned s", out.cond_s, ref, "diffusion_cond_s", n * w->c_s);
@@ -142,7 +167,7 @@ static void run_query(const char *q, const of3_diffusion_module_w_t *w, const of
 	compare(q, "x_denoised", out.x_denoised, ref, "diffusion_x_denoised", D * A * 3);
 free_all:
 	free((void *)in.x_noisy), free((void *)in.s_input), free((void *)in.s_trunk);
-	free((void *)in.z_trunk), free(scratch), free(cache);
+	free((void *)in.z_trunk), of3_backend_free(be, scratch), of3_backend_free(be, cache);
 	free(out.x_denoised), free(out.cond_s), free(out.cond_z), free(out.enc_c), free(out.enc_q);
 	free(out.enc_a), free(out.trans_a), free(out.r_update);
 done:
@@ -153,15 +178,18 @@ done:
 int main(int argc, char **argv)
 {
 	of3_ckpt_t *ck = NULL;
-	of3_backend_t be;
 	of3_diffusion_module_w_t *w = malloc(sizeof *w);
 	of3_wbuf_t wb = {0};
 	if (argc > 1 && chdir(argv[1]) != 0) {
 		perror(argv[1]);
 		return 1;
 	}
-	int rc = of3_backend_open(&be, "cpu", 1);
-	CHECK(rc == 0 && be.ops, "cpu backend with its op table");
+	int rc = td_open();
+	CHECK(rc == 0, "%s backend with its op table", td_device);
+	if (rc) {
+		free(w);
+		return check_summary();
+	}
 	rc = of3_ckpt_open(&ck, CKPT);
 	CHECK(rc == 0 && w, "open %s %s", CKPT, rc ? of3_errmsg() : "");
 	if (rc || !w) {
@@ -169,10 +197,11 @@ int main(int argc, char **argv)
 		return check_summary();
 	}
 	for (int pass = 0; pass < 2 && rc == 0; pass++) { /* plan, allocate once, bind */
-		if (pass == 1 && (rc = of3_wbuf_alloc(&wb)) < 0)
+		if (pass == 1 && (rc = of3_wbuf_alloc_on(&wb, &td_be)) < 0)
 			break;
 		rc = of3_diffusion_module_bind(w, ck, &wb);
 	}
+	rc = rc ? rc : of3_wbuf_upload(&wb, &td_be);
 	CHECK(rc == 0 && wb.base && wb.n_used == wb.n_cap,
 	      "bound the diffusion module, %zu floats %s", wb.n_used, rc ? of3_errmsg() : "");
 	if (rc)
@@ -182,14 +211,14 @@ int main(int argc, char **argv)
 	       (long long)w->c_s, (long long)w->c_z, (long long)w->c_si, (long long)w->n_fourier,
 	       (long long)w->c_atom, (long long)w->c_p, (long long)w->c_token, w->enc.n_block,
 	       w->dt.n_block, (long long)w->dt.blk[0].n_head, w->dec.n_block);
-	run_query("protein", w, &be);
-	run_query("protein_ligand", w, &be);
+	run_query("protein", w, &td_be);
+	run_query("protein_ligand", w, &td_be);
 	rc = of3_ckpt_check_unused(ck, "diffusion_module.");
 	CHECK(rc == 0, "every diffusion_module. key is used %s", rc ? of3_errmsg() : "");
 out:
-	free(wb.base);
+	of3_wbuf_free(&wb, &td_be);
 	free(w);
 	of3_ckpt_close(ck);
-	of3_backend_close(&be);
+	of3_backend_close(&td_be);
 	return check_summary();
 }

@@ -37,4 +37,25 @@ void of3_cpu_outer_product(float *o, const float *a, const float *b, int64_t n_s
 void of3_cpu_pair_weighted_avg(float *o, const float *w, const float *v, int64_t n_s, int64_t n_tok,
                                int64_t n_head, int64_t d_head);
 
+/* diffusion and atom-level ops (issue #10), atom_ops.c */
+void of3_cpu_asinh(float *y, const float *x, int64_t n);
+void of3_cpu_i32_to_f32(float *y, const int32_t *x, int64_t n);
+void of3_cpu_atom_windows(float *y, const float *x, int64_t n_atom, int64_t n_c, int64_t n_win,
+                          int64_t first);
+void of3_cpu_atom_block_masks(float *mask_q, float *mask_k, float *pair_mask,
+                              const float *atom_mask, int64_t n_atom);
+void of3_cpu_atom_pair_feats(float *d, float *inv, float *v, const float *pos, const int32_t *uid,
+                             const float *pair_mask, int64_t n_atom);
+void of3_cpu_atom_pair_outer_add(float *p, const float *lq, const float *lk,
+                                 const float *pair_mask, int64_t n_atom, int64_t n_c);
+void of3_cpu_atom_pair_gather_add(float *p, const float *z, const int32_t *tok,
+                                  const float *pair_mask, int64_t n_atom, int64_t n_tok,
+                                  int64_t n_c);
+void of3_cpu_concat_rows(float *y, const float *a, const float *b, int64_t n_r, int64_t c_a,
+                         int64_t c_b);
+void of3_cpu_token_mean(float *y, const float *x, const int32_t *tok, const float *mask,
+                        int64_t n_atom, int64_t n_tok, int64_t n_c);
+void of3_cpu_edm_combine(float *y, const float *x, const float *z, const float *mask, double a,
+                         double b, int64_t n_r, int64_t n_mask, int64_t n_c);
+
 #endif

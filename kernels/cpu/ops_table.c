@@ -24,6 +24,17 @@ static const of3_ops_t cpu_ops = {
         .outer_add = of3_cpu_outer_add,
         .distance_onehot = of3_cpu_distance_onehot,
         .copy = of3_cpu_copy,
+        /* diffusion and atom-level ops (issue #10) */
+        .asinh = of3_cpu_asinh,
+        .i32_to_f32 = of3_cpu_i32_to_f32,
+        .atom_windows = of3_cpu_atom_windows,
+        .atom_block_masks = of3_cpu_atom_block_masks,
+        .atom_pair_feats = of3_cpu_atom_pair_feats,
+        .atom_pair_outer_add = of3_cpu_atom_pair_outer_add,
+        .atom_pair_gather_add = of3_cpu_atom_pair_gather_add,
+        .concat_rows = of3_cpu_concat_rows,
+        .token_mean = of3_cpu_token_mean,
+        .edm_combine = of3_cpu_edm_combine,
 };
 
 const of3_ops_t *of3_ops_cpu(void)

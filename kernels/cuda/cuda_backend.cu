@@ -193,6 +193,16 @@ fail:
 	return -1;
 }
 
+extern "C" int of3_cuda_mem_info(void *state, size_t *free_bytes, size_t *total_bytes, char *why,
+                                 size_t why_len)
+{
+	(void)state;
+	CUDA_TRY(cudaMemGetInfo(free_bytes, total_bytes));
+	return 0;
+fail:
+	return -1;
+}
+
 extern "C" const char *of3_cuda_built(void)
 {
 	static char buf[256];

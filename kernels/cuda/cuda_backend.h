@@ -29,6 +29,9 @@ void of3_cuda_free(void *state, void *p);
 int of3_cuda_memcpy(void *state, void *dst, const void *src, size_t n_bytes, int to_device,
                     char *why, size_t why_len);
 int of3_cuda_sync(void *state, char *why, size_t why_len);
+/* Free and total device memory now (cudaMemGetInfo): 0, or -1 with why. */
+int of3_cuda_mem_info(void *state, size_t *free_bytes, size_t *total_bytes, char *why,
+                      size_t why_len);
 
 /* "CUDA runtime 13.0, cuBLAS 13.x, sm_80 sm_90 ..." for --version. */
 const char *of3_cuda_built(void);

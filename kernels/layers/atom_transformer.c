@@ -55,20 +55,16 @@ void of3_ref_atom_embed(float *c, const float *ref_pos, const float *ref_charge,
 	const of3_ops_t *op = be->ops;
 	const int64_t A = n_atom, ca = w->c_a;
 	op->linear(c, ref_pos, w->pos.w, NULL, A, 3, ca);
-	for (int64_t i = 0; i < A; i++)
-		fx[i] = asinhf(ref_charge[i]);
+	op->asinh(fx, ref_charge, A);
 	op->linear(tmp, fx, w->charge.w, NULL, A, 1, ca);
 	op->add(c, tmp, A * ca);
-	for (int64_t i = 0; i < A; i++)
-		fx[i] = (float)ref_mask[i];
+	op->i32_to_f32(fx, ref_mask, A);
 	op->linear(tmp, fx, w->mask.w, NULL, A, 1, ca);
 	op->add(c, tmp, A * ca);
-	for (int64_t i = 0; i < A * OF3_REF_N_ELEMENT; i++)
-		fx[i] = (float)ref_element[i];
+	op->i32_to_f32(fx, ref_element, A * OF3_REF_N_ELEMENT);
 	op->linear(tmp, fx, w->element.w, NULL, A, OF3_REF_N_ELEMENT, ca);
 	op->add(c, tmp, A * ca);
-	for (int64_t i = 0; i < A * OF3_REF_N_CHARS; i++)
-		fx[i] = (float)ref_chars[i]; /* [A,4,64] flattens position-major */
+	op->i32_to_f32(fx, ref_chars, A * OF3_REF_N_CHARS); /* [A,4,64] flattens position-major */
 	op->linear(tmp, fx, w->chars.w, NULL, A, OF3_REF_N_CHARS, ca);
 	op->add(c, tmp, A * ca);
 }
@@ -181,49 +177,18 @@ size_t of3_atom_pair_scratch(const of3_atom_pair_w_t *w, int64_t n_atom)
 	       + nb * (OF3_ATOM_NQ + OF3_ATOM_NK) + a * (size_t)(w->c_a + 2 * w->c_p);
 }
 
-/* ---- host steps (CPU backend; TODO(#7) follow-up: ops for the CUDA backend) ---- */
+/* ---- host versions of two block ops (the CPU's, for callers holding host memory) ---- */
 
 void of3_atom_windows(float *y, const float *x, int64_t n_atom, int64_t n_c, int64_t n_win,
                       int64_t first)
 {
-	const int64_t nb = of3_atom_n_block(n_atom);
-	for (int64_t b = 0; b < nb; b++)
-		for (int64_t m = 0; m < n_win; m++) {
-			const int64_t i = first + OF3_ATOM_NQ * b + m;
-			float *dst = y + (b * n_win + m) * n_c;
-			if (i >= 0 && i < n_atom)
-				memcpy(dst, x + i * n_c, (size_t)n_c * sizeof *dst);
-			else
-				memset(dst, 0, (size_t)n_c * sizeof *dst);
-		}
+	of3_ops_cpu()->atom_windows(y, x, n_atom, n_c, n_win, first);
 }
 
 void of3_atom_block_masks(float *mask_q, float *mask_k, float *pair_mask, const float *atom_mask,
                           int64_t n_atom)
 {
-	const int64_t nb = of3_atom_n_block(n_atom);
-	for (int64_t b = 0; b < nb; b++)
-		for (int64_t l = 0; l < OF3_ATOM_NQ; l++) {
-			const int64_t qi = OF3_ATOM_NQ * b + l;
-			const float mq = qi < n_atom ? atom_mask[qi] : 0.f;
-			if (mask_q)
-				mask_q[b * OF3_ATOM_NQ + l] = mq;
-			for (int64_t m = 0; m < OF3_ATOM_NK; m++) {
-				const int64_t ki = OF3_ATOM_NQ * b - OF3_ATOM_KEY_SHIFT + m;
-				const float mk = ki >= 0 && ki < n_atom ? atom_mask[ki] : 0.f;
-				if (mask_k && l == 0)
-					mask_k[b * OF3_ATOM_NK + m] = mk;
-				if (pair_mask)
-					pair_mask[(b * OF3_ATOM_NQ + l) * OF3_ATOM_NK + m] =
-					        mq * mk;
-			}
-		}
-}
-
-static void relu(float *y, const float *x, int64_t n)
-{
-	for (int64_t i = 0; i < n; i++)
-		y[i] = x[i] > 0.f ? x[i] : 0.f;
+	of3_ops_cpu()->atom_block_masks(mask_q, mask_k, pair_mask, atom_mask, n_atom);
 }
 
 /* ---- forward ---- */
@@ -261,29 +226,8 @@ void of3_atom_pair_embed(float *p, const float *ref_pos, const int32_t *ref_spac
 	const int64_t r = nb * OF3_ATOM_NQ * OF3_ATOM_NK;
 	pair_scratch_t t = pair_carve(scratch, w, n_atom);
 	float *d = t.d, *inv = t.inv, *v = t.v, *pm = t.pm, *tmp = t.tmp;
-	of3_atom_block_masks(NULL, NULL, pm, atom_mask, n_atom);
-	for (int64_t b = 0; b < nb; b++)
-		for (int64_t l = 0; l < OF3_ATOM_NQ; l++) {
-			const int64_t qi = OF3_ATOM_NQ * b + l;
-			for (int64_t m = 0; m < OF3_ATOM_NK; m++) {
-				const int64_t ki = OF3_ATOM_NQ * b - OF3_ATOM_KEY_SHIFT + m;
-				const int64_t e = (b * OF3_ATOM_NQ + l) * OF3_ATOM_NK + m;
-				/* padding is zero-filled: position 0, uid 0 (M removes it) */
-				const int qin = qi < n_atom, kin = ki >= 0 && ki < n_atom;
-				const float mm = pm[e];
-				float sq = 0;
-				for (int x = 0; x < 3; x++) {
-					const float pq = qin ? ref_pos[qi * 3 + x] : 0.f;
-					const float pk = kin ? ref_pos[ki * 3 + x] : 0.f;
-					d[e * 3 + x] = (pq - pk) * mm;
-					sq += d[e * 3 + x] * d[e * 3 + x];
-				}
-				inv[e] = 1.f / (1.f + sq);
-				const int32_t uq = qin ? ref_space_uid[qi] : 0;
-				const int32_t uk = kin ? ref_space_uid[ki] : 0;
-				v[e] = (uq == uk ? 1.f : 0.f) * mm;
-			}
-		}
+	op->atom_block_masks(NULL, NULL, pm, atom_mask, n_atom);
+	op->atom_pair_feats(d, inv, v, ref_pos, ref_space_uid, pm, n_atom);
 	/* v is 0 or 1, so one mask of the sum equals the reference's three masked terms */
 	op->linear(p, d, w->offset.w, NULL, r, 3, cp);
 	op->linear(tmp, inv, w->inv_sq.w, NULL, r, 1, cp);
@@ -302,28 +246,16 @@ void of3_atom_pair_update(float *p, const float *c, const float *atom_mask,
 	const int64_t r = nb * OF3_ATOM_NQ * OF3_ATOM_NK;
 	pair_scratch_t t = pair_carve(scratch, w, n_atom);
 	float *pm = t.pm, *tmp = t.tmp, *h = t.h, *rc = t.rc, *lq = t.lq, *lk = t.lk;
-	of3_atom_block_masks(NULL, NULL, pm, atom_mask, n_atom);
-	relu(rc, c, a * ca);
+	op->atom_block_masks(NULL, NULL, pm, atom_mask, n_atom);
+	op->relu(rc, c, a * ca);
 	op->linear(lq, rc, w->l.w, NULL, a, ca, cp);
 	op->linear(lk, rc, w->m.w, NULL, a, ca, cp);
-	for (int64_t b = 0; b < nb; b++)
-		for (int64_t l = 0; l < OF3_ATOM_NQ; l++) {
-			const int64_t qi = OF3_ATOM_NQ * b + l;
-			for (int64_t m = 0; m < OF3_ATOM_NK; m++) {
-				const int64_t ki = OF3_ATOM_NQ * b - OF3_ATOM_KEY_SHIFT + m;
-				const int64_t e = (b * OF3_ATOM_NQ + l) * OF3_ATOM_NK + m;
-				if (pm[e] == 0.f)
-					continue; /* padding: the reference adds (L + M) * 0 */
-				for (int64_t k = 0; k < cp; k++)
-					p[e * cp + k] +=
-					        (lq[qi * cp + k] + lk[ki * cp + k]) * pm[e];
-			}
-		}
-	relu(tmp, p, r * cp);
+	op->atom_pair_outer_add(p, lq, lk, pm, n_atom, cp);
+	op->relu(tmp, p, r * cp);
 	op->linear(h, tmp, w->mlp1.w, NULL, r, cp, cp);
-	relu(h, h, r * cp);
+	op->relu(h, h, r * cp);
 	op->linear(tmp, h, w->mlp3.w, NULL, r, cp, cp);
-	relu(tmp, tmp, r * cp);
+	op->relu(tmp, tmp, r * cp);
 	op->linear(h, tmp, w->mlp5.w, NULL, r, cp, cp);
 	op->add(p, h, r * cp);
 	op->mask_rows(p, pm, r, cp);
@@ -469,7 +401,7 @@ static void block_run(float *a, int64_t n_sample, const float *cond, const float
 	float *h2 = h1 + R * nh_t;            /* [D,A,h] */
 
 	/* attention: fully padded query rows (mask_q 0) see the key mask only; they are dropped */
-	of3_atom_block_masks(NULL, mask_k, NULL, atom_mask, n_atom);
+	op->atom_block_masks(NULL, mask_k, NULL, atom_mask, n_atom);
 	of3_adaln_apply(x, a, cond + c.g_q, cond + c.sh_q, D, A, ca, be);
 	op->linear(q, x, w->q.w, w->q.b, R, ca, hd);
 	op->linear(g, x, w->g.w, NULL, R, ca, hd);
@@ -478,10 +410,10 @@ static void block_run(float *a, int64_t n_sample, const float *cond, const float
 	op->linear(v, x, w->v.w, NULL, R, ca, hd);
 	for (int64_t d = 0; d < D; d++) {
 		const int64_t o = d * A * hd;
-		of3_atom_windows(qw, q + o, A, hd, OF3_ATOM_NQ, 0);
-		of3_atom_windows(gw, g + o, A, hd, OF3_ATOM_NQ, 0);
-		of3_atom_windows(kw, k + o, A, hd, OF3_ATOM_NK, -OF3_ATOM_KEY_SHIFT);
-		of3_atom_windows(vw, v + o, A, hd, OF3_ATOM_NK, -OF3_ATOM_KEY_SHIFT);
+		op->atom_windows(qw, q + o, A, hd, OF3_ATOM_NQ, 0);
+		op->atom_windows(gw, g + o, A, hd, OF3_ATOM_NQ, 0);
+		op->atom_windows(kw, k + o, A, hd, OF3_ATOM_NK, -OF3_ATOM_KEY_SHIFT);
+		op->atom_windows(vw, v + o, A, hd, OF3_ATOM_NK, -OF3_ATOM_KEY_SHIFT);
 		for (int64_t b = 0; b < nb; b++)
 			op->attention(ow + b * bq, qw + b * bq, kw + b * bk, vw + b * bk,
 			              gw + b * bq, mask_k + b * OF3_ATOM_NK,

@@ -15,8 +15,9 @@
  * term), of3_atom_transformer_run() the rest on D samples at once. The diffusion module
  * prepares once per rollout and runs 200 times; the input embedder does both once.
  *
- * Left out: the window gathers, the pair-feature construction and ReLU run as host loops
- * (CPU backend) until the CUDA backend gives them ops (issue #10). */
+ * Every step is an op of the backend's table (the block gathers, masks and pair features are
+ * the "diffusion and atom-level ops" of kernels/ops.h), so the layers run on CPU and CUDA alike
+ * with every buffer in the backend's memory. */
 #ifndef OF3_LAYERS_ATOM_TRANSFORMER_H
 #define OF3_LAYERS_ATOM_TRANSFORMER_H
 
@@ -135,12 +136,14 @@ size_t of3_atom_pair_scratch(const of3_atom_pair_w_t *w, int64_t n_atom);
 /* ---- forward passes ---- */
 
 /* y[nb,n_win,C] = x[first + 32b + m] for window row m of block b, 0 outside [0, A) (queries:
- * n_win 32, first 0; key windows: n_win 128, first -48). */
+ * n_win 32, first 0; key windows: n_win 128, first -48). Host memory: the CPU op
+ * atom_windows, for callers outside a backend (tests); the layers call the op. */
 void of3_atom_windows(float *y, const float *x, int64_t n_atom, int64_t n_c, int64_t n_win,
                       int64_t first);
 
 /* Block masks from atom_mask[A]: mask_q[nb,32], mask_k[nb,128] (0 on padding) and the pair mask
- * pair_mask[nb,32,128] = mask_q ⊙ mask_k. Any may be NULL. */
+ * pair_mask[nb,32,128] = mask_q ⊙ mask_k. Any may be NULL. Host memory (the CPU op
+ * atom_block_masks), as of3_atom_windows. */
 void of3_atom_block_masks(float *mask_q, float *mask_k, float *pair_mask, const float *atom_mask,
                           int64_t n_atom);
 

@@ -22,8 +22,8 @@ static of3_backend_t be;
 static const of3_ops_t *cpu, *gpu;
 static int fp32_mode;
 static int quick;           /* --quick: no 1 GiB case (for compute-sanitizer) */
-static double worst[2][32]; /* per mode, per op: the largest error seen, for the summary */
-static const char *op_names[32];
+static double worst[2][64]; /* per mode, per op: the largest error seen, for the summary */
+static const char *op_names[64];
 static int n_op_names;
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
@@ -412,6 +412,117 @@ static void test_pair_weighted_avg(int64_t n_s, int64_t n_tok, int64_t n_head, i
 	free(w), free(v), free(ref);
 }
 
+/* ---- diffusion and atom-level ops (issue #10) ---- */
+
+/* n int32 values in backend memory */
+static int32_t *dev_i32(const int32_t *h, int64_t n)
+{
+	int32_t *d = of3_backend_alloc(&be, (size_t)(n > 0 ? n : 1) * sizeof *d);
+	if (!d || of3_backend_upload(&be, d, h, (size_t)n * sizeof *d) < 0)
+		die("upload");
+	return d;
+}
+
+/* The atom-level ops on A atoms (nb = ceil(A/32) blocks, partial last block and key windows
+ * past both ends), C channels, N tokens; masks with zeros; atoms in token order with some
+ * tokens empty. Every op is exact on the GPU (same operations in the same order as the CPU)
+ * but asinh (an ulp or two). */
+static void test_atom_ops(int64_t n_atom, int64_t n_c, int64_t n_tok)
+{
+	const int64_t A = n_atom, nb = (A + 31) / 32, e = nb * 32 * 128, C = n_c;
+	char s[64];
+	snprintf(s, sizeof s, "A=%lld C=%lld N=%lld", (long long)A, (long long)C, (long long)n_tok);
+	float *x = rnd(A * C, -4, 4), *mask = rmask(A), *pos = rnd(A * 3, -20, 20);
+	int32_t *ix = xmalloc((size_t)(A * C) * sizeof *ix),
+	        *uid = xmalloc((size_t)A * sizeof *uid);
+	int32_t *tok = xmalloc((size_t)A * sizeof *tok);
+	for (int64_t i = 0; i < A * C; i++)
+		ix[i] = (int32_t)(urand() * 5) - 2;
+	for (int64_t i = 0; i < A; i++) {
+		uid[i] = (int32_t)(urand() * 3);
+		/* non-decreasing, roughly A/N atoms a token, gaps left empty */
+		tok[i] = (int32_t)((double)i * (double)n_tok / (double)A);
+	}
+	float *dx = dev(x, A * C), *dm = dev(mask, A), *dpos = dev(pos, A * 3);
+	int32_t *dix = dev_i32(ix, A * C), *duid = dev_i32(uid, A), *dtok = dev_i32(tok, A);
+	float *ref = xmalloc((size_t)(e * 128 > A * C ? e * 128 : A * C) * sizeof *ref);
+
+	cpu->asinh(ref, x, A * C);
+	float *dy = dev_nan(A * C);
+	gpu->asinh(dy, dx, A * C);
+	compare("asinh", s, ref, dy, A * C, 0);
+	cpu->i32_to_f32(ref, ix, A * C);
+	gpu->i32_to_f32(dy, dix, A * C);
+	compare("i32_to_f32", s, ref, dy, A * C, 0);
+	dfree(1, dy);
+
+	for (int k = 0; k < 2; k++) { /* query windows, key windows */
+		const int64_t n_win = k ? 128 : 32, first = k ? -48 : 0;
+		cpu->atom_windows(ref, x, A, C, n_win, first);
+		dy = dev_nan(nb * n_win * C);
+		gpu->atom_windows(dy, dx, A, C, n_win, first);
+		compare("atom_windows", s, ref, dy, nb * n_win * C, 0);
+		dfree(1, dy);
+	}
+
+	float *mq = xmalloc((size_t)(nb * 32) * sizeof *mq), *mk = xmalloc((size_t)(nb * 128) * 4);
+	float *pm = xmalloc((size_t)e * sizeof *pm);
+	cpu->atom_block_masks(mq, mk, pm, mask, A);
+	float *dmq = dev_nan(nb * 32), *dmk = dev_nan(nb * 128), *dpm = dev_nan(e);
+	gpu->atom_block_masks(dmq, dmk, dpm, dm, A);
+	compare("atom_block_masks", s, mq, dmq, nb * 32, 0);
+	compare("atom_block_masks", s, mk, dmk, nb * 128, 0);
+	compare("atom_block_masks", s, pm, dpm, e, 0);
+
+	float *d3 = xmalloc((size_t)(e * 5) * sizeof *d3), *inv = d3 + e * 3, *v = inv + e;
+	cpu->atom_pair_feats(d3, inv, v, pos, uid, pm, A);
+	float *dd3 = dev_nan(e * 5);
+	gpu->atom_pair_feats(dd3, dd3 + e * 3, dd3 + e * 4, dpos, duid, dpm, A);
+	compare("atom_pair_feats", s, d3, dd3, e * 5, 0);
+
+	/* p[e,C] on the blocks, += (lq + lk) * M, then += z[tok, tok] * M */
+	float *p = rnd(e * C, -1, 1), *lq = rnd(A * C, -1, 1), *lk = rnd(A * C, -1, 1);
+	float *z = rnd(n_tok * n_tok * C, -1, 1);
+	float *dp = dev(p, e * C), *dlq = dev(lq, A * C), *dlk = dev(lk, A * C);
+	float *dz = dev(z, n_tok * n_tok * C);
+	cpu->atom_pair_outer_add(p, lq, lk, pm, A, C);
+	gpu->atom_pair_outer_add(dp, dlq, dlk, dpm, A, C);
+	compare("atom_pair_outer_add", s, p, dp, e * C, 0);
+	cpu->atom_pair_gather_add(p, z, tok, pm, A, n_tok, C);
+	gpu->atom_pair_gather_add(dp, dz, dtok, dpm, A, n_tok, C);
+	compare("atom_pair_gather_add", s, p, dp, e * C, 0);
+
+	/* concat_rows of x[A,C] and lq[A,C] (as [A,C-1] rows where C > 1: other widths) */
+	const int64_t cb = C > 1 ? C - 1 : 1;
+	cpu->concat_rows(ref, x, lq, A, C, cb);
+	dy = dev_nan(A * (C + cb));
+	gpu->concat_rows(dy, dx, dlq, A, C, cb);
+	compare("concat_rows", s, ref, dy, A * (C + cb), 0);
+	dfree(1, dy);
+
+	cpu->token_mean(ref, x, tok, mask, A, n_tok, C);
+	dy = dev_nan(n_tok * C);
+	gpu->token_mean(dy, dx, dtok, dm, A, n_tok, C);
+	compare("token_mean", s, ref, dy, n_tok * C, 0);
+	dfree(1, dy);
+
+	/* edm_combine on [A rows of C] as D = 1 sample, then in place on 2 samples of A/2 */
+	cpu->edm_combine(ref, x, lq, mask, 0.3, 17.25, A, A, C);
+	dy = dev_nan(A * C);
+	gpu->edm_combine(dy, dx, dlq, dm, 0.3, 17.25, A, A, C);
+	compare("edm_combine", s, ref, dy, A * C, 0);
+	cpu->edm_combine(x, x, lq, mask, 0.7, -2.5, A, (A + 1) / 2, C);
+	gpu->edm_combine(dx, dx, dlq, dm, 0.7, -2.5, A, (A + 1) / 2, C);
+	compare("edm_combine", s, x, dx, A * C, 0);
+	dfree(1, dy);
+
+	dfree(6, dx, dm, dpos, dix, duid, dtok);
+	dfree(6, dmq, dmk, dpm, dd3, dp, dlq);
+	dfree(2, dlk, dz);
+	free(x), free(mask), free(pos), free(ix), free(uid), free(tok), free(ref), free(mq);
+	free(mk), free(pm), free(d3), free(p), free(lq), free(lk), free(z);
+}
+
 static void run_all(void)
 {
 	test_layer_norm(1, 1, 0, 0);
@@ -486,6 +597,12 @@ static void run_all(void)
 	of3_cuda_set_chunk_bytes(be.cuda, 3 * 8 * 20 * 8 * 4);
 	test_outer_product(33, 20, 3, 14, 8, 8);
 	of3_cuda_set_chunk_bytes(be.cuda, 0);
+
+	/* diffusion and atom-level ops (issue #10): one partial block, several, a multiple of 32 */
+	test_atom_ops(1, 1, 1);
+	test_atom_ops(70, 16, 9);
+	test_atom_ops(294, 8, 36);
+	test_atom_ops(320, 33, 100);
 }
 
 /* Same inputs twice: identical bytes (attention with every input, both tri_mul directions, a

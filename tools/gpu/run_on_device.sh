@@ -24,7 +24,11 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader ||
 out=${OUT:-/tmp}
 start=$(date +%s)
 make -j"$(nproc)" --no-print-directory build/release/libof3kernels.a build/release/libof3common.a \
-	>"$out/build.log" 2>&1 || { tail -40 "$out/build.log"; exit 1; }
+	bin/of3-diffuse build/release/tests/test_diffuse_module build/release/tests/test_diffuse_sampler \
+	build/release/tests/test_diffuse_heads >"$out/build.log" 2>&1 || { tail -40 "$out/build.log"; exit 1; }
+# the CPU programs that make of3-diffuse's input bundle in test-gpu's GPU checks (optional there)
+make -j"$(nproc)" -k --no-print-directory bin/of3-parse bin/of3-featurize bin/of3-trunk \
+	share/of3/ccd.bundle >>"$out/build.log" 2>&1 || echo "# (some CPU programs did not build: see build.log)"
 echo "# build: $(($(date +%s) - start)) s"
 make --no-print-directory test-gpu 2>&1 | tee "$out/test-gpu.log"
 # memcheck and racecheck of the same tests where compute-sanitizer works (SANITIZE=1)
