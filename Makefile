@@ -3,8 +3,8 @@
 #   make CUDA=0     CPU backend only, no nvcc needed
 #   make SAN=1      AddressSanitizer + UBSan build into build/san/bin (CPU backend)
 #   make test       unit, command-line and bad-input tests, on the normal and the sanitizer build
-#   make test-gpu   CUDA ops against the CPU's, both precisions, and of3-diffuse on the GPU
-#                   (tests/gpu/diffuse.sh) (on a machine with a GPU)
+#   make test-gpu   CUDA ops against the CPU's, both precisions, of3-diffuse and of3-trunk on the GPU
+#                   (tests/gpu/diffuse.sh, trunk.sh) (on a machine with a GPU)
 #   make bench      streaming throughput benchmark; on a GPU machine also the GPU benchmark
 #                   (bench/gpu_bench.py, BENCH_ARGS=...) (docs/PERFORMANCE.md)
 #   make demo       the README's first command: run the pipeline on a bundled example
@@ -55,7 +55,7 @@ COMMON_SRC  = common/error.c common/dtype.c common/bundle.c common/bundle_read.c
               common/rng.c common/sha256.c common/rigid.c
 KERNELS_SRC = kernels/backend.c kernels/cpu/norm.c kernels/cpu/linear.c kernels/cpu/elementwise.c \
               kernels/cpu/softmax.c kernels/cpu/attention.c kernels/cpu/tri_mul.c kernels/cpu/pointwise.c kernels/cpu/msa.c kernels/cpu/ops_table.c kernels/cpu/pair_embed.c \
-              kernels/cpu/atom_ops.c \
+              kernels/cpu/trunk_ops.c kernels/cpu/atom_ops.c \
               kernels/layers/weights.c kernels/layers/transition.c kernels/layers/triangle_mul.c \
               kernels/layers/triangle_att.c kernels/layers/attention_pair_bias.c kernels/layers/pairformer.c \
               kernels/layers/atom_transformer.c kernels/layers/diffusion_transformer.c
@@ -63,7 +63,7 @@ KERNELS_CU  = $(if $(filter 1,$(CUDA)),kernels/cuda/cuda_backend.cu kernels/cuda
               kernels/cuda/norm.cu kernels/cuda/linear.cu kernels/cuda/elementwise.cu \
               kernels/cuda/pointwise.cu kernels/cuda/softmax.cu kernels/cuda/attention.cu \
               kernels/cuda/tri_mul.cu kernels/cuda/pair_embed.cu kernels/cuda/msa.cu \
-              kernels/cuda/atom_ops.cu)
+              kernels/cuda/trunk_ops.cu kernels/cuda/atom_ops.cu)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(patsubst %.cu,$(BUILD)/%.cu.o,$(1)))
 
@@ -165,6 +165,8 @@ test:
 GPU_TESTS = $(patsubst tests/gpu/%.c,$(BUILD)/tests/gpu/%,$(wildcard tests/gpu/test_*.c))
 DIFFUSE_GPU_TESTS = $(BUILD)/tests/test_diffuse_module $(BUILD)/tests/test_diffuse_sampler \
                     $(BUILD)/tests/test_diffuse_heads
+TRUNK_GPU_TESTS = $(patsubst %,$(BUILD)/tests/test_trunk_%,pairformer template msa \
+                  input_embedder parity)
 $(BUILD)/tests/gpu/%: $(BUILD)/tests/gpu/%.o $(KERNELS_LIB) $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CUDA_LIBS) $(LIBS)
 test-gpu:
@@ -176,6 +178,10 @@ test-gpu:
 	@$(MAKE) --no-print-directory $(DIFFUSE_GPU_TESTS) $(BIN)/of3-diffuse
 	-@$(MAKE) --no-print-directory $(BIN)/of3-parse $(BIN)/of3-featurize $(BIN)/of3-trunk $(DATA)
 	@BUILD=$(BUILD) BIN=$(BIN) tests/gpu/diffuse.sh
+	@# of3-trunk on the GPU (issue #10): its parity tests in fp32 and bf16, the program's
+	@# determinism (tests/gpu/trunk.sh)
+	@$(MAKE) --no-print-directory $(TRUNK_GPU_TESTS) $(BIN)/of3-trunk
+	@BUILD=$(BUILD) BIN=$(BIN) tests/gpu/trunk.sh
 
 # The pipe benchmark everywhere; then, where nvidia-smi finds a GPU and bench/vendor/ exists
 # (bench/vendor.sh), the GPU benchmark of issue #10 (bench/gpu_bench.py, arguments in BENCH_ARGS),

@@ -4,8 +4,8 @@
  * kernels/layers/ are written once against it and never ask which backend runs them. The CPU
  * backend (kernels/cpu/, plain loops) is the correctness reference; the CUDA backend
  * (kernels/cuda/, cuBLAS products and our own kernels) implements the same table, checked op by
- * op against the CPU by `make test-gpu` (docs/PARITY.md), though the programs do not use it yet
- * (issue #10: the layers still hold host loops). Every op works on float32, row-major (C order),
+ * op against the CPU by `make test-gpu` (docs/PARITY.md); programs opt in to it (of3-trunk sets
+ * be->ops = of3_ops_cuda(), issue #10). Every op works on float32, row-major (C order),
  * contiguous buffers that the caller owns: ops never allocate caller-visible memory and never
  * fail, and their inputs and outputs must not overlap unless an op says so. Buffers live where
  * the backend computes (host memory for the CPU backend, device memory for CUDA: of3_backend_alloc
@@ -126,6 +126,34 @@ typedef struct of3_ops_t {
 	void (*pair_weighted_avg)(float *o, const float *w, const float *v, int64_t n_s,
 	                          int64_t n_tok, int64_t n_head, int64_t d_head);
 
+	/* ---- trunk ops (issue #10): the loops of3-trunk ran on the host ---- */
+
+	/* y[n] = v over n values (the recycled s and z start from zero). */
+	void (*fill)(float *y, float v, int64_t n);
+
+	/* y[r * ld_y + c] = x[r * ld_x + c] for r < R, c < C: a block of columns copied between
+	 * row-major tensors of other widths (s_input's feature columns). y must not overlap x. */
+	void (*copy_2d)(float *y, int64_t ld_y, const float *x, int64_t ld_x, int64_t n_r,
+	                int64_t n_c);
+
+	/* Masked mean pooling of rows into segments (spec/trunk.md §3.1.2 step 5): segment t owns
+	 * rows rows[off[t]] .. rows[off[t+1]-1] (int32, ascending within a segment) of x[A,C] and
+	 * weights w[A]; in double, summed in that order,
+	 *   y[t * ld_y + c] = (float)(Σ x[r,c] / (Σ w[r] + 1e-9))              y[T rows of ld_y]
+	 * for t < T (off[T+1]). y must not overlap x. */
+	void (*segment_mean)(float *y, int64_t ld_y, const float *x, const float *w,
+	                     const int32_t *off, const int32_t *rows, int64_t n_seg, int64_t n_c);
+
+	/* z_init of the input embedder (spec/trunk.md §3.1.4-3.1.5): with bins[N,N,4] (int32: the
+	 * columns of the relative-position one-hot that are 1, the fourth -1 when there is none),
+	 * w_rel[C,n_rel], bond[N,N] and w_bond[C],
+	 *   rel = (w_rel[c,b0] + w_rel[c,b1]) + w_rel[c,b2]  (+ w_rel[c,b3] when b3 >= 0)
+	 *   z[i,j,c] = ((zi[i,c] + zj[j,c]) + rel) + bond[i,j] * w_bond[c]          z[N,N,C]
+	 * in float, in that order (no fused multiply-add). */
+	void (*relpos_embed)(float *z, const float *zi, const float *zj, const int32_t *bins,
+	                     const float *bond, const float *w_rel, const float *w_bond,
+	                     int64_t n_tok, int64_t n_c, int64_t n_rel);
+
 	/* ---- diffusion and atom-level ops (issue #10) ----
 	 * The atom encoders' and the diffusion module's steps that were host loops. Atoms are cut
 	 * into nb = ceil(A/32) query blocks of 32; block b's key window is the 128 atoms
@@ -189,7 +217,8 @@ const of3_ops_t *of3_ops_cpu(void);
 
 /* The CUDA backend's table (kernels/cuda/) for the CUDA backend opened last (one device per
  * process), NULL when none is open; only in builds with CUDA (OF3_WITH_CUDA). of3_backend_open
- * does not hand it out as `ops` yet: the GPU tests take it from here. */
+ * does not hand it out as `ops` yet: the GPU tests and the programs that opt in take it from
+ * here. */
 const of3_ops_t *of3_ops_cuda(void);
 
 #endif

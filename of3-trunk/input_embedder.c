@@ -6,7 +6,6 @@
  * is computed as the sum of those four weight columns (no N^2 x 139 one-hot is built). */
 #include "input_embedder.h"
 
-#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -59,44 +58,33 @@ size_t of3_input_embedder_scratch(const of3_input_embedder_w_t *w, int64_t n_tok
 	size_t inner = of3_atom_pair_scratch(&w->pair, n_atom);
 	size_t k = of3_atom_transformer_scratch(&w->transformer, n_atom);
 	inner = k > inner ? k : inner;
-	k = (size_t)n_atom * (size_t)w->c_token + 2 /* double alignment */
-	    + 2 * (size_t)n_token * (size_t)(w->c_token + 1) + 2 * (size_t)n_token * (size_t)w->c_z;
+	k = (size_t)n_atom * (size_t)w->c_token + 2 * (size_t)n_token * (size_t)w->c_z;
 	inner = k > inner ? k : inner;
 	return atom_part(w, n_atom) + inner;
 }
 
-/* The clipped relative-offset bin of spec/trunk.md §3.1.4. */
-static int64_t clip_bin(int64_t d, int64_t r, int cond)
-{
-	if (!cond)
-		return 2 * r + 1;
-	d += r;
-	return d < 0 ? 0 : d > 2 * r ? 2 * r : d;
-}
-
 int of3_input_embedder_forward(const of3_backend_t *be, const of3_input_embedder_w_t *w,
-                               const of3_trunk_features_t *f, float *s_input, float *s_init,
+                               const of3_trunk_dev_t *f, float *s_input, float *s_init,
                                float *z_init, float *scratch)
 {
 	const of3_ops_t *op = be->ops;
 	const int64_t n = f->n_token, a = f->n_atom, ca = w->c_a, ct = w->c_token;
 	const int64_t csi = w->c_s_input, cz = w->c_z;
 	const int64_t n_ch = OF3_TF_N_NAME_CHARS * OF3_TF_N_CHAR;
-	if (be->kind != OF3_BACKEND_CPU)
-		return of3_err(OF3_ERR_RUNTIME,
-		               "input embedder: only the CPU backend is implemented (issue #7)");
 	float *fx = scratch;      /* [A,256] a feature as float32 */
 	float *c = fx + a * n_ch; /* [A,c_a] atom single conditioning c_l */
 	float *tmp = c + a * ca;  /* [A,c_a] */
 	float *q = tmp + a * ca;  /* [A,c_a] atom activations q_l */
 	float *p = q + a * ca;    /* [nb,32,128,c_p] atom-pair conditioning */
 	float *inner = p + of3_atom_n_block(a) * OF3_ATOM_NQ * OF3_ATOM_NK * w->c_p;
-	float *r = inner; /* [A,c_token] relu(linear_q(q_l)) (after the
-	                     transformer, reusing its scratch) */
-	double *acc = (double *)(((uintptr_t)(r + a * ct) + 7) & ~(uintptr_t)7); /* [N,c_token] */
-	double *cnt = acc + n * ct;     /* [N] unmasked atoms per token */
-	float *zi = (float *)(cnt + n); /* [N,c_z] linear_z_i(s_input) */
-	float *zj = zi + n * cz;        /* [N,c_z] linear_z_j(s_input) */
+	float *r = inner; /* [A,c_token] relu(linear_q(q_l)) (after the transformer, reusing its
+	                     scratch) */
+	float *zi = r + a * ct;  /* [N,c_z] linear_z_i(s_input) */
+	float *zj = zi + n * cz; /* [N,c_z] linear_z_j(s_input) */
+	if (csi != ct + OF3_TF_N_TOKEN_FEAT)
+		return of3_err(OF3_ERR_INPUT,
+		               "input embedder: c_s_input %lld is not c_token %lld + %d",
+		               (long long)csi, (long long)ct, OF3_TF_N_TOKEN_FEAT);
 
 	/* step 1: c_l, the five linears summed in the reference's order */
 	of3_ref_atom_embed(c, f->ref_pos, f->ref_charge, f->ref_mask, f->ref_element,
@@ -105,67 +93,27 @@ int of3_input_embedder_forward(const of3_backend_t *be, const of3_input_embedder
 	/* steps 2-3: pair conditioning; step 4: the transformer on q_l = c_l */
 	of3_atom_pair_cond(p, f->ref_pos, f->ref_space_uid, f->atom_mask, c, &w->pair, a, inner,
 	                   be);
-	memcpy(q, c, (size_t)(a * ca) * sizeof *q);
+	op->copy(q, c, a * ca);
 	of3_atom_transformer(q, c, p, f->atom_mask, &w->transformer, a, inner, be);
 
 	/* step 5: masked mean of relu(linear_q(q_l ⊙ mask)) over each token's atoms, summed in
 	 * float64 in atom order as the reference's index_add */
 	op->mask_rows(q, f->atom_mask, a, ca);
 	op->linear(r, q, w->to_token.w, NULL, a, ca, ct);
-	for (int64_t i = 0; i < a * ct; i++)
-		r[i] = r[i] > 0.f ? r[i] : 0.f;
+	op->relu(r, r, a * ct);
 	op->mask_rows(r, f->atom_mask, a, ct);
-	memset(acc, 0, (size_t)(n * ct + n) * sizeof *acc);
-	for (int64_t i = 0; i < a; i++) {
-		const int64_t t = f->atom_to_token_index[i];
-		for (int64_t k = 0; k < ct; k++)
-			acc[t * ct + k] += r[i * ct + k];
-		cnt[t] += f->atom_mask[i];
-	}
 
 	/* s_input = [pooled atoms | restype | profile | deletion_mean] */
-	for (int64_t t = 0; t < n; t++) {
-		float *row = s_input + t * csi;
-		for (int64_t k = 0; k < ct; k++)
-			row[k] = (float)(acc[t * ct + k] / (cnt[t] + 1e-9));
-		for (int64_t k = 0; k < OF3_TF_N_RESTYPE; k++) {
-			row[ct + k] = (float)f->restype[t * OF3_TF_N_RESTYPE + k];
-			row[ct + OF3_TF_N_RESTYPE + k] = f->profile[t * OF3_TF_N_RESTYPE + k];
-		}
-		row[ct + 2 * OF3_TF_N_RESTYPE] = f->deletion_mean[t];
-	}
+	op->segment_mean(s_input, csi, r, f->atom_mask, f->pool_off, f->pool_rows, n, ct);
+	op->copy_2d(s_input + ct, csi, f->token_feat, OF3_TF_N_TOKEN_FEAT, n, OF3_TF_N_TOKEN_FEAT);
 	op->linear(s_init, s_input, w->s.w, NULL, n, csi, w->c_s);
 	op->linear(zi, s_input, w->z_i.w, NULL, n, csi, cz);
 	op->linear(zj, s_input, w->z_j.w, NULL, n, csi, cz);
 
-	/* z_init[i,j] = (z_i[i] + z_j[j]) + linear_relpos(relpos[i,j]) + linear_token_bonds(bond)
-	 */
-	const int64_t nr = OF3_RELPOS_WIDTH, rr = OF3_RELPOS_R_MAX, rc = OF3_RELPOS_C_MAX;
-	const float *wr = w->relpos.w, *wb = w->bonds.w;
-	for (int64_t i = 0; i < n; i++)
-		for (int64_t j = 0; j < n; j++) {
-			const int same_chain = f->asym_id[i] == f->asym_id[j];
-			const int same_res = f->residue_index[i] == f->residue_index[j];
-			const int same_ent = f->entity_id[i] == f->entity_id[j];
-			const int64_t b_pos = clip_bin(
-			        (int64_t)f->residue_index[i] - f->residue_index[j], rr, same_chain);
-			const int64_t b_tok =
-			        2 * rr + 2 +
-			        clip_bin((int64_t)f->token_index[i] - f->token_index[j], rr,
-			                 same_chain && same_res);
-			const int64_t b_ent = 2 * (2 * rr + 2);
-			const int64_t b_chain =
-			        b_ent + 1 +
-			        clip_bin((int64_t)f->sym_id[i] - f->sym_id[j], rc, same_ent);
-			const float bond = (float)f->token_bonds[i * n + j];
-			float *z = z_init + (i * n + j) * cz;
-			for (int64_t k = 0; k < cz; k++) {
-				const float *wk = wr + k * nr;
-				float rel = wk[b_pos] + wk[b_tok] + wk[b_chain];
-				if (same_ent)
-					rel += wk[b_ent];
-				z[k] = (zi[i * cz + k] + zj[j * cz + k]) + rel + bond * wb[k];
-			}
-		}
+	/* z_init[i,j] = (z_i[i] + z_j[j]) + linear_relpos(relpos[i,j]) + linear_token_bonds(bond):
+	 * the relpos linear acts on a one-hot with four ones at most, so it is the sum of those
+	 * weight columns (bins from the host, trunk_features.c) */
+	op->relpos_embed(z_init, zi, zj, f->relpos_bins, f->token_bonds, w->relpos.w, w->bonds.w, n,
+	                 cz, OF3_RELPOS_WIDTH);
 	return OF3_OK;
 }

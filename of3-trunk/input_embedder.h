@@ -16,8 +16,8 @@
 #include "../kernels/layers/weights.h"
 #include "trunk_features.h"
 
-#define OF3_RELPOS_R_MAX 32 /* residue and token offsets clipped to [-32, 32] */
-#define OF3_RELPOS_C_MAX 2  /* chain (sym_id) offsets clipped to [-2, 2] */
+#define OF3_RELPOS_R_MAX OF3_TF_RELPOS_R_MAX /* residue and token offsets clipped to [-32, 32] */
+#define OF3_RELPOS_C_MAX OF3_TF_RELPOS_C_MAX /* chain (sym_id) offsets clipped to [-2, 2] */
 #define OF3_RELPOS_WIDTH                                                         \
 	(2 * (2 * OF3_RELPOS_R_MAX + 2) + 1 + (2 * OF3_RELPOS_C_MAX + 2)) /* 139 \
 	                                                                   */
@@ -43,12 +43,12 @@ int of3_input_embedder_bind(of3_input_embedder_w_t *w, of3_ckpt_t *ck, of3_wbuf_
 /* Scratch floats of3_input_embedder_forward needs for N tokens and A atoms. */
 size_t of3_input_embedder_scratch(const of3_input_embedder_w_t *w, int64_t n_token, int64_t n_atom);
 
-/* s_input[N,c_s_input], s_init[N,c_s], z_init[N,N,c_z] from the features (spec/trunk.md
- * §3.1.2-3.1.5). scratch: of3_input_embedder_scratch() floats. Returns OF3_OK, or
- * OF3_ERR_INPUT when the features do not fit the weights. CPU backend only for now (host
- * loops; TODO(#7) follow-up for CUDA). */
+/* s_input[N,c_s_input], s_init[N,c_s], z_init[N,N,c_z] from the query's features in backend
+ * memory (spec/trunk.md §3.1.2-3.1.5); every buffer where the backend computes. scratch:
+ * of3_input_embedder_scratch() floats. Returns OF3_OK, or OF3_ERR_INPUT when the features do
+ * not fit the weights. */
 int of3_input_embedder_forward(const of3_backend_t *be, const of3_input_embedder_w_t *w,
-                               const of3_trunk_features_t *f, float *s_input, float *s_init,
+                               const of3_trunk_dev_t *f, float *s_input, float *s_init,
                                float *z_init, float *scratch) OF3_WUR;
 
 #endif

@@ -3,16 +3,17 @@
  * product mean into z, the MSA-track update (pair-weighted averaging and transition; not in the
  * last block) and the pair block. Only z leaves the module.
  *
- * The MSA features are gathered on the host (issue #10 gives the CUDA backend an upload). */
+ * Rows are chosen on the host (Philox, or replayed) and gathered on the device from the query's
+ * MSA features, which trunk_features.c prepares once per query. */
 #include "msa_module.h"
 
 #include <stdio.h>
 
 #include "../common/rng.h"
 
-#define OPM_EPS      1e-3f                  /* OuterProductMean's own eps (not the config's 1e-8) */
-#define N_MSA_FEAT   (OF3_TF_N_RESTYPE + 2) /* msa one-hot, has_deletion, deletion_value */
-#define OPM_CHUNK_FL ((size_t)1 << 22)      /* outer products held at once, in floats */
+#define OPM_EPS      1e-3f             /* OuterProductMean's own eps (not the config's 1e-8) */
+#define N_MSA_FEAT   OF3_TF_N_MSA_FEAT /* msa one-hot, has_deletion, deletion_value */
+#define OPM_CHUNK_FL ((size_t)1 << 22) /* outer products held at once, in floats */
 
 static size_t max2(size_t a, size_t b)
 {
@@ -129,7 +130,7 @@ static size_t pwa_scratch(const of3_pwa_w_t *w, int64_t n_tok, int64_t n_s)
 size_t of3_msa_module_scratch(const of3_msa_w_t *w, int64_t n_tok, int64_t n_msa)
 {
 	const int64_t n_s = n_msa < OF3_MSA_MAX_ROWS ? n_msa : OF3_MSA_MAX_ROWS;
-	const size_t sn = (size_t)(n_s * n_tok), r = (size_t)(n_tok * n_tok);
+	const size_t sn = (size_t)(n_s * n_tok);
 	size_t work = sn * N_MSA_FEAT + (size_t)(n_tok * w->c_m);
 	for (int k = 0; k < w->n_block; k++) {
 		const of3_msa_block_w_t *b = &w->block[k];
@@ -140,7 +141,7 @@ size_t of3_msa_module_scratch(const of3_msa_w_t *w, int64_t n_tok, int64_t n_msa
 		}
 		work = max2(work, of3_pair_block_scratch(&b->pair, n_tok));
 	}
-	return r + sn + sn * (size_t)w->c_m + work;
+	return sn + sn * (size_t)w->c_m + work;
 }
 
 /* ---- subsampling (spec/trunk.md §3.4.1) ---- */
@@ -284,39 +285,34 @@ static void pwa(float *m, const float *z, const float *pair_mask, const of3_pwa_
 	op->add(m, out, sn * w->c_m);
 }
 
-int of3_msa_module_forward_rows(const of3_backend_t *be, const of3_msa_w_t *w,
-                                const of3_trunk_features_t *f, const int64_t *rows, int64_t n_rows,
-                                const float *s_input, float *z, float *m_out, float *scratch)
+int of3_msa_module_forward_rows(of3_backend_t *be, const of3_msa_w_t *w, const of3_trunk_dev_t *f,
+                                const int64_t *rows, int64_t n_rows, const float *s_input, float *z,
+                                float *m_out, float *scratch)
 {
 	const of3_ops_t *op = be->ops;
-	const int64_t n = f->n_token, r = n * n, n_s = n_rows, sn = n_s * n, c_m = w->c_m;
-	float *pm = scratch;  /* [N,N] pair mask */
-	float *mask = pm + r; /* [S,N] msa_mask of the rows */
-	float *m = mask + sn; /* [S,N,c_m] */
+	const int64_t n = f->n_token, n_s = n_rows, sn = n_s * n, c_m = w->c_m;
+	const float *pm = f->pair_mask; /* [N,N] */
+	float *mask = scratch;          /* [S,N] msa_mask of the rows */
+	float *m = mask + sn;           /* [S,N,c_m] */
 	float *work = m + sn * c_m;
+	int32_t idx[OF3_MSA_MAX_ROWS];
 	if (n_rows < 1 || n_rows > OF3_MSA_MAX_ROWS || n_rows > f->n_msa)
 		return of3_err(OF3_ERR_INPUT, "MSA module: %lld rows asked of %lld (at most %d)",
 		               (long long)n_rows, (long long)f->n_msa, OF3_MSA_MAX_ROWS);
-	for (int64_t s = 0; s < n_s; s++)
+	for (int64_t s = 0; s < n_s; s++) {
 		if (rows[s] < 0 || rows[s] >= f->n_msa)
 			return of3_err(OF3_ERR_INPUT, "MSA module: row %lld is not in [0, %lld)",
 			               (long long)rows[s], (long long)f->n_msa);
-	for (int64_t i = 0; i < n; i++)
-		for (int64_t j = 0; j < n; j++)
-			pm[i * n + j] = f->token_mask[i] * f->token_mask[j];
+		idx[s] = (int32_t)rows[s];
+	}
+	int rc = of3_backend_upload(be, f->msa_rows, idx, (size_t)n_s * sizeof *idx);
+	if (rc < 0)
+		return rc;
 	/* embedding (spec/trunk.md §3.4.2): [msa one-hot | has_deletion | deletion_value] */
 	float *feat = work;                 /* [S,N,34] */
 	float *sp = feat + sn * N_MSA_FEAT; /* [N,c_m] linear_s_input(s_input) */
-	for (int64_t s = 0; s < n_s; s++)
-		for (int64_t i = 0; i < n; i++) {
-			const int64_t src = rows[s] * n + i;
-			float *x = feat + (s * n + i) * N_MSA_FEAT;
-			for (int c = 0; c < OF3_TF_N_RESTYPE; c++)
-				x[c] = (float)f->msa[src * OF3_TF_N_RESTYPE + c];
-			x[OF3_TF_N_RESTYPE] = f->has_deletion[src];
-			x[OF3_TF_N_RESTYPE + 1] = f->deletion_value[src];
-			mask[s * n + i] = f->msa_mask[src];
-		}
+	op->gather_rows(feat, f->msa_feat, f->msa_rows, n_s, n * N_MSA_FEAT);
+	op->gather_rows(mask, f->msa_mask, f->msa_rows, n_s, n);
 	op->linear(m, feat, w->lin_m.w, NULL, sn, N_MSA_FEAT, c_m);
 	op->linear(sp, s_input, w->lin_s_input.w, NULL, n, w->c_s_input, c_m);
 	for (int64_t s = 0; s < n_s; s++)
@@ -335,11 +331,11 @@ int of3_msa_module_forward_rows(const of3_backend_t *be, const of3_msa_w_t *w,
 	return 0;
 }
 
-int of3_msa_module_forward(const of3_backend_t *be, const of3_msa_w_t *w,
-                           const of3_trunk_features_t *f, const float *s_input, float *z,
-                           uint64_t seed, int cycle, float *scratch)
+int of3_msa_module_forward(of3_backend_t *be, const of3_msa_w_t *w, const of3_trunk_features_t *f,
+                           const of3_trunk_dev_t *fd, const float *s_input, float *z, uint64_t seed,
+                           int cycle, float *scratch)
 {
 	int64_t rows[OF3_MSA_MAX_ROWS];
 	int64_t n_rows = of3_msa_subsample(f, seed, cycle, rows);
-	return of3_msa_module_forward_rows(be, w, f, rows, n_rows, s_input, z, NULL, scratch);
+	return of3_msa_module_forward_rows(be, w, fd, rows, n_rows, s_input, z, NULL, scratch);
 }

@@ -19,7 +19,7 @@
 #include "trunk_features.h"
 
 #define OF3_MSA_MAX_BLOCKS 16
-#define OF3_MSA_MAX_ROWS   1024 /* rows kept by the predict preset's subsampling */
+#define OF3_MSA_MAX_ROWS   OF3_TF_MAX_MSA_ROWS /* rows kept by the predict preset's subsampling */
 
 /* Outer product mean: layer_norm [c_m], linear_1/linear_2 [c_o, c_m], linear_out
  * [c_z, c_o*c_o] with bias. */
@@ -71,20 +71,21 @@ size_t of3_msa_module_scratch(const of3_msa_w_t *w, int64_t n_tok, int64_t n_msa
  * returns the number written (0 when f has no MSA rows). */
 int64_t of3_msa_subsample(const of3_trunk_features_t *f, uint64_t seed, int cycle, int64_t *rows);
 
-/* z[N,N,c_z] = MSAModule(MSAEmbedder(f rows, s_input[N,c_s_input]), z) in place, with the MSA
- * rows rows[0..n_rows) of f (each in [0, f->n_msa), n_rows <= OF3_MSA_MAX_ROWS): the replay
- * entry point for recorded row choices. m_out: NULL, or [n_rows,N,c_m] receiving the embedded
- * MSA before the first block (a parity tap). scratch: of3_msa_module_scratch() floats; MSA
- * features are gathered into it on the host. Returns 0, or OF3_ERR_INPUT for sizes or rows
- * that do not fit. */
-int of3_msa_module_forward_rows(const of3_backend_t *be, const of3_msa_w_t *w,
-                                const of3_trunk_features_t *f, const int64_t *rows, int64_t n_rows,
-                                const float *s_input, float *z, float *m_out,
-                                float *scratch) OF3_WUR;
+/* z[N,N,c_z] = MSAModule(MSAEmbedder(rows of the MSA, s_input[N,c_s_input]), z) in place, with
+ * the MSA rows rows[0..n_rows) (host memory, each in [0, f->n_msa), n_rows <=
+ * OF3_MSA_MAX_ROWS) gathered on the device from the query's features f (of3_trunk_dev_upload):
+ * the replay entry point for recorded row choices. m_out: NULL, or [n_rows,N,c_m] receiving
+ * the embedded MSA before the first block (a parity tap). Every float buffer where the backend
+ * computes; scratch: of3_msa_module_scratch() floats. Returns 0, OF3_ERR_INPUT for sizes or
+ * rows that do not fit, or OF3_ERR_RUNTIME when the rows cannot be uploaded. */
+int of3_msa_module_forward_rows(of3_backend_t *be, const of3_msa_w_t *w, const of3_trunk_dev_t *f,
+                                const int64_t *rows, int64_t n_rows, const float *s_input, float *z,
+                                float *m_out, float *scratch) OF3_WUR;
 
-/* The same with the rows of of3_msa_subsample(f, seed, cycle). */
-int of3_msa_module_forward(const of3_backend_t *be, const of3_msa_w_t *w,
-                           const of3_trunk_features_t *f, const float *s_input, float *z,
-                           uint64_t seed, int cycle, float *scratch) OF3_WUR;
+/* The same with the rows of of3_msa_subsample(f, seed, cycle), f the host view and fd the same
+ * query in backend memory. */
+int of3_msa_module_forward(of3_backend_t *be, const of3_msa_w_t *w, const of3_trunk_features_t *f,
+                           const of3_trunk_dev_t *fd, const float *s_input, float *z, uint64_t seed,
+                           int cycle, float *scratch) OF3_WUR;
 
 #endif

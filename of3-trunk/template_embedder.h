@@ -42,11 +42,11 @@ int of3_template_embedder_bind(of3_template_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *
 size_t of3_template_embedder_scratch(const of3_template_w_t *w, int64_t n_tok);
 
 /* z_update[N,N,c_z] = TemplateEmbedder(f, z[N,N,c_z]) (written, not added: the caller adds it
- * to z). Reads f's template features, asym_id and token_mask (pair mask = outer product).
- * scratch: of3_template_embedder_scratch() floats; the template features are gathered into it
- * on the host. Returns 0, or OF3_ERR_INPUT when f's sizes do not fit w (message says why). */
+ * to z). Reads the query's template pair features and pair mask (of3_trunk_dev_upload); every
+ * buffer where the backend computes. scratch: of3_template_embedder_scratch() floats. Returns
+ * 0, or OF3_ERR_INPUT when there is no template slot. */
 int of3_template_embedder_forward(const of3_backend_t *be, const of3_template_w_t *w,
-                                  const of3_trunk_features_t *f, const float *z, float *z_update,
+                                  const of3_trunk_dev_t *f, const float *z, float *z_update,
                                   float *scratch) OF3_WUR;
 
 #endif

@@ -27,7 +27,8 @@ static const char *const TRUNK_PREFIXES[] = {
 
 struct of3_trunk_t {
 	of3_trunk_dims_t dims;
-	float *weights; /* every bound tensor, float32 */
+	of3_backend_t *be; /* where the weights live */
+	of3_wbuf_t wb;     /* every bound tensor, float32, in backend memory */
 	of3_input_embedder_w_t emb;
 	of3_template_w_t tmpl;
 	of3_msa_w_t msa;
@@ -128,22 +129,21 @@ int of3_trunk_check(of3_ckpt_t *ck, of3_trunk_dims_t *dims)
 	return rc;
 }
 
-int of3_trunk_load(of3_trunk_t **out, of3_ckpt_t *ck)
+int of3_trunk_load(of3_trunk_t **out, of3_ckpt_t *ck, of3_backend_t *be)
 {
 	*out = NULL;
-	of3_wbuf_t wb;
 	of3_trunk_t *t = calloc(1, sizeof *t);
 	if (!t)
 		return of3_err(OF3_ERR_NOMEM, "out of memory binding the trunk");
-	int rc = plan(t, ck, &wb);
+	t->be = be;
+	int rc = plan(t, ck, &t->wb);
 	if (rc < 0)
 		goto fail;
-	if ((rc = of3_wbuf_alloc(&wb)) < 0) {
+	if ((rc = of3_wbuf_alloc_on(&t->wb, be)) < 0) {
 		of3_err_prefix(rc, "binding the trunk");
 		goto fail;
 	}
-	t->weights = wb.base;
-	if ((rc = bind_all(t, ck, &wb)) < 0)
+	if ((rc = bind_all(t, ck, &t->wb)) < 0 || (rc = of3_wbuf_upload(&t->wb, be)) < 0)
 		goto fail;
 	*out = t;
 	return OF3_OK;
@@ -156,7 +156,7 @@ void of3_trunk_free(of3_trunk_t *t)
 {
 	if (!t)
 		return;
-	free(t->weights);
+	of3_wbuf_free(&t->wb, t->be);
 	free(t->pf);
 	free(t);
 }
@@ -176,19 +176,84 @@ static void recycle(float *x, const float *init, const of3_ln_w_t *ln, const of3
 	op->layer_norm(x, x, ln->w, ln->b, n_r, c, OF3_LN_EPS);
 	op->linear(tmp, x, lin->w, NULL, n_r, c, c);
 	op->add(tmp, init, n_r * c);
-	memcpy(x, tmp, (size_t)(n_r * c) * sizeof *x);
+	op->copy(x, tmp, n_r * c);
+}
+
+/* The most heads any attention of the trunk has: the CUDA attention op keeps its bias
+ * transposed in scratch, Q*K*H floats. */
+static int64_t max_heads(const of3_trunk_t *t)
+{
+	int64_t h = 1;
+#define MAXH(x) (h = (x) > h ? (x) : h)
+	for (int b = 0; b < t->dims.n_pairformer_block; b++) {
+		MAXH(t->pf[b].pair.att_start.n_head);
+		MAXH(t->pf[b].pair.att_end.n_head);
+		MAXH(t->pf[b].apb.n_head);
+	}
+	for (int b = 0; b < t->msa.n_block; b++)
+		MAXH(t->msa.block[b].pair.att_start.n_head);
+	for (int b = 0; b < t->tmpl.n_block; b++)
+		MAXH(t->tmpl.block[b].att_start.n_head);
+#undef MAXH
+	return h;
+}
+
+/* Fails with a clear message, before anything is allocated, when a query's activations and
+ * features cannot fit where the backend computes (issue #10): on CUDA the device's free memory
+ * against activations + features + the ops' own scratch (at most 256 MiB of chunked products,
+ * or an attention bias of Q*K*H floats) + a margin for cuBLAS and allocation granularity; on
+ * the CPU the machine's physical memory. */
+static int check_memory(const of3_trunk_t *t, const char *q, int64_t n, size_t act_bytes,
+                        size_t feat_bytes, of3_backend_t *be)
+{
+	const double gib = 1 << 30;
+	size_t free_b = 0, total_b = 0;
+	if (be->kind == OF3_BACKEND_CPU) {
+		long pages = sysconf(_SC_PHYS_PAGES), page_bytes = sysconf(_SC_PAGESIZE);
+		if (pages > 0 && page_bytes > 0 &&
+		    (double)(act_bytes + feat_bytes) > (double)pages * (double)page_bytes)
+			return of3_err(OF3_ERR_NOMEM,
+			               "query '%s': %lld tokens need %.2f GiB of trunk activations "
+			               "and features, more than this machine's %.2f GiB of memory",
+			               q, (long long)n, (double)(act_bytes + feat_bytes) / gib,
+			               (double)pages * (double)page_bytes / gib);
+		return OF3_OK;
+	}
+	const size_t bias = (size_t)(n * n) * (size_t)max_heads(t) * sizeof(float);
+	const size_t ops = bias > ((size_t)256 << 20) ? bias : ((size_t)256 << 20);
+	const size_t margin = ((size_t)256 << 20) + (act_bytes + feat_bytes) / 20;
+	const size_t need = act_bytes + feat_bytes + ops + margin;
+	int rc = of3_backend_mem_info(be, &free_b, &total_b);
+	if (rc < 0)
+		return of3_err_prefix(rc, "query '%s'", q);
+	of3_verbose("query '%s': %lld tokens, estimated %.2f GiB of GPU memory (activations %.2f, "
+	            "features %.2f, op scratch %.2f, margin %.2f), %.2f GiB free",
+	            q, (long long)n, need / gib, act_bytes / gib, feat_bytes / gib, ops / gib,
+	            margin / gib, free_b / gib);
+	if (need > free_b)
+		return of3_err(
+		        OF3_ERR_NOMEM,
+		        "query '%s': %lld tokens need an estimated %.2f GiB of GPU memory "
+		        "(trunk activations %.2f GiB, features %.2f GiB, op scratch %.2f GiB, "
+		        "margin %.2f GiB) but %s has %.2f GiB free of %.2f GiB (the weights "
+		        "hold %.2f GiB); use a GPU with more memory or --device cpu",
+		        q, (long long)n, need / gib, act_bytes / gib, feat_bytes / gib, ops / gib,
+		        margin / gib, be->desc, free_b / gib, total_b / gib,
+		        (double)t->dims.n_weight_floats * sizeof(float) / gib);
+	return OF3_OK;
 }
 
 int of3_trunk_run(const of3_trunk_t *t, const of3_bundle_t *features, int n_cycles, uint64_t seed,
-                  of3_trunk_out_t *out, const of3_backend_t *be)
+                  of3_trunk_out_t *out, of3_backend_t *be)
 {
 	const char *q = features->query;
 	const of3_trunk_dims_t *d = &t->dims;
 	of3_trunk_features_t f;
+	of3_trunk_dev_t fd;
 	int rc = of3_trunk_features_view(&f, features);
 	if (rc < 0)
 		return of3_err_prefix(rc, "query '%s'", q);
-	const int64_t n = f.n_token, c_s = d->c_s, c_z = d->c_z;
+	const int64_t n = f.n_token, c_s = d->c_s, c_z = d->c_z, c_si = d->c_s_input;
 	const size_t nn = (size_t)(n * n);
 
 	/* plan (STYLE.md rule 27): every activation and the largest scratch, one allocation */
@@ -198,12 +263,11 @@ int of3_trunk_run(const of3_trunk_t *t, const of3_bundle_t *features, int n_cycl
 	for (int b = 0; b < d->n_pairformer_block; b++)
 		n_scratch = max2(n_scratch, of3_pairformer_block_scratch(&t->pf[b], n));
 	const size_t n_s = (size_t)n * (size_t)c_s, n_z = nn * (size_t)c_z;
+	const size_t n_si = (size_t)n * (size_t)c_si;
 	size_t n_total = 0;
-#define CARVE(nf) (n_total += ((size_t)(nf) + 15) / 16 * 16)
-	size_t o_mask = n_total;
-	CARVE(n);
-	size_t o_pmask = n_total;
-	CARVE(nn);
+#define CARVE(nf) (n_total += ((size_t)(nf) + 63) / 64 * 64)
+	size_t o_sinput = n_total;
+	CARVE(n_si);
 	size_t o_sinit = n_total;
 	CARVE(n_s);
 	size_t o_s = n_total;
@@ -217,68 +281,71 @@ int of3_trunk_run(const of3_trunk_t *t, const of3_bundle_t *features, int n_cycl
 	size_t o_scratch = n_total;
 	CARVE(n_scratch);
 #undef CARVE
-	const double gib = (double)n_total * sizeof(float) / (1 << 30);
-	long pages = sysconf(_SC_PHYS_PAGES), page_bytes = sysconf(_SC_PAGESIZE);
-	if (pages > 0 && page_bytes > 0 &&
-	    (double)n_total * sizeof(float) > (double)pages * (double)page_bytes)
-		return of3_err(OF3_ERR_NOMEM,
-		               "query '%s': %lld tokens need %.2f GiB of trunk activations, more "
-		               "than this machine's %.2f GiB of memory",
-		               q, (long long)n, gib,
-		               (double)pages * (double)page_bytes / (1 << 30));
-	float *mem = malloc(n_total * sizeof(float));
+	const size_t act_bytes = n_total * sizeof(float);
+	if ((rc = check_memory(t, q, n, act_bytes, of3_trunk_dev_bytes(&f), be)) < 0)
+		return rc;
+	float *mem = of3_backend_alloc(be, act_bytes);
 	if (!mem)
-		return of3_err(OF3_ERR_NOMEM,
-		               "query '%s': out of memory allocating %.2f GiB of trunk activations "
-		               "for %lld tokens",
-		               q, gib, (long long)n);
-	of3_verbose("query '%s': %lld tokens, %.3f GiB of trunk activations", q, (long long)n, gib);
-	float *mask = mem + o_mask, *pair_mask = mem + o_pmask, *s_init = mem + o_sinit,
-	      *s = mem + o_s, *z_init = mem + o_zinit, *z = mem + o_z, *tmp = mem + o_tmp,
+		return of3_err_prefix(OF3_ERR_NOMEM,
+		                      "query '%s': %.2f GiB of trunk activations for %lld tokens",
+		                      q, (double)act_bytes / (1 << 30), (long long)n);
+	if ((rc = of3_trunk_dev_upload(&fd, &f, be)) < 0) {
+		of3_trunk_dev_free(&fd, be);
+		of3_backend_free(be, mem);
+		return of3_err_prefix(rc, "query '%s'", q);
+	}
+	of3_verbose("query '%s': %lld tokens, %.3f GiB of trunk activations, %.3f GiB of features "
+	            "on %s",
+	            q, (long long)n, (double)act_bytes / (1 << 30), (double)fd.n_bytes / (1 << 30),
+	            be->desc);
+	float *s_input = mem + o_sinput, *s_init = mem + o_sinit, *s = mem + o_s,
+	      *z_init = mem + o_zinit, *z = mem + o_z, *tmp = mem + o_tmp,
 	      *scratch = mem + o_scratch;
 	const of3_ops_t *op = be->ops;
 
-	memcpy(mask, f.token_mask, (size_t)n * sizeof *mask);
-	for (int64_t i = 0; i < n; i++)
-		for (int64_t j = 0; j < n; j++)
-			pair_mask[i * n + j] = mask[i] * mask[j];
-
 	double t0 = now_s();
-	rc = of3_input_embedder_forward(be, &t->emb, &f, out->s_input, s_init, z_init, scratch);
-	if (rc < 0) {
-		free(mem);
-		return of3_err_prefix(rc, "query '%s'", q);
-	}
+	rc = of3_input_embedder_forward(be, &t->emb, &fd, s_input, s_init, z_init, scratch);
+	rc = rc ? rc : of3_backend_sync(be);
+	if (rc < 0)
+		goto done;
 	of3_verbose("query '%s': input embedder, %.1f s", q, now_s() - t0);
 
-	memset(s, 0, n_s * sizeof(float));
-	memset(z, 0, n_z * sizeof(float));
+	op->fill(s, 0.0f, (int64_t)n_s);
+	op->fill(z, 0.0f, (int64_t)n_z);
 	for (int cycle = 0; cycle < n_cycles; cycle++) {
 		t0 = now_s();
 		recycle(z, z_init, &t->ln_z, &t->lin_z, (int64_t)nn, tmp, be);
-		rc = of3_template_embedder_forward(be, &t->tmpl, &f, z, tmp, scratch);
+		rc = of3_template_embedder_forward(be, &t->tmpl, &fd, z, tmp, scratch);
 		if (rc < 0)
 			break;
 		op->add(z, tmp, (int64_t)n_z);
-		rc = of3_msa_module_forward(be, &t->msa, &f, out->s_input, z, seed, cycle, scratch);
+		rc = of3_msa_module_forward(be, &t->msa, &f, &fd, s_input, z, seed, cycle, scratch);
 		if (rc < 0)
 			break;
 		recycle(s, s_init, &t->ln_s, &t->lin_s, n, tmp, be);
 		for (int b = 0; b < d->n_pairformer_block; b++)
-			of3_pairformer_block(s, z, mask, pair_mask, &t->pf[b], n, scratch, be);
+			of3_pairformer_block(s, z, fd.token_mask, fd.pair_mask, &t->pf[b], n,
+			                     scratch, be);
 		if (out->s_cycle)
-			memcpy(out->s_cycle + (size_t)cycle * n_s, s, n_s * sizeof(float));
-		if (out->z_cycle)
-			memcpy(out->z_cycle + (size_t)cycle * n_z, z, n_z * sizeof(float));
+			rc = of3_backend_download(be, out->s_cycle + (size_t)cycle * n_s, s,
+			                          n_s * sizeof(float));
+		if (rc == 0 && out->z_cycle)
+			rc = of3_backend_download(be, out->z_cycle + (size_t)cycle * n_z, z,
+			                          n_z * sizeof(float));
+		rc = rc ? rc : of3_backend_sync(be);
+		if (rc < 0)
+			break;
 		of3_progress("query '%s': cycle %d/%d, %.1f s", q, cycle + 1, n_cycles,
 		             now_s() - t0);
 	}
-	if (rc < 0) {
-		free(mem);
-		return of3_err_prefix(rc, "query '%s'", q);
-	}
-	memcpy(out->s_trunk, s, n_s * sizeof(float));
-	memcpy(out->z_trunk, z, n_z * sizeof(float));
-	free(mem);
-	return OF3_OK;
+	if (rc == 0)
+		rc = of3_backend_download(be, out->s_input, s_input, n_si * sizeof(float));
+	if (rc == 0)
+		rc = of3_backend_download(be, out->s_trunk, s, n_s * sizeof(float));
+	if (rc == 0)
+		rc = of3_backend_download(be, out->z_trunk, z, n_z * sizeof(float));
+done:
+	of3_trunk_dev_free(&fd, be);
+	of3_backend_free(be, mem);
+	return rc < 0 ? of3_err_prefix(rc, "query '%s'", q) : OF3_OK;
 }

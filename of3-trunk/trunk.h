@@ -8,7 +8,9 @@
  * The cycle count is a configuration constant, not in the checkpoint: 4 for the released model
  * (num_recycles 3), 3 for the tiny test fixtures (num_recycles 2).
  *
- * Not here: the CUDA backend (issue #10; be->ops must be the CPU table for now), bf16. */
+ * Both backends run it (issue #10): on CUDA the weights, the query's features and every
+ * activation live in device memory and only the outputs come back; --precision bf16 there
+ * rounds the products' operands to bf16 (fp32 is the parity mode). */
 #ifndef OF3_TRUNK_H
 #define OF3_TRUNK_H
 
@@ -40,11 +42,12 @@ typedef struct {
 	float *z_cycle; /* [n_cycles, N, N, c_z], or NULL */
 } of3_trunk_out_t;
 
-/* Binds the trunk of ck (which must be layout p1; of3_ckpt_require_layout) and keeps ck open
- * for no longer than this call needs: the weights are copied. Fails with OF3_ERR_INPUT naming
- * the key at fault (missing, misshaped, or a trunk key nobody bound), OF3_ERR_NOMEM when the
+/* Binds the trunk of ck (which must be layout p1; of3_ckpt_require_layout) into be's memory
+ * (of3_wbuf_alloc_on: device memory on CUDA) and keeps ck open for no longer than this call
+ * needs: the weights are copied. be must outlive the trunk. Fails with OF3_ERR_INPUT naming the
+ * key at fault (missing, misshaped, or a trunk key nobody bound), OF3_ERR_NOMEM when the
  * weights do not fit. Keys of the diffusion module and the heads are left alone. */
-int of3_trunk_load(of3_trunk_t **out, of3_ckpt_t *ck) OF3_WUR;
+int of3_trunk_load(of3_trunk_t **out, of3_ckpt_t *ck, of3_backend_t *be) OF3_WUR;
 void of3_trunk_free(of3_trunk_t *t);
 
 /* Everything of3_trunk_load checks (layout, every key and shape, no trunk key left unbound)
@@ -53,10 +56,13 @@ int of3_trunk_check(of3_ckpt_t *ck, of3_trunk_dims_t *dims) OF3_WUR;
 const of3_trunk_dims_t *of3_trunk_dims(const of3_trunk_t *t);
 
 /* Runs n_cycles cycles on one features bundle (query names the query in messages and progress
- * lines). A missing or misshaped feature is OF3_ERR_INPUT naming it; activations that do not
- * fit in memory are OF3_ERR_NOMEM before any work. seed drives MSA subsampling (only when a
- * query has more MSA rows than the module keeps). Progress per cycle on stderr. */
+ * lines) on be, the backend the trunk was loaded on: the features are prepared on the host and
+ * uploaded once, every layer runs where be computes, the outputs are downloaded into out. A
+ * missing or misshaped feature is OF3_ERR_INPUT naming it; activations and features that do not
+ * fit (on CUDA: an estimate against the device's free memory, naming tokens, estimate and free
+ * memory) are OF3_ERR_NOMEM before any work. seed drives MSA subsampling (only when a query has
+ * more MSA rows than the module keeps). Progress per cycle on stderr. */
 int of3_trunk_run(const of3_trunk_t *t, const of3_bundle_t *features, int n_cycles, uint64_t seed,
-                  of3_trunk_out_t *out, const of3_backend_t *be) OF3_WUR;
+                  of3_trunk_out_t *out, of3_backend_t *be) OF3_WUR;
 
 #endif

@@ -13,12 +13,19 @@
 #include <stdint.h>
 
 #include "../common/bundle.h"
+#include "../kernels/backend.h"
 
 #define OF3_TF_N_ELEMENT    119 /* ref_element one-hot width (atomic number - 1, 118 unknown) */
 #define OF3_TF_N_NAME_CHARS 4   /* ref_atom_name_chars: characters per atom name ... */
 #define OF3_TF_N_CHAR       64  /* ... each one-hot over ord(c) - 32 */
 #define OF3_TF_N_RESTYPE    32  /* restype, profile, msa and template_restype width */
 #define OF3_TF_N_DGRAM      39  /* template_distogram bins */
+#define OF3_TF_N_TOKEN_FEAT (2 * OF3_TF_N_RESTYPE + 1) /* restype | profile | deletion_mean */
+#define OF3_TF_N_MSA_FEAT   (OF3_TF_N_RESTYPE + 2)     /* msa | has_deletion | deletion_value */
+#define OF3_TF_N_TMPL_SCAL  5    /* template pair scalars: pseudo-beta, unit vector x y z, frame */
+#define OF3_TF_MAX_MSA_ROWS 1024 /* rows the MSA module keeps (OF3_MSA_MAX_ROWS) */
+#define OF3_TF_RELPOS_R_MAX 32   /* residue and token offsets clipped to [-32, 32] */
+#define OF3_TF_RELPOS_C_MAX 2    /* chain (sym_id) offsets clipped to [-2, 2] */
 
 typedef struct {
 	int64_t n_token;    /* N */
@@ -67,5 +74,53 @@ typedef struct {
  * "features: tensor 'restype': shape [12, 31], expected [12, 32]"), or an atom_to_token_index
  * outside [0, N). */
 int of3_trunk_features_view(of3_trunk_features_t *f, const of3_bundle_t *features) OF3_WUR;
+
+/* The features of one query where the backend computes (device memory on CUDA, host memory on
+ * the CPU: the same code either way), made once per query by of3_trunk_dev_upload(): copies of
+ * the atom features the atom encoder reads, and tensors derived on the host from the features
+ * (masks, the relative-position bins, the template pair features, the MSA rows as float) so
+ * that no layer loops over a feature on the host. One allocation; the host-side fields
+ * (n_*, tmpl_empty, tmpl_slot) are plain host memory. */
+typedef struct {
+	void *mem; /* the backend allocation every pointer below lies in */
+	size_t n_bytes;
+	int64_t n_token, n_atom, n_msa, n_template;
+
+	/* copies of the view's atom features */
+	const float *ref_pos, *ref_charge, *atom_mask;
+	const int32_t *ref_mask, *ref_element, *ref_atom_name_chars, *ref_space_uid;
+
+	/* tokens */
+	const float *token_mask;    /* [N] */
+	const float *pair_mask;     /* [N,N] token_mask_i * token_mask_j */
+	const int32_t *pool_off;    /* [N+1] token t owns pool_rows[pool_off[t] .. pool_off[t+1]) */
+	const int32_t *pool_rows;   /* [A] atoms by token, ascending within each */
+	const float *token_feat;    /* [N,65] restype | profile | deletion_mean, s_input's tail */
+	const int32_t *relpos_bins; /* [N,N,4] ones of the relpos one-hot, 4th -1: none (§3.1.4) */
+	const float *token_bonds;   /* [N,N] as float */
+
+	/* MSA: every row of the bundle; the module gathers its choice on the device */
+	const float *msa_feat; /* [S,N,34] msa one-hot | has_deletion | deletion_value */
+	const float *msa_mask; /* [S,N] */
+	int32_t *msa_rows;     /* [1024] the rows of the current cycle (written by the module) */
+
+	/* templates: only the slots that are computed (every non-empty slot and the first empty
+	 * one; later empty slots reuse the first one's result) */
+	int64_t n_tmpl_computed;
+	unsigned char *tmpl_empty; /* host [T]: slot t has no template (all features zero) */
+	int64_t *tmpl_slot;        /* host [T]: slot t's index among the computed slots */
+	const float *tmpl_restype; /* [n_tmpl_computed, N, 32] as float */
+	const float *tmpl_dgram;   /* [n_tmpl_computed, N, N, 39] distogram x F */
+	const float *tmpl_scalar;  /* [n_tmpl_computed, 5, N, N] the scalar pair features x F */
+} of3_trunk_dev_t;
+
+/* Bytes of3_trunk_dev_upload() allocates in backend memory for f (for the memory estimate). */
+size_t of3_trunk_dev_bytes(const of3_trunk_features_t *f);
+
+/* Builds *d from f in a host staging buffer and copies it into one backend allocation.
+ * OF3_ERR_NOMEM when it does not fit; free with of3_trunk_dev_free() (also after a failure). */
+int of3_trunk_dev_upload(of3_trunk_dev_t *d, const of3_trunk_features_t *f,
+                         of3_backend_t *be) OF3_WUR;
+void of3_trunk_dev_free(of3_trunk_dev_t *d, of3_backend_t *be);
 
 #endif

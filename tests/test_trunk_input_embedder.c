@@ -4,7 +4,8 @@
  *
  * For both tiny queries, the pipeline's own feature bundle goes through the features view and
  * the embedder in float32 on the CPU backend; s_input, s_init and z_init are compared with the
- * float64 taps of tiny_*_trunk.bundle.gz by relative Frobenius error, bar 1e-4. Also: the
+ * float64 taps of tiny_*_trunk.bundle.gz by relative Frobenius error, bar 1e-4 (1e-2 in bf16 on
+ * a GPU: OF3_TEST_DEVICE, OF3_TEST_PRECISION, trunk_device.h). Also: the
  * dimensions learnt from the shapes, the window geometry, and a features bundle missing a
  * tensor or holding one of the wrong dtype, named in the error. */
 #include <math.h>
@@ -21,6 +22,7 @@
 #include "../of3-trunk/trunk_features.h"
 #include "check.h"
 #include "fixture_io.h"
+#include "trunk_device.h"
 
 #define CKPT "tests/fixtures/of3_tiny_random.pt"
 #define BAR  1e-4
@@ -30,8 +32,9 @@ static void compare(const char *q, const float *ours, const of3_bundle_t *b, con
 {
 	double max_abs;
 	double e = rel_err(ours, b, name, n, &max_abs);
-	CHECK(e >= 0 && e <= BAR, "%s: %s: relative Frobenius error %.3e (max abs %.3e, bar %.0e)",
-	      q, name, e, max_abs, BAR);
+	CHECK(e >= 0 && e <= test_bar(BAR),
+	      "%s: %s: relative Frobenius error %.3e (max abs %.3e, bar %.0e)", q, name, e, max_abs,
+	      test_bar(BAR));
 }
 
 static void bad_features(of3_bundle_t *feat)
@@ -59,7 +62,7 @@ static void bad_features(of3_bundle_t *feat)
 	t->shape[1]++;
 }
 
-static void run_query(const char *q, const of3_input_embedder_w_t *w, const of3_backend_t *be)
+static void run_query(const char *q, const of3_input_embedder_w_t *w, of3_backend_t *be)
 {
 	char path[256];
 	snprintf(path, sizeof path, "tests/fixtures/tiny_%s_features.bundle.gz", q);
@@ -67,7 +70,9 @@ static void run_query(const char *q, const of3_input_embedder_w_t *w, const of3_
 	snprintf(path, sizeof path, "tests/fixtures/tiny_%s_trunk.bundle.gz", q);
 	of3_bundle_t *trunk = read_gz(path);
 	of3_trunk_features_t f;
+	of3_trunk_dev_t fd = {0};
 	float *s_input = NULL, *s_init = NULL, *z_init = NULL, *scratch = NULL;
+	float *d_si = NULL, *d_s = NULL, *d_z = NULL;
 	CHECK(feat && trunk, "%s: fixtures read", q);
 	if (!feat || !trunk)
 		goto done;
@@ -84,11 +89,19 @@ static void run_query(const char *q, const of3_input_embedder_w_t *w, const of3_
 	s_input = malloc((size_t)(n * w->c_s_input) * sizeof(float));
 	s_init = malloc((size_t)(n * w->c_s) * sizeof(float));
 	z_init = malloc((size_t)(n * n * w->c_z) * sizeof(float));
-	scratch = malloc(n_scratch * sizeof(float));
-	if (!s_input || !s_init || !z_init || !scratch)
+	scratch = test_alloc(be, (int64_t)n_scratch);
+	d_si = test_alloc(be, n * w->c_s_input);
+	d_s = test_alloc(be, n * w->c_s);
+	d_z = test_alloc(be, n * n * w->c_z);
+	if (!s_input || !s_init || !z_init || !scratch || !d_si || !d_s || !d_z)
 		goto done;
-	rc = of3_input_embedder_forward(be, w, &f, s_input, s_init, z_init, scratch);
-	CHECK(rc == 0, "%s: forward, %zu scratch floats %s", q, n_scratch, rc ? of3_errmsg() : "");
+	rc = of3_trunk_dev_upload(&fd, &f, be);
+	rc = rc ? rc : of3_input_embedder_forward(be, w, &fd, d_si, d_s, d_z, scratch);
+	rc = rc ? rc : test_down(be, s_input, d_si, n * w->c_s_input);
+	rc = rc ? rc : test_down(be, s_init, d_s, n * w->c_s);
+	rc = rc ? rc : test_down(be, z_init, d_z, n * n * w->c_z);
+	CHECK(rc == 0, "%s: forward on %s, %zu scratch floats %s", q, be->desc, n_scratch,
+	      rc ? of3_errmsg() : "");
 	compare(q, s_input, trunk, "s_input", n * w->c_s_input);
 	compare(q, s_init, trunk, "s_init", n * w->c_s);
 	compare(q, z_init, trunk, "z_init", n * n * w->c_z);
@@ -97,7 +110,11 @@ done:
 	free(s_input);
 	free(s_init);
 	free(z_init);
-	free(scratch);
+	of3_backend_free(be, scratch);
+	of3_backend_free(be, d_si);
+	of3_backend_free(be, d_s);
+	of3_backend_free(be, d_z);
+	of3_trunk_dev_free(&fd, be);
 	of3_bundle_free(feat);
 	of3_bundle_free(trunk);
 }
@@ -135,17 +152,21 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	geometry();
-	rc = of3_backend_open(&be, "cpu", 1);
-	CHECK(rc == 0 && be.ops, "cpu backend with its op table");
+	rc = test_backend_open(&be);
+	CHECK(rc == 0 && be.ops, "%s backend with its op table %s", be.desc,
+	      rc ? of3_errmsg() : "");
+	if (rc)
+		return check_summary();
 	rc = of3_ckpt_open(&ck, CKPT);
 	CHECK(rc == 0, "open %s %s", CKPT, rc ? of3_errmsg() : "");
 	if (rc)
 		return check_summary();
 	for (int pass = 0; pass < 2 && rc == 0; pass++) {
-		if (pass == 1 && (rc = of3_wbuf_alloc(&wb)) < 0)
+		if (pass == 1 && (rc = of3_wbuf_alloc_on(&wb, &be)) < 0)
 			break;
 		rc = of3_input_embedder_bind(&w, ck, &wb);
 	}
+	rc = rc ? rc : of3_wbuf_upload(&wb, &be);
 	CHECK(rc == 0 && wb.base && wb.n_used == wb.n_cap,
 	      "bound the input embedder, %zu floats %s", wb.n_used, rc ? of3_errmsg() : "");
 	if (rc)
@@ -163,7 +184,7 @@ int main(int argc, char **argv)
 	run_query("protein", &w, &be);
 	run_query("protein_ligand", &w, &be);
 out:
-	free(wb.base);
+	of3_wbuf_free(&wb, &be);
 	of3_ckpt_close(ck);
 	of3_backend_close(&be);
 	return check_summary();

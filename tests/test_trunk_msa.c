@@ -5,7 +5,8 @@
  * For both tiny queries: the rows chosen for cycle 0 give the mask msa_module_in_mask; the
  * embedding of those rows from the features and the s_input tap is compared with
  * msa_module_in_m, and the module run on msa_module_in_z with msa_module_out_z (float64 taps),
- * by relative Frobenius error, bar 1e-4, in float32 on the CPU backend. The seeded entry point
+ * by relative Frobenius error, bar 1e-4, in float32 on the CPU backend (or a GPU, bar 1e-2 in
+ * bf16: OF3_TEST_DEVICE, OF3_TEST_PRECISION, trunk_device.h). The seeded entry point
  * gives exactly what replaying its rows gives. Subsampling (spec/trunk.md §3.4.1) on synthetic
  * masks: valid rows first in order; a random choice among more than 1024 valid rows, different
  * per cycle, the same for the same seed and cycle. */
@@ -22,6 +23,7 @@
 #include "../of3-trunk/trunk_features.h"
 #include "check.h"
 #include "fixture_io.h"
+#include "trunk_device.h"
 
 #define CKPT "tests/fixtures/of3_tiny_random.pt"
 #define BAR  1e-4
@@ -31,14 +33,17 @@ static void compare(const char *q, const char *what, const float *ours, const of
 {
 	double max_abs;
 	double e = rel_err(ours, b, name, n, &max_abs);
-	CHECK(e <= BAR, "%s: %s vs %s: relative Frobenius error %.3e (max abs %.3e, bar %.0e)", q,
-	      what, name, e, max_abs, BAR);
+	CHECK(e <= test_bar(BAR),
+	      "%s: %s vs %s: relative Frobenius error %.3e (max abs %.3e, bar %.0e)", q, what, name,
+	      e, max_abs, test_bar(BAR));
 }
 
-static void run_query(const char *q, const of3_msa_w_t *w, const of3_backend_t *be)
+static void run_query(const char *q, const of3_msa_w_t *w, of3_backend_t *be)
 {
 	char path[256];
 	of3_trunk_features_t f;
+	of3_trunk_dev_t fd = {0};
+	float *d_si = NULL, *d_z = NULL, *d_z2 = NULL, *d_m = NULL, *scratch = NULL;
 	int64_t rows[OF3_MSA_MAX_ROWS];
 	snprintf(path, sizeof path, "tests/fixtures/tiny_%s_features.bundle.gz", q);
 	of3_bundle_t *feat = read_gz(path);
@@ -68,16 +73,26 @@ static void run_query(const char *q, const of3_msa_w_t *w, const of3_backend_t *
 	float *z2 = tap_f32(trunk, "msa_module_in_z", r * c_z);
 	float *m = malloc((size_t)(n_rows * n * c_m) * sizeof *m);
 	size_t n_scratch = of3_msa_module_scratch(w, n, f.n_msa);
-	float *scratch = malloc(n_scratch * sizeof *scratch);
-	CHECK(s_input && z && z2 && m && scratch, "%s: %lld tokens, %zu scratch floats", q,
-	      (long long)n, n_scratch);
-	if (!s_input || !z || !z2 || !m || !scratch)
+	scratch = test_alloc(be, (int64_t)n_scratch);
+	d_si = test_up(be, s_input, n * w->c_s_input);
+	d_z = test_up(be, z, r * c_z);
+	d_z2 = test_up(be, z2, r * c_z);
+	d_m = test_alloc(be, n_rows * n * c_m);
+	CHECK(s_input && z && z2 && m && scratch && d_si && d_z && d_z2 && d_m,
+	      "%s: %lld tokens, %zu scratch floats", q, (long long)n, n_scratch);
+	if (!s_input || !z || !z2 || !m || !scratch || !d_si || !d_z || !d_z2 || !d_m)
 		goto free;
-	rc = of3_msa_module_forward_rows(be, w, &f, rows, n_rows, s_input, z, m, scratch);
-	CHECK(rc == 0, "%s: MSA module runs on the replayed rows %s", q, rc ? of3_errmsg() : "");
+	rc = of3_trunk_dev_upload(&fd, &f, be);
+	rc = rc ? rc
+	        : of3_msa_module_forward_rows(be, w, &fd, rows, n_rows, d_si, d_z, d_m, scratch);
+	rc = rc ? rc : test_down(be, m, d_m, n_rows * n * c_m);
+	rc = rc ? rc : test_down(be, z, d_z, r * c_z);
+	CHECK(rc == 0, "%s: MSA module runs on the replayed rows on %s %s", q, be->desc,
+	      rc ? of3_errmsg() : "");
 	compare(q, "MSA embedding", m, trunk, "msa_module_in_m", n_rows * n * c_m);
 	compare(q, "MSA module z", z, trunk, "msa_module_out_z", r * c_z);
-	rc = of3_msa_module_forward(be, w, &f, s_input, z2, 42, 0, scratch);
+	rc = of3_msa_module_forward(be, w, &f, &fd, d_si, d_z2, 42, 0, scratch);
+	rc = rc ? rc : test_down(be, z2, d_z2, r * c_z);
 	CHECK(rc == 0 && memcmp(z, z2, (size_t)(r * c_z) * sizeof *z) == 0,
 	      "%s: the seeded entry point gives exactly the replayed result", q);
 free:
@@ -85,8 +100,13 @@ free:
 	free(z);
 	free(z2);
 	free(m);
-	free(scratch);
 done:
+	of3_backend_free(be, scratch);
+	of3_backend_free(be, d_si);
+	of3_backend_free(be, d_z);
+	of3_backend_free(be, d_z2);
+	of3_backend_free(be, d_m);
+	of3_trunk_dev_free(&fd, be);
 	of3_bundle_free(feat);
 	of3_bundle_free(trunk);
 }
@@ -153,17 +173,21 @@ int main(int argc, char **argv)
 		perror(argv[1]);
 		return 1;
 	}
-	rc = of3_backend_open(&be, "cpu", 1);
-	CHECK(rc == 0 && be.ops, "cpu backend with its op table");
+	rc = test_backend_open(&be);
+	CHECK(rc == 0 && be.ops, "%s backend with its op table %s", be.desc,
+	      rc ? of3_errmsg() : "");
+	if (rc)
+		return check_summary();
 	rc = of3_ckpt_open(&ck, CKPT);
 	CHECK(rc == 0, "open %s %s", CKPT, rc ? of3_errmsg() : "");
 	if (rc)
 		return check_summary();
 	for (int pass = 0; pass < 2 && rc == 0; pass++) {
-		if (pass == 1 && (rc = of3_wbuf_alloc(&wb)) < 0)
+		if (pass == 1 && (rc = of3_wbuf_alloc_on(&wb, &be)) < 0)
 			break;
 		rc = of3_msa_module_bind(&w, ck, &wb);
 	}
+	rc = rc ? rc : of3_wbuf_upload(&wb, &be);
 	CHECK(rc == 0 && wb.base && wb.n_used == wb.n_cap, "bound the MSA module, %zu floats %s",
 	      wb.n_used, rc ? of3_errmsg() : "");
 	if (rc)
@@ -185,7 +209,7 @@ int main(int argc, char **argv)
 	run_query("protein", &w, &be);
 	run_query("protein_ligand", &w, &be);
 out:
-	free(wb.base);
+	of3_wbuf_free(&wb, &be);
 	of3_ckpt_close(ck);
 	of3_backend_close(&be);
 	return check_summary();

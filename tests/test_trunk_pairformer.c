@@ -5,7 +5,8 @@
  * single recycling update) and msa_module_out_z (nothing happens to z between the MSA module
  * and the Pairformer stack, spec/trunk.md §2.1); the block runs in float32 on the CPU backend
  * and its outputs are compared with pairformer_block0_out_s/_z (float64 taps) by relative
- * Frobenius error, bar 1e-4. Then the whole two-block stack is compared with the cycle-0
+ * Frobenius error, bar 1e-4 (1e-2 in bf16 on a GPU: OF3_TEST_DEVICE, OF3_TEST_PRECISION,
+ * trunk_device.h). Then the whole two-block stack is compared with the cycle-0
  * outputs s_cycle[0], z_cycle[0]. Also: dimensions learnt from the shapes, a missing key named
  * in the error, and the confidence head's Pairformer block bound by the same code. */
 #include <math.h>
@@ -20,6 +21,7 @@
 #include "../kernels/layers/pairformer.h"
 #include "check.h"
 #include "fixture_io.h"
+#include "trunk_device.h"
 
 #define CKPT    "tests/fixtures/of3_tiny_random.pt"
 #define BAR     1e-4
@@ -61,12 +63,12 @@ static void compare(const char *q, const char *what, const float *ours, const of
 {
 	double max_abs;
 	double e = rel_err_at(ours, b, name, offset, n, &max_abs);
-	CHECK(e <= BAR, "%s: %s vs %s: relative Frobenius error %.3e (max abs %.3e, bar %.0e)", q,
-	      what, name, e, max_abs, BAR);
+	CHECK(e <= test_bar(BAR),
+	      "%s: %s vs %s: relative Frobenius error %.3e (max abs %.3e, bar %.0e)", q, what, name,
+	      e, max_abs, test_bar(BAR));
 }
 
-static void run_query(const char *q, of3_pairformer_block_w_t *blk, int n_blk,
-                      const of3_backend_t *be)
+static void run_query(const char *q, of3_pairformer_block_w_t *blk, int n_blk, of3_backend_t *be)
 {
 	char path[256];
 	snprintf(path, sizeof path, "tests/fixtures/tiny_%s_features.bundle.gz", q);
@@ -92,7 +94,7 @@ static void run_query(const char *q, of3_pairformer_block_w_t *blk, int n_blk,
 		size_t k = of3_pairformer_block_scratch(&blk[b], n);
 		n_scratch = k > n_scratch ? k : n_scratch;
 	}
-	float *scratch = malloc(n_scratch * sizeof *scratch);
+	float *scratch = test_alloc(be, (int64_t)n_scratch);
 	CHECK(mask && pair_mask && s && z && scratch, "%s: inputs as float32, %zu scratch floats",
 	      q, n_scratch);
 	if (mask && pair_mask && s && z && scratch) {
@@ -106,23 +108,37 @@ static void run_query(const char *q, of3_pairformer_block_w_t *blk, int n_blk,
 		      "%s: the block changes its inputs (input vs output: s %.3e, z %.3e), so the "
 		      "comparison is not vacuous",
 		      q, d_s, d_z);
-		of3_pairformer_block(s, z, mask, pair_mask, &blk[0], n, scratch, be);
+		/* on the backend: inputs up, outputs down */
+		float *dm = test_up(be, mask, n), *dpm = test_up(be, pair_mask, n * n);
+		float *ds = test_up(be, s, n * c_s), *dz = test_up(be, z, n * n * c_z);
+		of3_pairformer_block(ds, dz, dm, dpm, &blk[0], n, scratch, be);
+		int rc = test_down(be, s, ds, n * c_s);
+		rc = rc ? rc : test_down(be, z, dz, n * n * c_z);
+		CHECK(rc == 0, "%s: block 0 ran on %s %s", q, be->desc, rc ? of3_errmsg() : "");
 		compare(q, "pairformer block 0 s", s, trunk, "pairformer_block0_out_s", 0, n * c_s);
 		compare(q, "pairformer block 0 z", z, trunk, "pairformer_block0_out_z", 0,
 		        n * n * c_z);
 		for (int b = 1; b < n_blk; b++)
-			of3_pairformer_block(s, z, mask, pair_mask, &blk[b], n, scratch, be);
+			of3_pairformer_block(ds, dz, dm, dpm, &blk[b], n, scratch, be);
+		rc = test_down(be, s, ds, n * c_s);
+		rc = rc ? rc : test_down(be, z, dz, n * n * c_z);
+		CHECK(rc == 0, "%s: the stack ran %s", q, rc ? of3_errmsg() : "");
 		char what[64];
 		snprintf(what, sizeof what, "pairformer stack (%d blocks) s", n_blk);
 		compare(q, what, s, trunk, "s_cycle", 0, n * c_s);
 		snprintf(what, sizeof what, "pairformer stack (%d blocks) z", n_blk);
 		compare(q, what, z, trunk, "z_cycle", 0, n * n * c_z);
+		of3_backend_free(be, dm);
+		of3_backend_free(be, dpm);
+		of3_backend_free(be, ds);
+		of3_backend_free(be, dz);
 	}
+	of3_backend_free(be, scratch);
+	scratch = NULL;
 	free(mask);
 	free(pair_mask);
 	free(s);
 	free(z);
-	free(scratch);
 done:
 	of3_bundle_free(feat);
 	of3_bundle_free(trunk);
@@ -139,8 +155,11 @@ int main(int argc, char **argv)
 		perror(argv[1]);
 		return 1;
 	}
-	rc = of3_backend_open(&be, "cpu", 1);
-	CHECK(rc == 0 && be.ops, "cpu backend with its op table");
+	rc = test_backend_open(&be);
+	CHECK(rc == 0 && be.ops, "%s backend with its op table %s", be.desc,
+	      rc ? of3_errmsg() : "");
+	if (rc)
+		return check_summary();
 	rc = of3_ckpt_open(&ck, CKPT);
 	CHECK(rc == 0, "open %s %s", CKPT, rc ? of3_errmsg() : "");
 	if (rc)
@@ -151,7 +170,7 @@ int main(int argc, char **argv)
 		goto out;
 	/* plan, allocate once, bind */
 	for (int pass = 0; pass < 2 && rc == 0; pass++) {
-		if (pass == 1 && (rc = of3_wbuf_alloc(&wb)) < 0)
+		if (pass == 1 && (rc = of3_wbuf_alloc_on(&wb, &be)) < 0)
 			break;
 		for (int b = 0; b < n_blk && rc == 0; b++) {
 			char prefix[64];
@@ -159,6 +178,7 @@ int main(int argc, char **argv)
 			rc = of3_pairformer_block_bind(&blk[b], ck, &wb, prefix);
 		}
 	}
+	rc = rc ? rc : of3_wbuf_upload(&wb, &be);
 	CHECK(rc == 0 && wb.base && wb.n_used == wb.n_cap,
 	      "bound %d pairformer blocks, %zu floats %s", n_blk, wb.n_used,
 	      rc ? of3_errmsg() : "");
@@ -192,7 +212,7 @@ int main(int argc, char **argv)
 	run_query("protein", blk, n_blk, &be);
 	run_query("protein_ligand", blk, n_blk, &be);
 out:
-	free(wb.base);
+	of3_wbuf_free(&wb, &be);
 	of3_ckpt_close(ck);
 	of3_backend_close(&be);
 	return check_summary();

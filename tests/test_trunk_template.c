@@ -4,7 +4,8 @@
  *
  * For both tiny queries the embedder runs in float32 on the CPU backend on the cycle-0 input
  * z_recycled_cycle0 and its update is compared with template_embedder_out (float64 tap), and
- * z + update with msa_module_in_z, by relative Frobenius error, bar 1e-4. The fixtures' four
+ * z + update with msa_module_in_z, by relative Frobenius error, bar 1e-4 (1e-2 in bf16 on a GPU:
+ * OF3_TEST_DEVICE, OF3_TEST_PRECISION, trunk_device.h). The fixtures' four
  * slots are empty (no templates), so one slot is computed and reused. Then a slot is given a
  * synthetic template: the update must change, stay finite, and the run must be repeatable.
  * Also: dimensions from the shapes, every template_embedder key bound, and the truncated
@@ -22,6 +23,7 @@
 #include "../of3-trunk/trunk_features.h"
 #include "check.h"
 #include "fixture_io.h"
+#include "trunk_device.h"
 
 #define CKPT "tests/fixtures/of3_tiny_random.pt"
 #define BAR  1e-4
@@ -31,11 +33,31 @@ static void compare(const char *q, const char *what, const float *ours, const of
 {
 	double max_abs;
 	double e = rel_err(ours, b, name, n, &max_abs);
-	CHECK(e <= BAR, "%s: %s vs %s: relative Frobenius error %.3e (max abs %.3e, bar %.0e)", q,
-	      what, name, e, max_abs, BAR);
+	CHECK(e <= test_bar(BAR),
+	      "%s: %s vs %s: relative Frobenius error %.3e (max abs %.3e, bar %.0e)", q, what, name,
+	      e, max_abs, test_bar(BAR));
 }
 
-static void run_query(const char *q, const of3_template_w_t *w, const of3_backend_t *be)
+/* update[N,N,c_z] (host) = the embedder on z (host) for the features f, run on the backend. */
+static int forward(of3_backend_t *be, const of3_template_w_t *w, const of3_trunk_features_t *f,
+                   const float *z, float *update)
+{
+	const int64_t n = f->n_token, nz = n * n * w->c_z;
+	of3_trunk_dev_t fd = {0};
+	float *dz = test_up(be, z, nz), *du = test_alloc(be, nz);
+	float *scratch = test_alloc(be, (int64_t)of3_template_embedder_scratch(w, n));
+	int rc = dz && du && scratch ? OF3_OK : of3_err(OF3_ERR_NOMEM, "backend memory");
+	rc = rc ? rc : of3_trunk_dev_upload(&fd, f, be);
+	rc = rc ? rc : of3_template_embedder_forward(be, w, &fd, dz, du, scratch);
+	rc = rc ? rc : test_down(be, update, du, nz);
+	of3_trunk_dev_free(&fd, be);
+	of3_backend_free(be, dz);
+	of3_backend_free(be, du);
+	of3_backend_free(be, scratch);
+	return rc;
+}
+
+static void run_query(const char *q, const of3_template_w_t *w, of3_backend_t *be)
 {
 	char path[256];
 	of3_trunk_features_t f;
@@ -56,13 +78,11 @@ static void run_query(const char *q, const of3_template_w_t *w, const of3_backen
 	float *upd = malloc((size_t)(r * c_z) * sizeof *upd);
 	float *upd2 = malloc((size_t)(r * c_z) * sizeof *upd2);
 	size_t n_scratch = of3_template_embedder_scratch(w, n);
-	float *scratch = malloc(n_scratch * sizeof *scratch);
-	CHECK(z && upd && upd2 && scratch, "%s: %lld tokens, %zu scratch floats", q, (long long)n,
-	      n_scratch);
-	if (!z || !upd || !upd2 || !scratch)
+	CHECK(z && upd && upd2, "%s: %lld tokens, %zu scratch floats", q, (long long)n, n_scratch);
+	if (!z || !upd || !upd2)
 		goto free;
-	rc = of3_template_embedder_forward(be, w, &f, z, upd, scratch);
-	CHECK(rc == 0, "%s: template embedder runs %s", q, rc ? of3_errmsg() : "");
+	rc = forward(be, w, &f, z, upd);
+	CHECK(rc == 0, "%s: template embedder runs on %s %s", q, be->desc, rc ? of3_errmsg() : "");
 	compare(q, "template embedder update", upd, trunk, "template_embedder_out", r * c_z);
 	for (int64_t i = 0; i < r * c_z; i++)
 		upd2[i] = z[i] + upd[i];
@@ -94,8 +114,8 @@ static void run_query(const char *q, const of3_template_w_t *w, const of3_backen
 		g.template_distogram = dg;
 		g.template_unit_vector = uv;
 		float *again = malloc((size_t)(r * c_z) * sizeof *again);
-		int rc1 = of3_template_embedder_forward(be, w, &g, z, upd2, scratch);
-		int rc2 = of3_template_embedder_forward(be, w, &g, z, again, scratch);
+		int rc1 = forward(be, w, &g, z, upd2);
+		int rc2 = forward(be, w, &g, z, again);
 		double diff = 0, norm = 0;
 		int finite = 1, same = 1;
 		for (int64_t i = 0; i < r * c_z; i++) {
@@ -119,7 +139,6 @@ free:
 	free(z);
 	free(upd);
 	free(upd2);
-	free(scratch);
 done:
 	of3_bundle_free(feat);
 	of3_bundle_free(trunk);
@@ -136,17 +155,21 @@ int main(int argc, char **argv)
 		perror(argv[1]);
 		return 1;
 	}
-	rc = of3_backend_open(&be, "cpu", 1);
-	CHECK(rc == 0 && be.ops, "cpu backend with its op table");
+	rc = test_backend_open(&be);
+	CHECK(rc == 0 && be.ops, "%s backend with its op table %s", be.desc,
+	      rc ? of3_errmsg() : "");
+	if (rc)
+		return check_summary();
 	rc = of3_ckpt_open(&ck, CKPT);
 	CHECK(rc == 0, "open %s %s", CKPT, rc ? of3_errmsg() : "");
 	if (rc)
 		return check_summary();
 	for (int pass = 0; pass < 2 && rc == 0; pass++) {
-		if (pass == 1 && (rc = of3_wbuf_alloc(&wb)) < 0)
+		if (pass == 1 && (rc = of3_wbuf_alloc_on(&wb, &be)) < 0)
 			break;
 		rc = of3_template_embedder_bind(&w, ck, &wb);
 	}
+	rc = rc ? rc : of3_wbuf_upload(&wb, &be);
 	CHECK(rc == 0 && wb.base && wb.n_used == wb.n_cap,
 	      "bound the template embedder, %zu floats %s", wb.n_used, rc ? of3_errmsg() : "");
 	if (rc)
@@ -165,30 +188,37 @@ int main(int argc, char **argv)
 		      *b = malloc((size_t)(r * c) * sizeof *b);
 		float pm[25];
 		size_t ns = of3_pair_block_scratch(&w.block[0], n);
-		float *s = malloc(ns * sizeof *s);
+		float *s = test_alloc(&be, (int64_t)ns);
 		for (int64_t i = 0; i < r * c; i++)
 			a[i] = b[i] = (float)sin(0.37 * (double)i);
 		for (int i = 0; i < 25; i++)
 			pm[i] = 1;
-		of3_pair_block_template(a, pm, &w.block[0], n, s, &be);
-		of3_pair_block(b, pm, &w.block[0], n, s, &be);
+		float *da = test_up(&be, a, r * c), *db = test_up(&be, b, r * c),
+		      *dpm = test_up(&be, pm, 25);
+		of3_pair_block_template(da, dpm, &w.block[0], n, s, &be);
+		of3_pair_block(db, dpm, &w.block[0], n, s, &be);
+		rc = test_down(&be, a, da, r * c);
+		rc = rc ? rc : test_down(&be, b, db, r * c);
 		double d = 0;
 		for (int64_t i = 0; i < r * c; i++)
 			d += fabs(a[i] - b[i]);
-		CHECK(d > 1e-3 && of3_pair_block_template_scratch(&w.block[0], n) <= ns,
+		CHECK(rc == 0 && d > 1e-3 && of3_pair_block_template_scratch(&w.block[0], n) <= ns,
 		      "the template block stops after the starting-node attention (differs from "
 		      "the "
 		      "full block by %.3e summed)",
 		      d);
 		free(a);
 		free(b);
-		free(s);
+		of3_backend_free(&be, s);
+		of3_backend_free(&be, da);
+		of3_backend_free(&be, db);
+		of3_backend_free(&be, dpm);
 	}
 
 	run_query("protein", &w, &be);
 	run_query("protein_ligand", &w, &be);
 out:
-	free(wb.base);
+	of3_wbuf_free(&wb, &be);
 	of3_ckpt_close(ck);
 	of3_backend_close(&be);
 	return check_summary();

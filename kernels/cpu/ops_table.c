@@ -24,6 +24,10 @@ static const of3_ops_t cpu_ops = {
         .outer_add = of3_cpu_outer_add,
         .distance_onehot = of3_cpu_distance_onehot,
         .copy = of3_cpu_copy,
+        .fill = of3_cpu_fill, /* trunk ops (issue #10) */
+        .copy_2d = of3_cpu_copy_2d,
+        .segment_mean = of3_cpu_segment_mean,
+        .relpos_embed = of3_cpu_relpos_embed,
         /* diffusion and atom-level ops (issue #10) */
         .asinh = of3_cpu_asinh,
         .i32_to_f32 = of3_cpu_i32_to_f32,

@@ -106,6 +106,16 @@ void of3_cuda_outer_product(float *o, const float *a, const float *b, int64_t n_
 void of3_cuda_pair_weighted_avg(float *o, const float *w, const float *v, int64_t n_s,
                                 int64_t n_tok, int64_t n_head, int64_t d_head);
 
+/* trunk ops (issue #10), trunk_ops.cu */
+void of3_cuda_fill(float *y, float v, int64_t n);
+void of3_cuda_copy_2d(float *y, int64_t ld_y, const float *x, int64_t ld_x, int64_t n_r,
+                      int64_t n_c);
+void of3_cuda_segment_mean(float *y, int64_t ld_y, const float *x, const float *w,
+                           const int32_t *off, const int32_t *rows, int64_t n_seg, int64_t n_c);
+void of3_cuda_relpos_embed(float *z, const float *zi, const float *zj, const int32_t *bins,
+                           const float *bond, const float *w_rel, const float *w_bond,
+                           int64_t n_tok, int64_t n_c, int64_t n_rel);
+
 /* diffusion and atom-level ops (issue #10), atom_ops.cu */
 void of3_cuda_asinh(float *y, const float *x, int64_t n);
 void of3_cuda_i32_to_f32(float *y, const int32_t *x, int64_t n);

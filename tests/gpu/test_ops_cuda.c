@@ -605,6 +605,104 @@ static void run_all(void)
 	test_atom_ops(320, 33, 100);
 }
 
+/* ---- trunk ops (issue #10): fill, copy_2d, segment_mean, relpos_embed; all exact ---- */
+
+static int32_t *trunk_i32(const int32_t *h, int64_t n)
+{
+	int32_t *d = of3_backend_alloc(&be, (size_t)(n > 0 ? n : 1) * sizeof *d);
+	if (!d || of3_backend_upload(&be, d, h, (size_t)n * sizeof *d) < 0)
+		die("upload");
+	return d;
+}
+
+static void test_trunk_ops(int64_t n_tok, int64_t n_atom, int64_t n_c)
+{
+	char s[80];
+	snprintf(s, sizeof s, "N=%lld A=%lld C=%lld", (long long)n_tok, (long long)n_atom,
+	         (long long)n_c);
+	/* fill */
+	int64_t nf = n_tok * n_c;
+	float *ref = xmalloc((size_t)nf * sizeof *ref), *dy = dev_nan(nf);
+	cpu->fill(ref, 0.25f, nf);
+	gpu->fill(dy, 0.25f, nf);
+	compare("fill", s, ref, dy, nf, 0);
+	dfree(1, dy);
+	free(ref);
+
+	/* copy_2d: columns [3, 3 + C) of a [N, C + 5] tensor from a [N, C] one */
+	const int64_t ld = n_c + 5;
+	float *x = rnd(n_tok * n_c, -1, 1), *y0 = rnd(n_tok * ld, -1, 1);
+	ref = xmalloc((size_t)(n_tok * ld) * sizeof *ref);
+	memcpy(ref, y0, (size_t)(n_tok * ld) * sizeof *ref);
+	cpu->copy_2d(ref + 3, ld, x, n_c, n_tok, n_c - 3 > 0 ? n_c - 3 : 1);
+	float *dx = dev(x, n_tok * n_c);
+	dy = dev(y0, n_tok * ld);
+	gpu->copy_2d(dy + 3, ld, dx, n_c, n_tok, n_c - 3 > 0 ? n_c - 3 : 1);
+	compare("copy_2d", s, ref, dy, n_tok * ld, 0);
+	dfree(2, dx, dy);
+	free(x), free(y0), free(ref);
+
+	/* segment_mean: atoms drawn to random tokens (some tokens get none), weights 0/1, into
+	 * a strided output whose other columns must stay */
+	int32_t *tok = xmalloc((size_t)(n_atom > 0 ? n_atom : 1) * sizeof *tok);
+	int32_t *off = xmalloc((size_t)(n_tok + 1) * sizeof *off);
+	int32_t *rows = xmalloc((size_t)(n_atom > 0 ? n_atom : 1) * sizeof *rows);
+	memset(off, 0, (size_t)(n_tok + 1) * sizeof *off);
+	for (int64_t i = 0; i < n_atom; i++) {
+		tok[i] = (int32_t)(urand() * (double)n_tok);
+		off[tok[i] + 1]++;
+	}
+	for (int64_t t = 0; t < n_tok; t++)
+		off[t + 1] += off[t];
+	for (int64_t t = 0, k = 0; t < n_tok; t++)
+		for (int64_t i = 0; i < n_atom; i++)
+			if (tok[i] == t)
+				rows[k++] = (int32_t)i;
+	float *xa = rnd(n_atom * n_c, -1, 1), *w = rmask(n_atom);
+	y0 = rnd(n_tok * ld, -1, 1);
+	ref = xmalloc((size_t)(n_tok * ld) * sizeof *ref);
+	memcpy(ref, y0, (size_t)(n_tok * ld) * sizeof *ref);
+	cpu->segment_mean(ref + 2, ld, xa, w, off, rows, n_tok, n_c);
+	float *dxa = dev(xa, n_atom * n_c), *dw = dev(w, n_atom);
+	int32_t *doff = trunk_i32(off, n_tok + 1), *drows = trunk_i32(rows, n_atom);
+	dy = dev(y0, n_tok * ld);
+	gpu->segment_mean(dy + 2, ld, dxa, dw, doff, drows, n_tok, n_c);
+	compare("segment_mean", s, ref, dy, n_tok * ld, 0);
+	dfree(5, dxa, dw, doff, drows, dy);
+	free(tok), free(off), free(rows), free(xa), free(w), free(y0), free(ref);
+
+	/* relpos_embed: random bins in [0, 139), the fourth -1 half of the time */
+	const int64_t n_rel = 139, nz = n_tok * n_tok * n_c;
+	int32_t *bins = xmalloc((size_t)(n_tok * n_tok * 4) * sizeof *bins);
+	for (int64_t i = 0; i < n_tok * n_tok * 4; i++)
+		bins[i] = i % 4 == 3 && urand() < 0.5 ? -1 : (int32_t)(urand() * (double)n_rel);
+	float *zi = rnd(n_tok * n_c, -1, 1), *zj = rnd(n_tok * n_c, -1, 1);
+	float *bond = rmask(n_tok * n_tok), *wr = rnd(n_c * n_rel, -1, 1), *wb = rnd(n_c, -1, 1);
+	ref = xmalloc((size_t)nz * sizeof *ref);
+	cpu->relpos_embed(ref, zi, zj, bins, bond, wr, wb, n_tok, n_c, n_rel);
+	float *dzi = dev(zi, n_tok * n_c), *dzj = dev(zj, n_tok * n_c);
+	float *dbond = dev(bond, n_tok * n_tok), *dwr = dev(wr, n_c * n_rel), *dwb = dev(wb, n_c);
+	int32_t *dbins = trunk_i32(bins, n_tok * n_tok * 4);
+	dy = dev_nan(nz);
+	gpu->relpos_embed(dy, dzi, dzj, dbins, dbond, dwr, dwb, n_tok, n_c, n_rel);
+	compare("relpos_embed", s, ref, dy, nz, 0);
+	/* exact agreement expected: no FMA, same order */
+	float *got = host(dy, nz);
+	CHECK(memcmp(got, ref, (size_t)nz * sizeof *ref) == 0,
+	      "%s relpos_embed %s: identical bytes", fp32_mode ? "fp32" : "bf16", s);
+	free(got);
+	dfree(7, dzi, dzj, dbond, dwr, dwb, dbins, dy);
+	free(bins), free(zi), free(zj), free(bond), free(wr), free(wb), free(ref);
+}
+
+static void run_trunk_ops(void)
+{
+	test_trunk_ops(1, 0, 1);
+	test_trunk_ops(7, 50, 5);
+	test_trunk_ops(37, 301, 130);
+	test_trunk_ops(70, 555, 16);
+}
+
 /* Same inputs twice: identical bytes (attention with every input, both tri_mul directions, a
  * linear and an outer product, which are the ops whose sums could be ordered differently). */
 static void test_determinism(void)
@@ -651,6 +749,7 @@ int main(int argc, char **argv)
 	for (fp32_mode = 1; fp32_mode >= 0; fp32_mode--) {
 		of3_backend_set_precision(&be, fp32_mode ? OF3_PRECISION_FP32 : OF3_PRECISION_BF16);
 		run_all();
+		run_trunk_ops();
 		test_determinism();
 	}
 	CHECK(of3_backend_sync(&be) == 0, "no op recorded a failure: %s", of3_errmsg());

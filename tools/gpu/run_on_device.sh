@@ -29,6 +29,9 @@ make -j"$(nproc)" --no-print-directory build/release/libof3kernels.a build/relea
 # the CPU programs that make of3-diffuse's input bundle in test-gpu's GPU checks (optional there)
 make -j"$(nproc)" -k --no-print-directory bin/of3-parse bin/of3-featurize bin/of3-trunk \
 	share/of3/ccd.bundle >>"$out/build.log" 2>&1 || echo "# (some CPU programs did not build: see build.log)"
+# of3-trunk's parity tests on the GPU (tests/gpu/trunk.sh)
+make -j"$(nproc)" --no-print-directory $(printf 'build/release/tests/test_trunk_%s ' pairformer \
+	template msa input_embedder parity) >>"$out/build.log" 2>&1 || { tail -40 "$out/build.log"; exit 1; }
 echo "# build: $(($(date +%s) - start)) s"
 make --no-print-directory test-gpu 2>&1 | tee "$out/test-gpu.log"
 # memcheck and racecheck of the same tests where compute-sanitizer works (SANITIZE=1)
