@@ -5,6 +5,8 @@
 #   make test       unit, command-line and bad-input tests, on the normal and the sanitizer build
 #   make test-gpu   CUDA ops against the CPU's, both precisions, of3-diffuse and of3-trunk on the GPU
 #                   (tests/gpu/diffuse.sh, trunk.sh) (on a machine with a GPU)
+#   make test-full  full-size parity with OpenFold3 (default configuration, random checkpoint;
+#                   slow, needs tools/reference's OpenFold3 source unless the taps exist)
 #   make bench      streaming throughput benchmark; on a GPU machine also the GPU benchmark
 #                   (bench/gpu_bench.py, BENCH_ARGS=...) (docs/PERFORMANCE.md)
 #   make demo       the README's first command: run the pipeline on a bundled example
@@ -88,7 +90,7 @@ UNIT_TESTS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 TEST_PROGS = $(UNIT_TESTS) $(BUILD)/tests/bundle_tool $(BUILD)/tests/check_fixtures \
              $(BUILD)/tests/bundle_compare
 
-.PHONY: all tests test test-gpu bench demo format clean FORCE
+.PHONY: all tests test test-gpu test-full bench demo format clean FORCE
 # Data the programs find beside themselves (<bin>/../share/of3/): the Chemical Component
 # Dictionary, committed compressed (data/README.md says where it comes from).
 DATA = $(if $(wildcard data/ccd.bundle.gz),$(SHARE)/ccd.bundle)
@@ -169,6 +171,10 @@ TRUNK_GPU_TESTS = $(patsubst %,$(BUILD)/tests/test_trunk_%,pairformer template m
                   input_embedder parity)
 $(BUILD)/tests/gpu/%: $(BUILD)/tests/gpu/%.o $(KERNELS_LIB) $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CUDA_LIBS) $(LIBS)
+# TAPS=DIR reuses default-configuration taps made earlier (tests/full/default_parity.sh).
+test-full: all
+	tests/full/default_parity.sh $(TAPS)
+
 test-gpu:
 	@test "$(CUDA)" = 1 || { echo "make test-gpu: needs the CUDA build (nvcc)" >&2; exit 1; }
 	@$(MAKE) --no-print-directory $(GPU_TESTS)
