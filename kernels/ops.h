@@ -180,8 +180,8 @@ typedef struct of3_ops_t {
 	 * pos[A,3], uid[A] (int32) and pair_mask[nb,32,128] (M): d[e,3] = (pos_q - pos_k) * M,
 	 * inv[e] = 1 / (1 + |d|^2) (|d|^2 summed in float, x then y then z), v[e] = [uid_q ==
 	 * uid_k] * M; padding reads position 0 and uid 0. */
-	void (*atom_pair_feats)(float *d, float *inv, float *v, const float *pos, const int32_t *uid,
-	                        const float *pair_mask, int64_t n_atom);
+	void (*atom_pair_feats)(float *d, float *inv, float *v, const float *pos,
+	                        const int32_t *uid, const float *pair_mask, int64_t n_atom);
 
 	/* p[e,C] += (lq[q,C] + lk[k,C]) * pair_mask[e] for the query atom q and key atom k of
 	 * block pair e, where pair_mask[e] != 0 (padding is left untouched). */
@@ -210,6 +210,15 @@ typedef struct of3_ops_t {
 	 * mask[r % n_mask], a*x + b*z in double. y may equal x or z. */
 	void (*edm_combine)(float *y, const float *x, const float *z, const float *mask, double a,
 	                    double b, int64_t n_r, int64_t n_mask, int64_t n_c);
+
+	/* attention for n_b problems in n_grp groups, one launch for all of them: the atom
+	 * transformer's query blocks of every sample (b = d * n_grp + blk). As attention, but
+	 * problem b takes the key mask row mask[b % n_grp] (mask [n_grp,K]) and the bias
+	 * bias[b % n_grp] (bias [n_grp,Q,K,H]); both required, gate may be NULL. */
+	void (*attention_grouped)(float *o, const float *q, const float *k, const float *v,
+	                          const float *gate, const float *mask, const float *bias,
+	                          int64_t n_b, int64_t n_grp, int64_t n_q, int64_t n_k,
+	                          int64_t n_head, int64_t d_head);
 } of3_ops_t;
 
 /* The CPU backend's table (kernels/cpu/). */

@@ -70,3 +70,20 @@ void of3_cpu_attention(float *o, const float *q, const float *k, const float *v,
 		}
 	}
 }
+
+/* One problem at a time through the plain attention: the grouped op only saves launches on a
+ * GPU. */
+void of3_cpu_attention_grouped(float *o, const float *q, const float *k, const float *v,
+                               const float *gate, const float *mask, const float *bias, int64_t n_b,
+                               int64_t n_grp, int64_t n_q, int64_t n_k, int64_t n_head,
+                               int64_t d_head)
+{
+	const int64_t hd = n_head * d_head;
+	for (int64_t b = 0; b < n_b; b++) {
+		const int64_t g = b % n_grp;
+		of3_cpu_attention(o + b * n_q * hd, q + b * n_q * hd, k + b * n_k * hd,
+		                  v + b * n_k * hd, gate ? gate + b * n_q * hd : NULL,
+		                  mask + g * n_k, bias + g * n_q * n_k * n_head, 1, n_q, n_k,
+		                  n_head, d_head);
+	}
+}

@@ -44,8 +44,8 @@ void of3_cpu_copy_2d(float *y, int64_t ld_y, const float *x, int64_t ld_x, int64
 void of3_cpu_segment_mean(float *y, int64_t ld_y, const float *x, const float *w,
                           const int32_t *off, const int32_t *rows, int64_t n_seg, int64_t n_c);
 void of3_cpu_relpos_embed(float *z, const float *zi, const float *zj, const int32_t *bins,
-                          const float *bond, const float *w_rel, const float *w_bond,
-                          int64_t n_tok, int64_t n_c, int64_t n_rel);
+                          const float *bond, const float *w_rel, const float *w_bond, int64_t n_tok,
+                          int64_t n_c, int64_t n_rel);
 
 /* diffusion and atom-level ops (issue #10), atom_ops.c */
 void of3_cpu_asinh(float *y, const float *x, int64_t n);
@@ -56,8 +56,8 @@ void of3_cpu_atom_block_masks(float *mask_q, float *mask_k, float *pair_mask,
                               const float *atom_mask, int64_t n_atom);
 void of3_cpu_atom_pair_feats(float *d, float *inv, float *v, const float *pos, const int32_t *uid,
                              const float *pair_mask, int64_t n_atom);
-void of3_cpu_atom_pair_outer_add(float *p, const float *lq, const float *lk,
-                                 const float *pair_mask, int64_t n_atom, int64_t n_c);
+void of3_cpu_atom_pair_outer_add(float *p, const float *lq, const float *lk, const float *pair_mask,
+                                 int64_t n_atom, int64_t n_c);
 void of3_cpu_atom_pair_gather_add(float *p, const float *z, const int32_t *tok,
                                   const float *pair_mask, int64_t n_atom, int64_t n_tok,
                                   int64_t n_c);
@@ -67,5 +67,9 @@ void of3_cpu_token_mean(float *y, const float *x, const int32_t *tok, const floa
                         int64_t n_atom, int64_t n_tok, int64_t n_c);
 void of3_cpu_edm_combine(float *y, const float *x, const float *z, const float *mask, double a,
                          double b, int64_t n_r, int64_t n_mask, int64_t n_c);
+void of3_cpu_attention_grouped(float *o, const float *q, const float *k, const float *v,
+                               const float *gate, const float *mask, const float *bias, int64_t n_b,
+                               int64_t n_grp, int64_t n_q, int64_t n_k, int64_t n_head,
+                               int64_t d_head);
 
 #endif

@@ -39,6 +39,7 @@ static const of3_ops_t cpu_ops = {
         .concat_rows = of3_cpu_concat_rows,
         .token_mean = of3_cpu_token_mean,
         .edm_combine = of3_cpu_edm_combine,
+        .attention_grouped = of3_cpu_attention_grouped,
 };
 
 const of3_ops_t *of3_ops_cpu(void)

@@ -8,7 +8,12 @@
  * nothing to the dot products). Logits are built in the CPU's and reference's order:
  * (q/sqrt(d))·k, + mask bias INF*(mask-1), + bias. Everything is fp32 in both precision modes.
  * The bias [Q,K,H] is first transposed into scratch as [H,Q,K] so that a block's tile of it is
- * read with coalesced loads (the transpose reads Q*K*H once; the kernel reads it B times). */
+ * read with coalesced loads (the transpose reads Q*K*H once; the kernel reads it B times).
+ *
+ * The grouped form runs many small problems in one launch (the atom transformer's 32 x 128
+ * blocks, every block and sample at once, instead of a launch of four thread blocks each):
+ * problem b reads key-mask row b % mask_grp and bias group b % bias_grp, [grp,H,Q,K] after the
+ * transpose. The plain op is mask_grp = B, bias_grp = 1. */
 #include <math.h>
 
 extern "C" {
@@ -22,7 +27,8 @@ template <int D, int BK>
 static __global__ void __launch_bounds__(BQ)
         attention_kernel(float *o, const float *q, const float *k, const float *v,
                          const float *gate, const float *mask, const float *bias_t, int64_t n_q,
-                         int64_t n_k, int n_head, int d_head, int64_t n_qt, float scale)
+                         int64_t n_k, int n_head, int d_head, int64_t n_qt, float scale,
+                         int64_t mask_grp, int64_t bias_grp)
 {
 	__shared__ float ks[BK][D], vs[BK][D];
 	__shared__ float bs[BQ][BK + 1]; /* padded: thread t reads row t */
@@ -36,6 +42,9 @@ static __global__ void __launch_bounds__(BQ)
 	const int tid = threadIdx.x;
 	const int64_t i0 = qt * BQ, i = i0 + tid;
 	const bool live = i < n_q;
+	const int64_t mrow = b % mask_grp;
+	if (bias_t)
+		bias_t += (b % bias_grp) * n_head * n_q * n_k;
 
 	float qr[D], acc[D];
 	const float *qi = q + (b * n_q + i) * hd + h * d_head;
@@ -61,8 +70,9 @@ static __global__ void __launch_bounds__(BQ)
 			vs[jj][c] = vv;
 		}
 		for (int jj = tid; jj < BK; jj += BQ)
-			ms[jj] = mask && jj < nj ? OF3_MASK_INF * (mask[b * n_k + j0 + jj] - 1.0f)
-			                         : 0.0f;
+			ms[jj] = mask && jj < nj
+			                 ? OF3_MASK_INF * (mask[mrow * n_k + j0 + jj] - 1.0f)
+			                 : 0.0f;
 		if (bias_t)
 			for (int e = tid; e < BQ * BK; e += BQ) {
 				int ii = e / BK, jj = e % BK;
@@ -116,21 +126,22 @@ static __global__ void __launch_bounds__(BQ)
 		}
 }
 
-/* bias[Q,K,H] -> bias_t[H,Q,K] */
-static __global__ void bias_heads_first_kernel(float *bias_t, const float *bias, int64_t n_qk,
-                                               int64_t n_head)
+/* bias[G,Q,K,H] -> bias_t[G,H,Q,K] */
+static __global__ void bias_heads_first_kernel(float *bias_t, const float *bias, int64_t n_grp,
+                                               int64_t n_qk, int64_t n_head)
 {
-	OF3_FOR_EACH(e, n_qk * n_head)
+	OF3_FOR_EACH(e, n_grp * n_qk * n_head)
 	{
-		int64_t h = e / n_qk, qk = e % n_qk;
-		bias_t[e] = bias[qk * n_head + h];
+		const int64_t g = e / (n_qk * n_head), r = e % (n_qk * n_head);
+		const int64_t h = r / n_qk, qk = r % n_qk;
+		bias_t[e] = bias[(g * n_qk + qk) * n_head + h];
 	}
 }
 
 template <int D, int BK>
 static void launch(float *o, const float *q, const float *k, const float *v, const float *gate,
                    const float *mask, const float *bias_t, int64_t n_b, int64_t n_q, int64_t n_k,
-                   int64_t n_head, int64_t d_head)
+                   int64_t n_head, int64_t d_head, int64_t mask_grp, int64_t bias_grp)
 {
 	const int64_t n_qt = (n_q + BQ - 1) / BQ, n_blocks = n_b * n_head * n_qt;
 	if (n_blocks > INT32_MAX) {
@@ -140,14 +151,13 @@ static void launch(float *o, const float *q, const float *k, const float *v, con
 	}
 	attention_kernel<D, BK><<<(unsigned)n_blocks, BQ, 0, of3_cuda_cur->stream>>>(
 	        o, q, k, v, gate, mask, bias_t, n_q, n_k, (int)n_head, (int)d_head, n_qt,
-	        (float)(1.0 / sqrt((double)d_head)));
+	        (float)(1.0 / sqrt((double)d_head)), mask_grp, bias_grp);
 	of3_cuda_launched("attention");
 }
 
-extern "C" void of3_cuda_attention(float *o, const float *q, const float *k, const float *v,
-                                   const float *gate, const float *mask, const float *bias,
-                                   int64_t n_b, int64_t n_q, int64_t n_k, int64_t n_head,
-                                   int64_t d_head)
+static void attention(float *o, const float *q, const float *k, const float *v, const float *gate,
+                      const float *mask, const float *bias, int64_t n_b, int64_t n_q, int64_t n_k,
+                      int64_t n_head, int64_t d_head, int64_t mask_grp, int64_t bias_grp)
 {
 	if (n_b <= 0 || n_q <= 0 || n_head <= 0 || d_head <= 0)
 		return;
@@ -158,26 +168,53 @@ extern "C" void of3_cuda_attention(float *o, const float *q, const float *k, con
 	}
 	float *bias_t = NULL;
 	if (bias) {
-		bias_t = (float *)of3_cuda_scratch("attention",
-		                                   (size_t)(n_q * n_k * n_head) * sizeof(float));
+		bias_t = (float *)of3_cuda_scratch(
+		        "attention", (size_t)(bias_grp * n_q * n_k * n_head) * sizeof(float));
 		if (!bias_t)
 			return;
-		bias_heads_first_kernel<<<of3_cuda_grid(n_q * n_k * n_head, OF3_CUDA_THREADS),
+		bias_heads_first_kernel<<<of3_cuda_grid(bias_grp * n_q * n_k * n_head,
+		                                        OF3_CUDA_THREADS),
 		                          OF3_CUDA_THREADS, 0, of3_cuda_cur->stream>>>(
-		        bias_t, bias, n_q * n_k, n_head);
+		        bias_t, bias, bias_grp, n_q * n_k, n_head);
 		if (of3_cuda_launched("attention"))
 			return;
 	}
 	/* the head widths of the model (8, 16, 24, 32) and test sizes; wider heads use shorter key
 	 * tiles to keep the registers and shared memory in bounds */
 	if (d_head <= 8)
-		launch<8, 32>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, n_head, d_head);
+		launch<8, 32>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, n_head, d_head,
+		              mask_grp, bias_grp);
 	else if (d_head <= 16)
-		launch<16, 32>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, n_head, d_head);
+		launch<16, 32>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, n_head, d_head,
+		               mask_grp, bias_grp);
 	else if (d_head <= 32)
-		launch<32, 32>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, n_head, d_head);
+		launch<32, 32>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, n_head, d_head,
+		               mask_grp, bias_grp);
 	else if (d_head <= 64)
-		launch<64, 16>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, n_head, d_head);
+		launch<64, 16>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, n_head, d_head,
+		               mask_grp, bias_grp);
 	else
-		launch<128, 8>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, n_head, d_head);
+		launch<128, 8>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, n_head, d_head,
+		               mask_grp, bias_grp);
+}
+
+extern "C" void of3_cuda_attention(float *o, const float *q, const float *k, const float *v,
+                                   const float *gate, const float *mask, const float *bias,
+                                   int64_t n_b, int64_t n_q, int64_t n_k, int64_t n_head,
+                                   int64_t d_head)
+{
+	attention(o, q, k, v, gate, mask, bias, n_b, n_q, n_k, n_head, d_head, n_b > 0 ? n_b : 1,
+	          1);
+}
+
+extern "C" void of3_cuda_attention_grouped(float *o, const float *q, const float *k, const float *v,
+                                           const float *gate, const float *mask, const float *bias,
+                                           int64_t n_b, int64_t n_grp, int64_t n_q, int64_t n_k,
+                                           int64_t n_head, int64_t d_head)
+{
+	if (n_grp <= 0 || !mask || !bias) {
+		of3_cuda_fail("attention_grouped", "needs groups >= 1, a mask and a bias");
+		return;
+	}
+	attention(o, q, k, v, gate, mask, bias, n_b, n_q, n_k, n_head, d_head, n_grp, n_grp);
 }

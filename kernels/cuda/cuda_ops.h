@@ -123,8 +123,8 @@ void of3_cuda_atom_windows(float *y, const float *x, int64_t n_atom, int64_t n_c
                            int64_t first);
 void of3_cuda_atom_block_masks(float *mask_q, float *mask_k, float *pair_mask,
                                const float *atom_mask, int64_t n_atom);
-void of3_cuda_atom_pair_feats(float *d, float *inv, float *v, const float *pos,
-                              const int32_t *uid, const float *pair_mask, int64_t n_atom);
+void of3_cuda_atom_pair_feats(float *d, float *inv, float *v, const float *pos, const int32_t *uid,
+                              const float *pair_mask, int64_t n_atom);
 void of3_cuda_atom_pair_outer_add(float *p, const float *lq, const float *lk,
                                   const float *pair_mask, int64_t n_atom, int64_t n_c);
 void of3_cuda_atom_pair_gather_add(float *p, const float *z, const int32_t *tok,
@@ -136,6 +136,10 @@ void of3_cuda_token_mean(float *y, const float *x, const int32_t *tok, const flo
                          int64_t n_atom, int64_t n_tok, int64_t n_c);
 void of3_cuda_edm_combine(float *y, const float *x, const float *z, const float *mask, double a,
                           double b, int64_t n_r, int64_t n_mask, int64_t n_c);
+void of3_cuda_attention_grouped(float *o, const float *q, const float *k, const float *v,
+                                const float *gate, const float *mask, const float *bias,
+                                int64_t n_b, int64_t n_grp, int64_t n_q, int64_t n_k,
+                                int64_t n_head, int64_t d_head);
 
 #ifdef __cplusplus
 }

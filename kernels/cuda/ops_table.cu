@@ -6,21 +6,46 @@ extern "C" {
 
 /* in ops.h's order (C++17 has no designated initializers); the size check catches a new op, the
  * op tests a swapped pair of the same signature */
-static_assert(sizeof(of3_ops_t) == 35 * sizeof(void (*)(void)), "of3_ops_t changed: update");
+static_assert(sizeof(of3_ops_t) == 36 * sizeof(void (*)(void)), "of3_ops_t changed: update");
 static const of3_ops_t cuda_ops = {
-        of3_cuda_layer_norm,  of3_cuda_linear,        of3_cuda_sigmoid,
-        of3_cuda_mul,         of3_cuda_add,           of3_cuda_swiglu,
-        of3_cuda_sigmoid_mul, of3_cuda_mask_rows,     of3_cuda_transpose_pair,
-        of3_cuda_softmax,     of3_cuda_attention,     of3_cuda_tri_mul,
-        of3_cuda_gather_rows, of3_cuda_outer_add,     of3_cuda_distance_onehot,
-        of3_cuda_copy,        of3_cuda_relu,          of3_cuda_div_scalar,
-        of3_cuda_div_rows,    of3_cuda_outer_product, of3_cuda_pair_weighted_avg,
+        of3_cuda_layer_norm,
+        of3_cuda_linear,
+        of3_cuda_sigmoid,
+        of3_cuda_mul,
+        of3_cuda_add,
+        of3_cuda_swiglu,
+        of3_cuda_sigmoid_mul,
+        of3_cuda_mask_rows,
+        of3_cuda_transpose_pair,
+        of3_cuda_softmax,
+        of3_cuda_attention,
+        of3_cuda_tri_mul,
+        of3_cuda_gather_rows,
+        of3_cuda_outer_add,
+        of3_cuda_distance_onehot,
+        of3_cuda_copy,
+        of3_cuda_relu,
+        of3_cuda_div_scalar,
+        of3_cuda_div_rows,
+        of3_cuda_outer_product,
+        of3_cuda_pair_weighted_avg,
         /* trunk ops (issue #10) */
-        of3_cuda_fill, of3_cuda_copy_2d, of3_cuda_segment_mean, of3_cuda_relpos_embed,
+        of3_cuda_fill,
+        of3_cuda_copy_2d,
+        of3_cuda_segment_mean,
+        of3_cuda_relpos_embed,
         /* diffusion and atom-level ops (issue #10) */
-        of3_cuda_asinh, of3_cuda_i32_to_f32, of3_cuda_atom_windows, of3_cuda_atom_block_masks,
-        of3_cuda_atom_pair_feats, of3_cuda_atom_pair_outer_add, of3_cuda_atom_pair_gather_add,
-        of3_cuda_concat_rows, of3_cuda_token_mean, of3_cuda_edm_combine,
+        of3_cuda_asinh,
+        of3_cuda_i32_to_f32,
+        of3_cuda_atom_windows,
+        of3_cuda_atom_block_masks,
+        of3_cuda_atom_pair_feats,
+        of3_cuda_atom_pair_outer_add,
+        of3_cuda_atom_pair_gather_add,
+        of3_cuda_concat_rows,
+        of3_cuda_token_mean,
+        of3_cuda_edm_combine,
+        of3_cuda_attention_grouped,
 };
 
 extern "C" const of3_ops_t *of3_ops_cuda(void)

@@ -351,11 +351,11 @@ static size_t block_run_scratch(const of3_atom_block_w_t *w, int64_t n_atom, int
 {
 	const size_t a = (size_t)n_atom * (size_t)n_sample, nb = (size_t)of3_atom_n_block(n_atom);
 	const size_t hd = (size_t)(w->n_head * w->d_head);
-	return nb * OF3_ATOM_NK                                /* mask_k */
-	       + a * 2 * (size_t)w->c_a                        /* x, out */
-	       + a * 4 * hd                                    /* q, g, k, v */
-	       + nb * (3 * OF3_ATOM_NQ + 2 * OF3_ATOM_NK) * hd /* qw, gw, ow, kw, vw */
-	       + a * 2 * (size_t)w->n_hidden;                  /* h1, h2 */
+	return nb * OF3_ATOM_NK                                                   /* mask_k */
+	       + a * 2 * (size_t)w->c_a                                           /* x, out */
+	       + a * 4 * hd                                                       /* q, g, k, v */
+	       + (size_t)n_sample * nb * (3 * OF3_ATOM_NQ + 2 * OF3_ATOM_NK) * hd /* windows */
+	       + a * 2 * (size_t)w->n_hidden;                                     /* h1, h2 */
 }
 
 size_t of3_atom_transformer_run_scratch(const of3_atom_transformer_w_t *w, int64_t n_atom,
@@ -392,12 +392,12 @@ static void block_run(float *a, int64_t n_sample, const float *cond, const float
 	float *g = q + R * hd;                /* [D,A,H*d] gate logits */
 	float *k = g + R * hd;                /* [D,A,H*d] */
 	float *v = k + R * hd;                /* [D,A,H*d] */
-	float *qw = v + R * hd;               /* [nb,32,H*d] one sample's windows */
-	float *gw = qw + nb * bq;             /* [nb,32,H*d] */
-	float *ow = gw + nb * bq;             /* [nb,32,H*d] */
-	float *kw = ow + nb * bq;             /* [nb,128,H*d] */
-	float *vw = kw + nb * bk;             /* [nb,128,H*d] */
-	float *h1 = vw + nb * bk;             /* [D,A,h] */
+	float *qw = v + R * hd;               /* [D,nb,32,H*d] every sample's windows */
+	float *gw = qw + D * nb * bq;         /* [D,nb,32,H*d] */
+	float *ow = gw + D * nb * bq;         /* [D,nb,32,H*d] */
+	float *kw = ow + D * nb * bq;         /* [D,nb,128,H*d] */
+	float *vw = kw + D * nb * bk;         /* [D,nb,128,H*d] */
+	float *h1 = vw + D * nb * bk;         /* [D,A,h] */
 	float *h2 = h1 + R * nh_t;            /* [D,A,h] */
 
 	/* attention: fully padded query rows (mask_q 0) see the key mask only; they are dropped */
@@ -410,17 +410,17 @@ static void block_run(float *a, int64_t n_sample, const float *cond, const float
 	op->linear(v, x, w->v.w, NULL, R, ca, hd);
 	for (int64_t d = 0; d < D; d++) {
 		const int64_t o = d * A * hd;
-		op->atom_windows(qw, q + o, A, hd, OF3_ATOM_NQ, 0);
-		op->atom_windows(gw, g + o, A, hd, OF3_ATOM_NQ, 0);
-		op->atom_windows(kw, k + o, A, hd, OF3_ATOM_NK, -OF3_ATOM_KEY_SHIFT);
-		op->atom_windows(vw, v + o, A, hd, OF3_ATOM_NK, -OF3_ATOM_KEY_SHIFT);
-		for (int64_t b = 0; b < nb; b++)
-			op->attention(ow + b * bq, qw + b * bq, kw + b * bk, vw + b * bk,
-			              gw + b * bq, mask_k + b * OF3_ATOM_NK,
-			              cond + c.bias + b * OF3_ATOM_NQ * OF3_ATOM_NK * nh, 1,
-			              OF3_ATOM_NQ, OF3_ATOM_NK, nh, w->d_head);
+		op->atom_windows(qw + d * nb * bq, q + o, A, hd, OF3_ATOM_NQ, 0);
+		op->atom_windows(gw + d * nb * bq, g + o, A, hd, OF3_ATOM_NQ, 0);
+		op->atom_windows(kw + d * nb * bk, k + o, A, hd, OF3_ATOM_NK, -OF3_ATOM_KEY_SHIFT);
+		op->atom_windows(vw + d * nb * bk, v + o, A, hd, OF3_ATOM_NK, -OF3_ATOM_KEY_SHIFT);
+	}
+	/* every block of every sample in one call: block b has its own key mask and pair bias */
+	op->attention_grouped(ow, qw, kw, vw, gw, mask_k, cond + c.bias, D * nb, nb, OF3_ATOM_NQ,
+	                      OF3_ATOM_NK, nh, w->d_head);
+	for (int64_t d = 0; d < D; d++) {
 		/* first A rows: query padding dropped */
-		op->linear(out + d * A * ca, ow, w->o.w, NULL, A, hd, ca);
+		op->linear(out + d * A * ca, ow + d * nb * bq, w->o.w, NULL, A, hd, ca);
 		op->sigmoid_mul(out + d * A * ca, cond + c.g_out, out + d * A * ca, A * ca);
 	}
 	op->add(a, out, R * ca);

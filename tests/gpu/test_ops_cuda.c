@@ -319,6 +319,34 @@ static void test_attention(int64_t n_b, int64_t n_q, int64_t n_k, int64_t n_head
 	free(q), free(k), free(v), free(gate), free(mask), free(bias), free(ref);
 }
 
+/* Grouped attention: n_b problems, problem b with mask row and bias group b % n_grp (one key
+ * per row kept alive), against the CPU's, which runs the plain op per problem. */
+static void test_attention_grouped(int64_t n_b, int64_t n_grp, int64_t n_q, int64_t n_k,
+                                   int64_t n_head, int64_t d_head, int gated)
+{
+	int64_t hd = n_head * d_head, nq = n_b * n_q * hd, nk = n_b * n_k * hd;
+	float *q = rnd(nq, -1, 1), *k = rnd(nk, -1, 1), *v = rnd(nk, -1, 1);
+	float *gate = gated ? rnd(nq, -3, 3) : NULL;
+	float *mask = rmask(n_grp * n_k), *bias = rnd(n_grp * n_q * n_k * n_head, -2, 2);
+	for (int64_t g = 0; g < n_grp; g++)
+		mask[g * n_k + g % n_k] = 1.0f;
+	float *ref = xmalloc((size_t)nq * sizeof *ref);
+	cpu->attention_grouped(ref, q, k, v, gate, mask, bias, n_b, n_grp, n_q, n_k, n_head,
+	                       d_head);
+	float *dq = dev(q, nq), *dk = dev(k, nk), *dv = dev(v, nk), *dg = dev(gate, nq),
+	      *dm = dev(mask, n_grp * n_k), *dbias = dev(bias, n_grp * n_q * n_k * n_head),
+	      *dout = dev_nan(nq);
+	gpu->attention_grouped(dout, dq, dk, dv, dg, dm, dbias, n_b, n_grp, n_q, n_k, n_head,
+	                       d_head);
+	char s[80];
+	snprintf(s, sizeof s, "B=%lld G=%lld Q=%lld K=%lld H=%lld d=%lld%s", (long long)n_b,
+	         (long long)n_grp, (long long)n_q, (long long)n_k, (long long)n_head,
+	         (long long)d_head, gated ? " g" : "");
+	compare("attention_grouped", s, ref, dout, nq, 0);
+	dfree(7, dq, dk, dv, dg, dm, dbias, dout);
+	free(q), free(k), free(v), free(gate), free(mask), free(bias), free(ref);
+}
+
 static void test_tri_mul(int64_t n, int64_t n_h, int incoming)
 {
 	int64_t m = n * n * n_h;
@@ -569,6 +597,10 @@ static void run_all(void)
 	test_attention(2, 65, 70, 3, 5, 2);
 	test_attention(1, 9, 19, 1, 100, 7);
 	test_attention(3, 17, 40, 2, 16, 8 | 1 | 4);
+	test_attention_grouped(1, 1, 32, 128, 4, 32, 1);
+	test_attention_grouped(15, 5, 32, 128, 4, 32, 1); /* 3 samples x 5 atom blocks */
+	test_attention_grouped(14, 7, 17, 45, 2, 8, 0);
+	test_attention_grouped(6, 2, 70, 33, 3, 24, 1);
 
 	for (int incoming = 0; incoming < 2; incoming++) {
 		test_tri_mul(1, 1, incoming);
