@@ -103,6 +103,30 @@ const void *of3_bundle_want(const of3_bundle_t *b, const char *what, const char 
 	return t->data;
 }
 
+int of3_diffuse_carries(const char *name)
+{
+	static const char *const left_out[] = {"msa",
+	                                       "has_deletion",
+	                                       "deletion_value",
+	                                       "profile",
+	                                       "msa_mask",
+	                                       "template_restype",
+	                                       "template_pseudo_beta_mask",
+	                                       "template_backbone_frame_mask",
+	                                       "template_distogram",
+	                                       "template_unit_vector",
+	                                       "ref_element",
+	                                       "ref_atom_name_chars",
+	                                       "s_input",
+	                                       "s_trunk",
+	                                       "z_trunk",
+	                                       NULL};
+	for (int k = 0; left_out[k]; k++)
+		if (!strcmp(left_out[k], name))
+			return 0;
+	return 1;
+}
+
 const msgpack_object *of3_bundle_value(const of3_bundle_t *b, const char *name)
 {
 	for (int i = 0; i < b->n_values; i++)

@@ -91,6 +91,11 @@ const msgpack_object *of3_bundle_value(const of3_bundle_t *b, const char *name);
 const void *of3_bundle_want(const of3_bundle_t *b, const char *what, const char *name,
                             of3_dtype_t dtype, int ndim, int64_t *shape, int *rc);
 
+/* Whether a diffuse bundle carries the trunk bundle's tensor of this name (docs/FORMAT.md
+ * "diffuse": everything but the trunk's large inputs and outputs: MSA, templates, ref_element,
+ * ref_atom_name_chars, profile, s_input, s_trunk, z_trunk). */
+int of3_diffuse_carries(const char *name);
+
 /* Adds a tensor and allocates its zeroed buffer (data == NULL with alloc == 0: described only).
  * Fails on a duplicate or empty name, a bad shape, or no memory. */
 int of3_bundle_add_tensor(of3_bundle_t *b, const char *name, of3_dtype_t dtype, int ndim,

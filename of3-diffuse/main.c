@@ -146,32 +146,6 @@ static void progress(void *ctx, int64_t step, int64_t n_step)
 	             (long long)step, (long long)n_step, of3_elapsed_s());
 }
 
-/* Features the diffuse bundle leaves out: the trunk's large inputs and outputs
- * (docs/FORMAT.md "diffuse"). */
-static int carried(const char *name)
-{
-	static const char *const big[] = {"msa",
-	                                  "has_deletion",
-	                                  "deletion_value",
-	                                  "profile",
-	                                  "msa_mask",
-	                                  "template_restype",
-	                                  "template_pseudo_beta_mask",
-	                                  "template_backbone_frame_mask",
-	                                  "template_distogram",
-	                                  "template_unit_vector",
-	                                  "ref_element",
-	                                  "ref_atom_name_chars",
-	                                  "s_input",
-	                                  "s_trunk",
-	                                  "z_trunk",
-	                                  NULL};
-	for (int k = 0; big[k]; k++)
-		if (!strcmp(big[k], name))
-			return 0;
-	return 1;
-}
-
 /* What one query's run produces (host memory). */
 typedef struct {
 	float *x;                                        /* [D,A,3] */
@@ -194,7 +168,7 @@ static int write_result(of3_bwriter_t *w, const of3_bundle_t *in, const result_t
 	rc = rc ? rc : of3_bundle_meta_set_str(hdr, "diffuse_precision", precision);
 	rc = rc ? rc : of3_bwriter_begin(w, hdr);
 	for (int i = 0; rc == 0 && i < in->n_tensors; i++)
-		if (carried(in->tensors[i].name))
+		if (of3_diffuse_carries(in->tensors[i].name))
 			rc = of3_bwriter_tensor(w, &in->tensors[i]);
 	for (int i = 0; rc == 0 && i < in->n_values; i++)
 		rc = of3_bwriter_value(w, in->values[i].name, &in->values[i].value);

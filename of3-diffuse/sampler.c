@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/rigid.h"
 #include "../common/rng.h"
 
 void of3_noise_schedule(float *c, int64_t n_step)
@@ -77,22 +78,9 @@ static void draw_step(float *quat, float *trans, float *eps, const of3_noise_src
 static void centre_random_augment(float *x, const float *q4, const float *t, const float *mask,
                                   int64_t n_atom)
 {
-	double mu[3] = {0, 0, 0}, msum = 0, q[4], qn = 0, R[3][3];
-	for (int k = 0; k < 4; k++)
-		qn += (double)q4[k] * q4[k];
-	qn = sqrt(qn);
-	for (int k = 0; k < 4; k++)
-		q[k] = q4[k] / qn;
-	const double a = q[0], b = q[1], c = q[2], d = q[3];
-	R[0][0] = a * a + b * b - c * c - d * d;
-	R[0][1] = 2 * (b * c - a * d);
-	R[0][2] = 2 * (b * d + a * c);
-	R[1][0] = 2 * (b * c + a * d);
-	R[1][1] = a * a - b * b + c * c - d * d;
-	R[1][2] = 2 * (c * d - a * b);
-	R[2][0] = 2 * (b * d - a * c);
-	R[2][1] = 2 * (c * d + a * b);
-	R[2][2] = a * a - b * b - c * c + d * d;
+	double mu[3] = {0, 0, 0}, msum = 0, R[3][3];
+	const double q[4] = {q4[0], q4[1], q4[2], q4[3]};
+	of3_quat_rotation(q, R);
 	for (int64_t l = 0; l < n_atom; l++) {
 		for (int k = 0; k < 3; k++)
 			mu[k] += (double)mask[l] * x[l * 3 + k];

@@ -59,24 +59,8 @@ static of3_bundle_t *wc_fixture_diffuse(const char *name, of3_bundle_t **heads_o
 	int rc = OF3_OK;
 	if (!f || !s || !h || !(d = of3_bundle_init("diffuse", f->query)))
 		goto fail;
-	static const char *const big[] = {"msa",
-	                                  "has_deletion",
-	                                  "deletion_value",
-	                                  "profile",
-	                                  "msa_mask",
-	                                  "template_restype",
-	                                  "template_pseudo_beta_mask",
-	                                  "template_backbone_frame_mask",
-	                                  "template_distogram",
-	                                  "template_unit_vector",
-	                                  "ref_element",
-	                                  "ref_atom_name_chars",
-	                                  NULL};
 	for (int i = 0; i < f->n_tensors && rc == OF3_OK; i++) {
-		int skip = 0;
-		for (int k = 0; big[k]; k++)
-			skip |= !strcmp(big[k], f->tensors[i].name);
-		if (!skip)
+		if (of3_diffuse_carries(f->tensors[i].name))
 			rc = wc_copy_tensor(d, &f->tensors[i], f->tensors[i].name);
 	}
 	for (int i = 0; i < f->n_values && rc == OF3_OK; i++)

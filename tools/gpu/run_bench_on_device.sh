@@ -25,24 +25,13 @@
 # Variables: BENCH_SIZES (default '76 256 512 1024'), BENCH_ARGS (more bench/gpu_bench.py
 # arguments, e.g. '--ref-modes fp32 bf16' or '--precision fp32'), BENCH_BUDGET (seconds from this
 # script's start after which no new stage starts, default 570: the results written so far still
-# come back), DEBS, PREFIX as in run_on_device.sh.
+# come back), DEBS, PREFIX as in tools/gpu/deps.sh.
 set -euo pipefail
 start=$(date +%s)
 cd "$(dirname "$0")/../.."
 out=${OUT:-/tmp/of3-bench-out}
 mkdir -p "$out"
-debs=${DEBS:-third_party/debs}
-prefix=${PREFIX:-/tmp/of3-deps}
-if ! printf '#include <msgpack.h>\n#include <cjson/cJSON.h>\n' | cc -E - >/dev/null 2>&1; then
-	for f in "$debs"/*.deb; do
-		dpkg -x "$f" "$prefix"
-	done
-	lib=$prefix/usr/lib/$(cc -print-multiarch)
-	export CPATH="$prefix/usr/include${CPATH:+:$CPATH}"
-	export LIBRARY_PATH="$lib${LIBRARY_PATH:+:$LIBRARY_PATH}"
-	export LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-fi
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
+. tools/gpu/deps.sh
 [ -f bench/vendor/bench_ref.py ] || echo "note: no bench/vendor (carry it): the reference will not run"
 make -j"$(nproc)" --no-print-directory all tests >"$out/build.log" 2>&1 ||
 	{ tail -40 "$out/build.log"; exit 1; }

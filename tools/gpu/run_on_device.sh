@@ -1,26 +1,9 @@
 #!/usr/bin/env bash
-# run_on_device.sh: builds the CUDA build and runs `make test-gpu` in one go on a GPU machine that
-# lacks the build's libraries (msgpack-c, cJSON) and cannot reach a package registry. The Debian
-# packages come along in DEBS (default third_party/debs, git-ignored), fetched beforehand where
-# apt works:
-#   mkdir -p third_party/debs && (cd third_party/debs &&
-#       apt-get download libmsgpackc2 libmsgpack-dev libcjson1 libcjson-dev)
-# They are unpacked into PREFIX (default /tmp/of3-deps), never into /, and found through CPATH,
-# LIBRARY_PATH and LD_LIBRARY_PATH. Logs go to $OUT (or /tmp): build.log, test-gpu.log.
+# run_on_device.sh: builds the CUDA build and runs `make test-gpu` in one go on the GPU machine
+# (its missing libraries: tools/gpu/deps.sh). Logs go to $OUT (or /tmp): build.log, test-gpu.log.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-debs=${DEBS:-third_party/debs}
-prefix=${PREFIX:-/tmp/of3-deps}
-if ! printf '#include <msgpack.h>\n#include <cjson/cJSON.h>\n' | cc -E - >/dev/null 2>&1; then
-	for f in "$debs"/*.deb; do
-		dpkg -x "$f" "$prefix"
-	done
-	lib=$prefix/usr/lib/$(cc -print-multiarch)
-	export CPATH="$prefix/usr/include${CPATH:+:$CPATH}"
-	export LIBRARY_PATH="$lib${LIBRARY_PATH:+:$LIBRARY_PATH}"
-	export LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-fi
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
+. tools/gpu/deps.sh
 out=${OUT:-/tmp}
 start=$(date +%s)
 make -j"$(nproc)" --no-print-directory build/release/libof3kernels.a build/release/libof3common.a \
