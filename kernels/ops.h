@@ -219,6 +219,46 @@ typedef struct of3_ops_t {
 	                          const float *gate, const float *mask, const float *bias,
 	                          int64_t n_b, int64_t n_grp, int64_t n_q, int64_t n_k,
 	                          int64_t n_head, int64_t d_head);
+
+	/* ---- broadcast ops (issue #10) ----
+	 * One launch for what a diffusion step did once per sample: a tensor of n_rep repeats (the
+	 * D samples) of a block combined with one operand shared by every repeat. Each does the
+	 * arithmetic of the single-sample ops it replaces, in their order (the results are the
+	 * same bits as the loop over samples). */
+
+	/* y[d,i] += x[i] for d < n_rep, i < n. */
+	void (*add_bcast)(float *y, const float *x, int64_t n_rep, int64_t n);
+
+	/* y[d,i] = x[i] for d < n_rep, i < n. y must not overlap x. */
+	void (*repeat)(float *y, const float *x, int64_t n_rep, int64_t n);
+
+	/* x[r,C] *= mask[r % n_mask] over x[R,C]: a mask of n_mask rows repeated along R. */
+	void (*mask_rows_rep)(float *x, const float *mask, int64_t n_mask, int64_t n_r,
+	                      int64_t n_c);
+
+	/* AdaLN's apply half (spec/trunk.md §3.0.2) on n_rep repeats of x[R,C]:
+	 *   y[d,r,:] = σ(gate[r,:]) ⊙ LN(x[d,r,:]) + shift[r,:]
+	 * LN without weight and bias; as layer_norm, sigmoid_mul, add one after the other, each
+	 * result rounded to float. y may equal x. */
+	void (*adaln_apply)(float *y, const float *x, const float *gate, const float *shift,
+	                    int64_t n_rep, int64_t n_r, int64_t n_c, float eps);
+
+	/* The gated residual of the transformers' sub-blocks on n_rep repeats of x[R,C]:
+	 *   a[d,r,c] += (σ(g[r,c]) ⊙ x[d,r,c]) * mask[r]     (mask NULL: no mask)
+	 * as sigmoid_mul, mask_rows, add one after the other, each result rounded to float. a must
+	 * not overlap g, x or mask. */
+	void (*gated_residual)(float *a, const float *g, const float *x, const float *mask,
+	                       int64_t n_rep, int64_t n_r, int64_t n_c);
+
+	/* y[d,r,C] = x[d,idx[r],C] for d < n_rep: gather_rows on each repeat of x[n_rep,X,C] with
+	 * the same idx[R] (int32). y must not overlap x. */
+	void (*gather_rows_rep)(float *y, const float *x, const int32_t *idx, int64_t n_rep,
+	                        int64_t n_r, int64_t n_x, int64_t n_c);
+
+	/* atom_windows on each repeat: y[d] = the windows of x[d] for x[n_rep,A,C],
+	 * y[n_rep,nb,n_win,C]. y must not overlap x. */
+	void (*atom_windows_rep)(float *y, const float *x, int64_t n_rep, int64_t n_atom,
+	                         int64_t n_c, int64_t n_win, int64_t first);
 } of3_ops_t;
 
 /* The CPU backend's table (kernels/cpu/). */

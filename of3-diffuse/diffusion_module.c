@@ -187,10 +187,10 @@ static size_t step_scratch(const of3_diffusion_module_w_t *w, int64_t n_tok, int
 	in = max2(in, d * a * 3);
 	in = max2(in, of3_atom_transformer_run_scratch(&w->enc, n_atom, n_sample));
 	in = max2(in, of3_atom_transformer_run_scratch(&w->dec, n_atom, n_sample));
-	in = max2(in, a * ct + 2 + 2 * n * (ct + 1)); /* aggregation, sums in double */
+	in = max2(in, d * a * ct); /* aggregation: every sample's relu(linear_q(q)) */
 	in = max2(in, n * cs + n * ct);
 	in = max2(in, of3_diffusion_transformer_scratch(&w->dt, n_tok, n_sample));
-	in = max2(in, n * ca + a * ca);
+	in = max2(in, d * n * ca); /* decoder input: linear_q_in(a) per token */
 	in = max2(in, d * a * (ca + 3));
 	return n * cs + d * a * (3 + 2 * ca) + d * n * ct + in;
 }
@@ -363,8 +363,7 @@ static int conditioning_single(float *s, const float *s_base, const of3_diffusio
 	op->layer_norm(fn, fe, w->cond_ln_n.w, NULL, 1, nf, OF3_LN_EPS);
 	op->linear(ns, fn, w->cond_n.w, NULL, 1, nf, cs);
 	op->copy(s, s_base, n * cs);
-	for (int64_t i = 0; i < n; i++)
-		op->add(s + i * cs, ns, cs);
+	op->add_bcast(s, ns, n, cs);
 	for (int k = 0; k < OF3_DIFF_N_TRANS; k++)
 		of3_transition(s, in->f.token_mask, &w->tr_s[k], n, trs, be);
 	return OF3_OK;
@@ -399,29 +398,29 @@ int of3_diffusion_module_forward(const of3_diffusion_out_t *out, const of3_diffu
 	const double c_skip = sd2 / (sd2 + t * t);
 	const double c_out = OF3_DIFF_SIGMA_DATA * t / sqrt(sd2 + t * t);
 	op->copy(xh, in->x_noisy, D * A * 3);
-	for (int64_t d = 0; d < D; d++)
-		op->mask_rows(xh + d * A * 3, f->atom_mask, A, 3);
+	op->mask_rows_rep(xh, f->atom_mask, A, D * A, 3);
 	{
 		float *r = inner;
 		op->div_scalar(r, xh, (float)sqrt(t * t + sd2), D * A * 3);
 		op->linear(q, r, w->npe_r.w, NULL, D * A, 3, ca);
-		for (int64_t d = 0; d < D; d++)
-			op->add(q + d * A * ca, c_l, A * ca);
+		op->add_bcast(q, c_l, D, A * ca);
 	}
 	/* step 8 */
 	of3_atom_transformer_run(q, D, enc_cond, f->atom_mask, &w->enc, A, inner, be);
-	for (int64_t d = 0; d < D; d++)
-		op->mask_rows(q + d * A * ca, f->atom_mask, A, ca);
+	op->mask_rows_rep(q, f->atom_mask, A, D * A, ca);
 	op->copy(qs, q, D * A * ca);
 	if (out->enc_q)
 		op->copy(out->enc_q, qs, D * A * ca);
-	/* step 9: masked mean of relu(linear_q(q)) per token, summed in double */
-	for (int64_t d = 0; d < D; d++) {
-		float *rq = inner;
-		op->linear(rq, q + d * A * ca, w->to_token.w, NULL, A, ca, ct);
-		op->relu(rq, rq, A * ct);
-		op->mask_rows(rq, f->atom_mask, A, ct);
-		op->token_mean(a + d * n * ct, rq, f->atom_to_token_index, f->atom_mask, A, n, ct);
+	/* step 9: masked mean of relu(linear_q(q)) per token, summed in double; the row-wise
+	 * steps on every sample at once */
+	{
+		float *rq = inner; /* [D,A,c_token] */
+		op->linear(rq, q, w->to_token.w, NULL, D * A, ca, ct);
+		op->relu(rq, rq, D * A * ct);
+		op->mask_rows_rep(rq, f->atom_mask, A, D * A, ct);
+		for (int64_t d = 0; d < D; d++)
+			op->token_mean(a + d * n * ct, rq + d * A * ct, f->atom_to_token_index,
+			               f->atom_mask, A, n, ct);
 	}
 	if (out->enc_a)
 		op->copy(out->enc_a, a, D * n * ct);
@@ -430,20 +429,19 @@ int of3_diffusion_module_forward(const of3_diffusion_out_t *out, const of3_diffu
 		float *sn = inner, *ta = sn + n * cs;
 		op->layer_norm(sn, s, w->ln_s.w, NULL, n, cs, OF3_LN_EPS);
 		op->linear(ta, sn, w->lin_s.w, NULL, n, cs, ct);
-		for (int64_t d = 0; d < D; d++)
-			op->add(a + d * n * ct, ta, n * ct);
+		op->add_bcast(a, ta, D, n * ct);
 	}
 	of3_diffusion_transformer(a, D, s, tok_bias, f->token_mask, &w->dt, n, inner, be);
 	if (out->trans_a)
 		op->copy(out->trans_a, a, D * n * ct);
 	op->layer_norm(a, a, w->ln_a.w, NULL, D * n, ct, OF3_LN_EPS);
-	/* decoder (§3.5): q = q_skip + linear_q_in(a) broadcast to atoms */
-	for (int64_t d = 0; d < D; d++) {
-		float *tq = inner, *ta = tq + n * ca;
-		op->linear(tq, a + d * n * ct, w->q_in.w, NULL, n, ct, ca);
-		op->gather_rows(ta, tq, f->atom_to_token_index, A, ca);
-		op->copy(q + d * A * ca, qs + d * A * ca, A * ca);
-		op->add(q + d * A * ca, ta, A * ca);
+	/* decoder (§3.5): q = q_skip + linear_q_in(a) broadcast to atoms (the sum in the other
+	 * order, the same float) */
+	{
+		float *tq = inner; /* [D,N,c_atom] */
+		op->linear(tq, a, w->q_in.w, NULL, D * n, ct, ca);
+		op->gather_rows_rep(q, tq, f->atom_to_token_index, D, A, n, ca);
+		op->add(q, qs, D * A * ca);
 	}
 	of3_atom_transformer_run(q, D, dec_cond, f->atom_mask, &w->dec, A, inner, be);
 	{

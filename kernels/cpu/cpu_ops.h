@@ -72,4 +72,17 @@ void of3_cpu_attention_grouped(float *o, const float *q, const float *k, const f
                                int64_t n_grp, int64_t n_q, int64_t n_k, int64_t n_head,
                                int64_t d_head);
 
+/* broadcast ops (issue #10): bcast_ops.{c,cu} */
+void of3_cpu_add_bcast(float *y, const float *x, int64_t n_rep, int64_t n);
+void of3_cpu_repeat(float *y, const float *x, int64_t n_rep, int64_t n);
+void of3_cpu_mask_rows_rep(float *x, const float *mask, int64_t n_mask, int64_t n_r, int64_t n_c);
+void of3_cpu_adaln_apply(float *y, const float *x, const float *gate, const float *shift,
+                         int64_t n_rep, int64_t n_r, int64_t n_c, float eps);
+void of3_cpu_gated_residual(float *a, const float *g, const float *x, const float *mask,
+                            int64_t n_rep, int64_t n_r, int64_t n_c);
+void of3_cpu_gather_rows_rep(float *y, const float *x, const int32_t *idx, int64_t n_rep,
+                             int64_t n_r, int64_t n_x, int64_t n_c);
+void of3_cpu_atom_windows_rep(float *y, const float *x, int64_t n_rep, int64_t n_atom, int64_t n_c,
+                              int64_t n_win, int64_t first);
+
 #endif

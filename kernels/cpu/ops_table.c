@@ -40,6 +40,14 @@ static const of3_ops_t cpu_ops = {
         .token_mean = of3_cpu_token_mean,
         .edm_combine = of3_cpu_edm_combine,
         .attention_grouped = of3_cpu_attention_grouped,
+        /* broadcast ops (issue #10) */
+        .add_bcast = of3_cpu_add_bcast,
+        .repeat = of3_cpu_repeat,
+        .mask_rows_rep = of3_cpu_mask_rows_rep,
+        .adaln_apply = of3_cpu_adaln_apply,
+        .gated_residual = of3_cpu_gated_residual,
+        .gather_rows_rep = of3_cpu_gather_rows_rep,
+        .atom_windows_rep = of3_cpu_atom_windows_rep,
 };
 
 const of3_ops_t *of3_ops_cpu(void)

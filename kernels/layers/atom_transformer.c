@@ -284,13 +284,7 @@ void of3_adaln_cond(float *gate, float *shift, const float *s, const of3_adaln_w
 void of3_adaln_apply(float *y, const float *x, const float *gate, const float *shift, int64_t n_rep,
                      int64_t n_r, int64_t c_a, const of3_backend_t *be)
 {
-	const of3_ops_t *op = be->ops;
-	const int64_t n = n_r * c_a;
-	op->layer_norm(y, x, NULL, NULL, n_rep * n_r, c_a, OF3_LN_EPS);
-	for (int64_t d = 0; d < n_rep; d++) {
-		op->sigmoid_mul(y + d * n, gate, y + d * n, n);
-		op->add(y + d * n, shift, n);
-	}
+	be->ops->adaln_apply(y, x, gate, shift, n_rep, n_r, c_a, OF3_LN_EPS);
 }
 
 /* One block's conditioning inside the caller's buffer, as offsets in floats: the three
@@ -352,7 +346,8 @@ static size_t block_run_scratch(const of3_atom_block_w_t *w, int64_t n_atom, int
 	const size_t a = (size_t)n_atom * (size_t)n_sample, nb = (size_t)of3_atom_n_block(n_atom);
 	const size_t hd = (size_t)(w->n_head * w->d_head);
 	return nb * OF3_ATOM_NK                                                   /* mask_k */
-	       + a * 2 * (size_t)w->c_a                                           /* x, out */
+	       + (size_t)n_sample * nb * OF3_ATOM_NQ * (size_t)w->c_a             /* x */
+	       + a * (size_t)w->c_a                                               /* out */
 	       + a * 4 * hd                                                       /* q, g, k, v */
 	       + (size_t)n_sample * nb * (3 * OF3_ATOM_NQ + 2 * OF3_ATOM_NK) * hd /* windows */
 	       + a * 2 * (size_t)w->n_hidden;                                     /* h1, h2 */
@@ -385,20 +380,20 @@ static void block_run(float *a, int64_t n_sample, const float *cond, const float
 	const int64_t ca = w->c_a, nh = w->n_head, hd = nh * w->d_head, nh_t = w->n_hidden;
 	const int64_t bq = OF3_ATOM_NQ * hd, bk = OF3_ATOM_NK * hd;
 	const block_cond_t c = block_cond(w, n_atom);
-	float *mask_k = scratch;              /* [nb,128] */
-	float *x = mask_k + nb * OF3_ATOM_NK; /* [D,A,c_a] AdaLN output */
-	float *out = x + R * ca;              /* [D,A,c_a] */
-	float *q = out + R * ca;              /* [D,A,H*d] */
-	float *g = q + R * hd;                /* [D,A,H*d] gate logits */
-	float *k = g + R * hd;                /* [D,A,H*d] */
-	float *v = k + R * hd;                /* [D,A,H*d] */
-	float *qw = v + R * hd;               /* [D,nb,32,H*d] every sample's windows */
-	float *gw = qw + D * nb * bq;         /* [D,nb,32,H*d] */
-	float *ow = gw + D * nb * bq;         /* [D,nb,32,H*d] */
-	float *kw = ow + D * nb * bq;         /* [D,nb,128,H*d] */
-	float *vw = kw + D * nb * bk;         /* [D,nb,128,H*d] */
-	float *h1 = vw + D * nb * bk;         /* [D,A,h] */
-	float *h2 = h1 + R * nh_t;            /* [D,A,h] */
+	float *mask_k = scratch;                    /* [nb,128] */
+	float *x = mask_k + nb * OF3_ATOM_NK;       /* [D,A,c_a] AdaLN output, or [D,nb,32,c_a] */
+	float *out = x + D * nb * OF3_ATOM_NQ * ca; /* [D,A,c_a] */
+	float *q = out + R * ca;                    /* [D,A,H*d] */
+	float *g = q + R * hd;                      /* [D,A,H*d] gate logits */
+	float *k = g + R * hd;                      /* [D,A,H*d] */
+	float *v = k + R * hd;                      /* [D,A,H*d] */
+	float *qw = v + R * hd;                     /* [D,nb,32,H*d] every sample's windows */
+	float *gw = qw + D * nb * bq;               /* [D,nb,32,H*d] */
+	float *ow = gw + D * nb * bq;               /* [D,nb,32,H*d] */
+	float *kw = ow + D * nb * bq;               /* [D,nb,128,H*d] */
+	float *vw = kw + D * nb * bk;               /* [D,nb,128,H*d] */
+	float *h1 = vw + D * nb * bk;               /* [D,A,h] */
+	float *h2 = h1 + R * nh_t;                  /* [D,A,h] */
 
 	/* attention: fully padded query rows (mask_q 0) see the key mask only; they are dropped */
 	op->atom_block_masks(NULL, mask_k, NULL, atom_mask, n_atom);
@@ -408,22 +403,18 @@ static void block_run(float *a, int64_t n_sample, const float *cond, const float
 	of3_adaln_apply(x, a, cond + c.g_k, cond + c.sh_k, D, A, ca, be);
 	op->linear(k, x, w->k.w, NULL, R, ca, hd);
 	op->linear(v, x, w->v.w, NULL, R, ca, hd);
-	for (int64_t d = 0; d < D; d++) {
-		const int64_t o = d * A * hd;
-		op->atom_windows(qw + d * nb * bq, q + o, A, hd, OF3_ATOM_NQ, 0);
-		op->atom_windows(gw + d * nb * bq, g + o, A, hd, OF3_ATOM_NQ, 0);
-		op->atom_windows(kw + d * nb * bk, k + o, A, hd, OF3_ATOM_NK, -OF3_ATOM_KEY_SHIFT);
-		op->atom_windows(vw + d * nb * bk, v + o, A, hd, OF3_ATOM_NK, -OF3_ATOM_KEY_SHIFT);
-	}
+	op->atom_windows_rep(qw, q, D, A, hd, OF3_ATOM_NQ, 0);
+	op->atom_windows_rep(gw, g, D, A, hd, OF3_ATOM_NQ, 0);
+	op->atom_windows_rep(kw, k, D, A, hd, OF3_ATOM_NK, -OF3_ATOM_KEY_SHIFT);
+	op->atom_windows_rep(vw, v, D, A, hd, OF3_ATOM_NK, -OF3_ATOM_KEY_SHIFT);
 	/* every block of every sample in one call: block b has its own key mask and pair bias */
 	op->attention_grouped(ow, qw, kw, vw, gw, mask_k, cond + c.bias, D * nb, nb, OF3_ATOM_NQ,
 	                      OF3_ATOM_NK, nh, w->d_head);
-	for (int64_t d = 0; d < D; d++) {
-		/* first A rows: query padding dropped */
-		op->linear(out + d * A * ca, ow + d * nb * bq, w->o.w, NULL, A, hd, ca);
-		op->sigmoid_mul(out + d * A * ca, cond + c.g_out, out + d * A * ca, A * ca);
-	}
-	op->add(a, out, R * ca);
+	/* every window row in one product (rows are independent), then the first A rows of each
+	 * sample: query padding dropped */
+	op->linear(x, ow, w->o.w, NULL, D * nb * OF3_ATOM_NQ, hd, ca);
+	op->copy_2d(out, A * ca, x, nb * OF3_ATOM_NQ * ca, D, A * ca);
+	op->gated_residual(a, cond + c.g_out, out, NULL, D, A, ca);
 
 	/* conditioned transition on the updated a; its gate takes the raw s */
 	of3_adaln_apply(x, a, cond + c.g_t, cond + c.sh_t, D, A, ca, be);
@@ -431,11 +422,7 @@ static void block_run(float *a, int64_t n_sample, const float *cond, const float
 	op->linear(h2, x, w->tr_b.w, NULL, R, ca, nh_t);
 	op->swiglu(h1, h1, h2, R * nh_t);
 	op->linear(out, h1, w->tr_out.w, NULL, R, nh_t, ca);
-	for (int64_t d = 0; d < D; d++) {
-		op->sigmoid_mul(out + d * A * ca, cond + c.g_tr, out + d * A * ca, A * ca);
-		op->mask_rows(out + d * A * ca, atom_mask, A, ca);
-	}
-	op->add(a, out, R * ca);
+	op->gated_residual(a, cond + c.g_tr, out, atom_mask, D, A, ca);
 }
 
 void of3_atom_transformer_run(float *a, int64_t n_sample, const float *cond, const float *atom_mask,

@@ -116,7 +116,6 @@ static size_t block_scratch(const of3_dt_block_w_t *w, int64_t n_tok, int64_t n_
 	const size_t hd = (size_t)(w->n_head * w->d_head);
 	return n * (size_t)w->c_s             /* sn */
 	       + 6 * n * (size_t)w->c_a       /* gate and shift terms */
-	       + r                            /* mask */
 	       + 2 * r * (size_t)w->c_a       /* x, out */
 	       + 5 * r * hd                   /* q, g, k, v, o */
 	       + 2 * r * (size_t)w->n_hidden; /* h1, h2 */
@@ -130,14 +129,14 @@ size_t of3_diffusion_transformer_scratch(const of3_diffusion_transformer_w_t *w,
 		size_t k = block_scratch(&w->blk[b], n_tok, n_sample);
 		m = k > m ? k : m;
 	}
-	return m;
+	return (size_t)(n_tok * n_sample) + m; /* the token mask per sample, then a block's */
 }
 
 /* The s-dependent terms (AdaLN gates and shifts, output gates) are made once per block and
  * shared by the D samples, which run as one batch of D attention problems. */
 static void block_forward(float *a, int64_t n_sample, const float *s, const float *bias,
-                          const float *token_mask, const of3_dt_block_w_t *w, int64_t n_tok,
-                          float *scratch, const of3_backend_t *be)
+                          const float *token_mask, const float *mask, const of3_dt_block_w_t *w,
+                          int64_t n_tok, float *scratch, const of3_backend_t *be)
 {
 	const of3_ops_t *op = be->ops;
 	const int64_t N = n_tok, D = n_sample, R = D * N, ca = w->c_a, cs = w->c_s;
@@ -149,8 +148,7 @@ static void block_forward(float *a, int64_t n_sample, const float *s, const floa
 	float *g_t = g_out + N * ca;  /* [N,c_a] AdaLN gate logits / shift, transition */
 	float *sh_t = g_t + N * ca;
 	float *g_tr = sh_t + N * ca; /* [N,c_a] transition output gate logits */
-	float *mask = g_tr + N * ca; /* [D,N] the token mask per sample */
-	float *x = mask + R;         /* [D,N,c_a] */
+	float *x = g_tr + N * ca;    /* [D,N,c_a] */
 	float *out = x + R * ca;     /* [D,N,c_a] */
 	float *q = out + R * ca;     /* [D,N,H*d] */
 	float *g = q + R * hd;
@@ -164,8 +162,6 @@ static void block_forward(float *a, int64_t n_sample, const float *s, const floa
 	op->linear(g_out, s, w->ada_out.w, w->ada_out.b, N, cs, ca);
 	of3_adaln_cond(g_t, sh_t, s, &w->tr_ln, N, sn, be);
 	op->linear(g_tr, s, w->tr_g.w, w->tr_g.b, N, cs, ca);
-	for (int64_t d = 0; d < D; d++)
-		op->copy(mask + d * N, token_mask, N);
 
 	of3_adaln_apply(x, a, g_a, sh_a, D, N, ca, be);
 	op->linear(q, x, w->q.w, w->q.b, R, ca, hd);
@@ -174,9 +170,7 @@ static void block_forward(float *a, int64_t n_sample, const float *s, const floa
 	op->linear(v, x, w->v.w, NULL, R, ca, hd);
 	op->attention(o, q, k, v, g, mask, bias, D, N, N, w->n_head, w->d_head);
 	op->linear(out, o, w->o.w, NULL, R, hd, ca);
-	for (int64_t d = 0; d < D; d++)
-		op->sigmoid_mul(out + d * N * ca, g_out, out + d * N * ca, N * ca);
-	op->add(a, out, R * ca);
+	op->gated_residual(a, g_out, out, NULL, D, N, ca);
 
 	/* conditioned transition on the updated a; its gate takes the raw s */
 	of3_adaln_apply(x, a, g_t, sh_t, D, N, ca, be);
@@ -184,19 +178,19 @@ static void block_forward(float *a, int64_t n_sample, const float *s, const floa
 	op->linear(h2, x, w->tr_b.w, NULL, R, ca, nt);
 	op->swiglu(h1, h1, h2, R * nt);
 	op->linear(out, h1, w->tr_out.w, NULL, R, nt, ca);
-	for (int64_t d = 0; d < D; d++) {
-		op->sigmoid_mul(out + d * N * ca, g_tr, out + d * N * ca, N * ca);
-		op->mask_rows(out + d * N * ca, token_mask, N, ca);
-	}
-	op->add(a, out, R * ca);
+	op->gated_residual(a, g_tr, out, token_mask, D, N, ca);
 }
 
 void of3_diffusion_transformer(float *a, int64_t n_sample, const float *s, const float *bias,
                                const float *token_mask, const of3_diffusion_transformer_w_t *w,
                                int64_t n_tok, float *scratch, const of3_backend_t *be)
 {
+	/* attention's key mask [D,N], the same for every block */
+	float *mask = scratch;
+	be->ops->repeat(mask, token_mask, n_sample, n_tok);
 	for (int b = 0; b < w->n_block; b++) {
-		block_forward(a, n_sample, s, bias, token_mask, &w->blk[b], n_tok, scratch, be);
+		block_forward(a, n_sample, s, bias, token_mask, mask, &w->blk[b], n_tok,
+		              scratch + n_tok * n_sample, be);
 		bias += n_tok * n_tok * w->blk[b].n_head;
 	}
 }

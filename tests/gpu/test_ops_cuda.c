@@ -551,6 +551,97 @@ static void test_atom_ops(int64_t n_atom, int64_t n_c, int64_t n_tok)
 	free(mk), free(pm), free(d3), free(p), free(lq), free(lk), free(z);
 }
 
+/* ---- broadcast ops (issue #10): n_rep repeats against one shared operand; all exact (the
+ * same float operations as the single-sample ops, in the same order) ---- */
+
+static void test_bcast_ops(int64_t n_rep, int64_t n_r, int64_t n_c, int64_t n_x, int64_t n_atom)
+{
+	const int64_t n = n_r * n_c, na = n_rep * n;
+	char s[80];
+	snprintf(s, sizeof s, "D=%lld R=%lld C=%lld", (long long)n_rep, (long long)n_r,
+	         (long long)n_c);
+	float *x = rnd(na, -4, 4), *y0 = rnd(na, -2, 2), *sh = rnd(n, -1, 1), *g = rnd(n, -6, 6);
+	float *mask = rmask(n_r), *ref = xmalloc((size_t)na * sizeof *ref);
+	float *dx = dev(x, na), *dsh = dev(sh, n), *dg = dev(g, n), *dm = dev(mask, n_r);
+	/* add_bcast */
+	memcpy(ref, y0, (size_t)na * sizeof *ref);
+	cpu->add_bcast(ref, sh, n_rep, n);
+	float *dy = dev(y0, na);
+	gpu->add_bcast(dy, dsh, n_rep, n);
+	compare("add_bcast", s, ref, dy, na, 0);
+	of3_backend_free(&be, dy);
+	/* repeat */
+	cpu->repeat(ref, sh, n_rep, n);
+	dy = dev_nan(na);
+	gpu->repeat(dy, dsh, n_rep, n);
+	compare("repeat", s, ref, dy, na, 0);
+	of3_backend_free(&be, dy);
+	/* mask_rows_rep: n_r mask rows repeated over n_rep * n_r rows */
+	memcpy(ref, x, (size_t)na * sizeof *ref);
+	cpu->mask_rows_rep(ref, mask, n_r, n_rep * n_r, n_c);
+	dy = dev(x, na);
+	gpu->mask_rows_rep(dy, dm, n_r, n_rep * n_r, n_c);
+	compare("mask_rows_rep", s, ref, dy, na, 0);
+	of3_backend_free(&be, dy);
+	/* adaln_apply, out of place and in place */
+	cpu->adaln_apply(ref, x, g, sh, n_rep, n_r, n_c, OF3_LN_EPS);
+	dy = dev_nan(na);
+	gpu->adaln_apply(dy, dx, dg, dsh, n_rep, n_r, n_c, OF3_LN_EPS);
+	compare("adaln_apply", s, ref, dy, na, 0);
+	of3_backend_free(&be, dy);
+	dy = dev(x, na);
+	gpu->adaln_apply(dy, dy, dg, dsh, n_rep, n_r, n_c, OF3_LN_EPS);
+	compare("adaln_apply", "in place", ref, dy, na, 0);
+	of3_backend_free(&be, dy);
+	/* gated_residual with and without the mask */
+	for (int masked = 0; masked < 2; masked++) {
+		memcpy(ref, y0, (size_t)na * sizeof *ref);
+		cpu->gated_residual(ref, g, x, masked ? mask : NULL, n_rep, n_r, n_c);
+		dy = dev(y0, na);
+		gpu->gated_residual(dy, dg, dx, masked ? dm : NULL, n_rep, n_r, n_c);
+		compare("gated_residual", masked ? "masked" : s, ref, dy, na, 0);
+		of3_backend_free(&be, dy);
+	}
+	/* gather_rows_rep: n_r rows from each repeat's n_x */
+	{
+		float *xs = rnd(n_rep * n_x * n_c, -3, 3);
+		int32_t *idx = xmalloc((size_t)n_r * sizeof *idx);
+		for (int64_t r = 0; r < n_r; r++)
+			idx[r] = (int32_t)(urand() * (double)n_x);
+		cpu->gather_rows_rep(ref, xs, idx, n_rep, n_r, n_x, n_c);
+		float *dxs = dev(xs, n_rep * n_x * n_c);
+		int32_t *didx = dev_i32(idx, n_r);
+		dy = dev_nan(na);
+		gpu->gather_rows_rep(dy, dxs, didx, n_rep, n_r, n_x, n_c);
+		compare("gather_rows_rep", s, ref, dy, na, 0);
+		dfree(3, dxs, didx, dy);
+		free(xs), free(idx);
+	}
+	/* atom_windows_rep: query and key windows of every repeat of [A,C] */
+	{
+		const int64_t A = n_atom, nb = (A + 31) / 32, nw[2] = {32, 128},
+		              first[2] = {0, -48};
+		float *xa = rnd(n_rep * A * n_c, -3, 3), *dxa = dev(xa, n_rep * A * n_c);
+		for (int k = 0; k < 2; k++) {
+			const int64_t ny = n_rep * nb * nw[k] * n_c;
+			float *ra = xmalloc((size_t)ny * sizeof *ra);
+			cpu->atom_windows_rep(ra, xa, n_rep, A, n_c, nw[k], first[k]);
+			dy = dev_nan(ny);
+			gpu->atom_windows_rep(dy, dxa, n_rep, A, n_c, nw[k], first[k]);
+			char sa[80];
+			snprintf(sa, sizeof sa, "D=%lld A=%lld C=%lld win=%lld", (long long)n_rep,
+			         (long long)A, (long long)n_c, (long long)nw[k]);
+			compare("atom_windows_rep", sa, ra, dy, ny, 0);
+			of3_backend_free(&be, dy);
+			free(ra);
+		}
+		of3_backend_free(&be, dxa);
+		free(xa);
+	}
+	dfree(4, dx, dsh, dg, dm);
+	free(x), free(y0), free(sh), free(g), free(mask), free(ref);
+}
+
 static void run_all(void)
 {
 	test_layer_norm(1, 1, 0, 0);
@@ -635,6 +726,13 @@ static void run_all(void)
 	test_atom_ops(70, 16, 9);
 	test_atom_ops(294, 8, 36);
 	test_atom_ops(320, 33, 100);
+
+	/* broadcast ops (issue #10): one repeat, the model's widths (c_atom 128, c_token 768) at
+	 * odd row counts, widths that are no multiple of a warp */
+	test_bcast_ops(1, 1, 1, 1, 1);
+	test_bcast_ops(5, 37, 128, 9, 70);
+	test_bcast_ops(5, 76, 768, 76, 294);
+	test_bcast_ops(3, 101, 33, 17, 320);
 }
 
 /* ---- trunk ops (issue #10): fill, copy_2d, segment_mean, relpos_embed; all exact ---- */

@@ -1,0 +1,162 @@
+/* bcast_ops.cu: the CUDA broadcast ops (kernels/ops.h, issue #10): what the diffusion step
+ * launched once per sample (D = 5 launches of a few thousand elements each, far too little work
+ * to fill the GPU) as one launch over all samples. Each computes the bits the ops it replaces
+ * computed one after the other: the same float operations in the same order, with __fmul_rn /
+ * __fadd_rn wherever a product meets a sum, so that the compiler cannot fuse them into an FMA
+ * the separate kernels never had. */
+#include "cuda_ops.h"
+
+#define NQ             32 /* kernels/layers/atom_transformer.h: OF3_ATOM_NQ */
+#define ROWS_PER_BLOCK 8  /* adaln_apply: one warp per row, as layer_norm */
+
+/* elementwise.cu's sigmoid */
+static __device__ __forceinline__ float sigm(float x)
+{
+	return 1.0f / (1.0f + expf(-x));
+}
+
+/* norm.cu's reduction */
+static __device__ __forceinline__ float warp_sum(float v)
+{
+	for (int o = 16; o > 0; o >>= 1)
+		v += __shfl_xor_sync(0xffffffffu, v, o);
+	return v;
+}
+
+static __global__ void add_bcast_kernel(float *y, const float *x, int64_t n, int64_t n_all)
+{
+	OF3_FOR_EACH(i, n_all)
+	y[i] += x[i % n];
+}
+
+static __global__ void repeat_kernel(float *y, const float *x, int64_t n, int64_t n_all)
+{
+	OF3_FOR_EACH(i, n_all)
+	y[i] = x[i % n];
+}
+
+static __global__ void mask_rows_rep_kernel(float *x, const float *mask, int64_t n_mask,
+                                            int64_t n_r, int64_t n_c)
+{
+	OF3_FOR_EACH(i, n_r * n_c)
+	x[i] *= mask[(i / n_c) % n_mask];
+}
+
+/* layer_norm_kernel without weight and bias (the same sums in the same order), then the gate
+ * and the shift of row r % n_r on the value in hand instead of a second and third pass through
+ * memory. y may equal x: each lane reads its own elements in all passes before it writes them. */
+static __global__ void adaln_apply_kernel(float *y, const float *x, const float *gate,
+                                          const float *shift, int64_t n_rows, int64_t n_r,
+                                          int64_t n_c, float eps)
+{
+	int64_t r = (int64_t)blockIdx.x * ROWS_PER_BLOCK + threadIdx.y;
+	if (r >= n_rows)
+		return;
+	const float *xr = x + r * n_c;
+	const float *gr = gate + (r % n_r) * n_c, *sr = shift + (r % n_r) * n_c;
+	float *yr = y + r * n_c;
+	float s = 0;
+	for (int64_t c = threadIdx.x; c < n_c; c += 32)
+		s += xr[c];
+	const float mean = warp_sum(s) / (float)n_c;
+	float v = 0;
+	for (int64_t c = threadIdx.x; c < n_c; c += 32) {
+		float d = xr[c] - mean;
+		v += d * d;
+	}
+	const float inv = 1.0f / sqrtf(warp_sum(v) / (float)n_c + eps);
+	for (int64_t c = threadIdx.x; c < n_c; c += 32) {
+		const float o = (xr[c] - mean) * inv;
+		yr[c] = __fadd_rn(__fmul_rn(sigm(gr[c]), o), sr[c]);
+	}
+}
+
+static __global__ void gated_residual_kernel(float *a, const float *g, const float *x,
+                                             const float *mask, int64_t n, int64_t n_c,
+                                             int64_t n_all)
+{
+	OF3_FOR_EACH(i, n_all)
+	{
+		const int64_t j = i % n;
+		float t = __fmul_rn(sigm(g[j]), x[i]);
+		if (mask)
+			t = __fmul_rn(t, mask[j / n_c]);
+		a[i] = __fadd_rn(a[i], t);
+	}
+}
+
+static __global__ void gather_rows_rep_kernel(float *y, const float *x, const int32_t *idx,
+                                              int64_t n_r, int64_t n_x, int64_t n_c, int64_t n_all)
+{
+	OF3_FOR_EACH(e, n_all)
+	{
+		const int64_t c = e % n_c, dr = e / n_c, r = dr % n_r, d = dr / n_r;
+		y[e] = x[(d * n_x + (int64_t)idx[r]) * n_c + c];
+	}
+}
+
+/* atom_windows_kernel with the repeat as the slowest index */
+static __global__ void atom_windows_rep_kernel(float *y, const float *x, int64_t n_atom,
+                                               int64_t n_c, int64_t n_win, int64_t first,
+                                               int64_t n_y, int64_t n_all)
+{
+	OF3_FOR_EACH(e, n_all)
+	{
+		const int64_t d = e / n_y, o = e % n_y;
+		const int64_t c = o % n_c, bm = o / n_c;
+		const int64_t b = bm / n_win, m = bm % n_win;
+		const int64_t i = first + NQ * b + m;
+		y[e] = i >= 0 && i < n_atom ? x[(d * n_atom + i) * n_c + c] : 0.0f;
+	}
+}
+
+extern "C" void of3_cuda_add_bcast(float *y, const float *x, int64_t n_rep, int64_t n)
+{
+	OF3_LAUNCH_1D(add_bcast, n_rep * n, y, x, n, n_rep * n);
+}
+
+extern "C" void of3_cuda_repeat(float *y, const float *x, int64_t n_rep, int64_t n)
+{
+	OF3_LAUNCH_1D(repeat, n_rep * n, y, x, n, n_rep * n);
+}
+
+extern "C" void of3_cuda_mask_rows_rep(float *x, const float *mask, int64_t n_mask, int64_t n_r,
+                                       int64_t n_c)
+{
+	OF3_LAUNCH_1D(mask_rows_rep, n_r * n_c, x, mask, n_mask, n_r, n_c);
+}
+
+extern "C" void of3_cuda_adaln_apply(float *y, const float *x, const float *gate,
+                                     const float *shift, int64_t n_rep, int64_t n_r, int64_t n_c,
+                                     float eps)
+{
+	const int64_t n_rows = n_rep * n_r;
+	if (n_rows <= 0 || n_c <= 0)
+		return;
+	dim3 block(32, ROWS_PER_BLOCK);
+	adaln_apply_kernel<<<(unsigned)((n_rows + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK), block, 0,
+	                     of3_cuda_cur->stream>>>(y, x, gate, shift, n_rows, n_r, n_c, eps);
+	of3_cuda_launched("adaln_apply");
+}
+
+extern "C" void of3_cuda_gated_residual(float *a, const float *g, const float *x, const float *mask,
+                                        int64_t n_rep, int64_t n_r, int64_t n_c)
+{
+	OF3_LAUNCH_1D(gated_residual, n_rep * n_r * n_c, a, g, x, mask, n_r * n_c, n_c,
+	              n_rep * n_r * n_c);
+}
+
+extern "C" void of3_cuda_gather_rows_rep(float *y, const float *x, const int32_t *idx,
+                                         int64_t n_rep, int64_t n_r, int64_t n_x, int64_t n_c)
+{
+	OF3_LAUNCH_1D(gather_rows_rep, n_rep * n_r * n_c, y, x, idx, n_r, n_x, n_c,
+	              n_rep * n_r * n_c);
+}
+
+extern "C" void of3_cuda_atom_windows_rep(float *y, const float *x, int64_t n_rep, int64_t n_atom,
+                                          int64_t n_c, int64_t n_win, int64_t first)
+{
+	const int64_t n_y = (n_atom + NQ - 1) / NQ * n_win * n_c;
+	OF3_LAUNCH_1D(atom_windows_rep, n_rep * n_y, y, x, n_atom, n_c, n_win, first, n_y,
+	              n_rep * n_y);
+}
