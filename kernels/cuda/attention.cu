@@ -6,15 +6,20 @@
  * One thread per query row of one (b, h): its scaled q and its accumulator stay in registers,
  * sized by the head width rounded up to a power of two (D; the padding is zeros, so it adds
  * nothing to the dot products). Logits are built in the CPU's and reference's order:
- * (q/sqrt(d))·k, + mask bias INF*(mask-1), + bias. Everything is fp32 in both precision modes.
+ * (q/sqrt(d))·k, + mask bias INF*(mask-1), + bias, all in fp32.
  * The bias [Q,K,H] is first transposed into scratch as [H,Q,K] so that a block's tile of it is
  * read with coalesced loads (the transpose reads Q*K*H once; the kernel reads it B times).
  *
  * The grouped form runs many small problems in one launch (the atom transformer's 32 x 128
  * blocks, every block and sample at once, instead of a launch of four thread blocks each):
  * problem b reads key-mask row b % mask_grp and bias group b % bias_grp, [grp,H,Q,K] after the
- * transpose. The plain op is mask_grp = B, bias_grp = 1. */
+ * transpose. The plain op is mask_grp = B, bias_grp = 1.
+ *
+ * That kernel is the fp32 (parity) mode's. The bf16 mode runs attention_tc_kernel instead, the
+ * same flash structure on the tensor cores (see its comment); the bias transpose is shared. */
+#include <cuda_bf16.h>
 #include <math.h>
+#include <stdint.h>
 
 extern "C" {
 #include "../ops.h"
@@ -138,6 +143,251 @@ static __global__ void bias_heads_first_kernel(float *bias_t, const float *bias,
 	}
 }
 
+/* ---- bf16 mode: tensor cores ------------------------------------------------------------- */
+
+/* A warp owns 16 query rows; a block has TC_WARPS (2 or 4) of them. */
+static __device__ __forceinline__ uint32_t pack_bf16(float lo, float hi)
+{
+	__nv_bfloat162 v = __floats2bfloat162_rn(lo, hi); /* .x (lo) is the lower half */
+	return *(uint32_t *)&v;
+}
+
+/* c[16x8] += a[16x16] b[16x8], bf16 operands, fp32 accumulation (sm_80's mma.sync; lane l holds
+ * a, b and c elements of rows/columns l/4 and l%4 as the PTX ISA lays them out) */
+static __device__ __forceinline__ void mma_bf16(float c[4], const uint32_t a[4], uint32_t b0,
+                                                uint32_t b1)
+{
+	asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, "
+	             "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+	             : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+	             : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+/* two values c, c+1 of a row (zero past d or for a dead row), scaled, as bf16 x2 */
+static __device__ __forceinline__ uint32_t load_pair(const float *row, bool live, int c, int d,
+                                                     float scale)
+{
+	float lo = live && c < d ? row[c] * scale : 0.0f;
+	float hi = live && c + 1 < d ? row[c + 1] * scale : 0.0f;
+	return pack_bf16(lo, hi);
+}
+
+/* The bf16 mode's attention: FlashAttention-2's structure on mma.sync m16n8k16.
+ *
+ * Each warp keeps its 16 query rows' scaled q (rounded to bf16, d padded with zeros to DP, a
+ * multiple of 16) as A fragments in registers for the whole problem. Keys and values stream
+ * through shared memory in tiles of BK, rounded to bf16 as they are staged. Per tile,
+ * S = q k^T accumulates in fp32 on the tensor cores; the mask bias, the bias (fp32, from the
+ * [H,Q,K] transpose as in the fp32 kernel) and -inf for keys past K are added in fp32 in the
+ * reference's order, and the online softmax runs in fp32 in registers: a lane holds 2 columns
+ * of rows l/4 and l/4 + 8 of each 8-key slice, so row maxima and sums need two shuffles within
+ * the quad. The probabilities are rounded to bf16 straight into the A fragments of P V (the
+ * accumulator's layout of two adjacent 16x8 slices is the A layout of one 16x16), and V's B
+ * fragments come transposed from row-major shared memory by ldmatrix.trans. The row sums are
+ * kept per lane and reduced once at the end; the gate is applied at the write.
+ *
+ * Exponentials are base 2 (logits times log2 e), one multiply less per element. No atomics and
+ * a fixed order everywhere: the same inputs give the same bytes. Rows past Q compute on zero
+ * queries and are not written. */
+template <int DP, int BK, int NW>
+static __global__ void __launch_bounds__(32 * NW)
+        attention_tc_kernel(float *o, const float *q, const float *k, const float *v,
+                            const float *gate, const float *mask, const float *bias_t, int64_t n_q,
+                            int64_t n_k, int n_head, int d_head, int64_t n_qt, float scale,
+                            int64_t mask_grp, int64_t bias_grp)
+{
+	/* rows of DP + 8 bf16: 16-byte aligned for ldmatrix, and a row stride of 4 words mod 8
+	 * spreads the 8 rows of a fragment load over all 32 banks */
+	constexpr int LD = DP + 8, QROWS = 16 * NW;
+	__shared__ __align__(16) __nv_bfloat16 ks[BK][LD];
+	__shared__ __align__(16) __nv_bfloat16 vs[BK][LD];
+	__shared__ float ms[BK];
+	int64_t blk = blockIdx.x;
+	const int64_t qt = blk % n_qt;
+	blk /= n_qt;
+	const int h = (int)(blk % n_head);
+	const int64_t b = blk / n_head;
+	const int64_t hd = (int64_t)n_head * d_head;
+	const int tid = threadIdx.x, lane = tid & 31, g = lane >> 2, t = lane & 3;
+	const int64_t r0 = qt * QROWS + (tid >> 5) * 16 + g, r1 = r0 + 8; /* this lane's rows */
+	const bool live0 = r0 < n_q, live1 = r1 < n_q;
+	const int64_t mrow = b % mask_grp;
+	const float *bias0 = NULL, *bias1 = NULL;
+	if (bias_t) {
+		bias_t += (b % bias_grp) * n_head * n_q * n_k + (int64_t)h * n_q * n_k;
+		bias0 = bias_t + (live0 ? r0 : 0) * n_k;
+		bias1 = bias_t + (live1 ? r1 : 0) * n_k;
+	}
+
+	uint32_t qa[DP / 16][4];
+	{
+		const float *q0 = q + (b * n_q + (live0 ? r0 : 0)) * hd + h * d_head;
+		const float *q1 = q + (b * n_q + (live1 ? r1 : 0)) * hd + h * d_head;
+#pragma unroll
+		for (int kk = 0; kk < DP / 16; kk++) {
+			const int c = 16 * kk + 2 * t;
+			qa[kk][0] = load_pair(q0, live0, c, d_head, scale);
+			qa[kk][1] = load_pair(q1, live1, c, d_head, scale);
+			qa[kk][2] = load_pair(q0, live0, c + 8, d_head, scale);
+			qa[kk][3] = load_pair(q1, live1, c + 8, d_head, scale);
+		}
+	}
+	float acc[DP / 8][4];
+#pragma unroll
+	for (int n = 0; n < DP / 8; n++)
+		acc[n][0] = acc[n][1] = acc[n][2] = acc[n][3] = 0.0f;
+	float m0 = -INFINITY, m1 = -INFINITY, l0 = 0.0f, l1 = 0.0f; /* base-2 maxima */
+	const float LOG2E = 1.4426950408889634f;
+
+	for (int64_t j0 = 0; j0 < n_k; j0 += BK) {
+		const int nj = n_k - j0 < BK ? (int)(n_k - j0) : BK;
+		__syncthreads(); /* the previous tile is consumed */
+		for (int e = tid; e < BK * (DP / 2); e += 32 * NW) {
+			const int jj = e / (DP / 2), c = 2 * (e % (DP / 2));
+			float k0 = 0.0f, k1 = 0.0f, v0 = 0.0f, v1 = 0.0f;
+			if (jj < nj) {
+				const int64_t off = (b * n_k + j0 + jj) * hd + h * d_head + c;
+				if (c < d_head)
+					k0 = k[off], v0 = v[off];
+				if (c + 1 < d_head)
+					k1 = k[off + 1], v1 = v[off + 1];
+			}
+			*(__nv_bfloat162 *)&ks[jj][c] = __floats2bfloat162_rn(k0, k1);
+			*(__nv_bfloat162 *)&vs[jj][c] = __floats2bfloat162_rn(v0, v1);
+		}
+		for (int jj = tid; jj < BK; jj += 32 * NW)
+			ms[jj] = jj >= nj ? -INFINITY
+			         : mask   ? OF3_MASK_INF * (mask[mrow * n_k + j0 + jj] - 1.0f)
+			                  : 0.0f;
+		__syncthreads();
+
+		float s[BK / 8][4];
+#pragma unroll
+		for (int n = 0; n < BK / 8; n++) {
+			s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
+#pragma unroll
+			for (int kk = 0; kk < DP / 16; kk++) {
+				const uint32_t *kr =
+				        (const uint32_t *)&ks[8 * n + g][16 * kk + 2 * t];
+				mma_bf16(s[n], qa[kk], kr[0], kr[4]);
+			}
+		}
+		float tmax0 = -INFINITY, tmax1 = -INFINITY;
+#pragma unroll
+		for (int n = 0; n < BK / 8; n++)
+#pragma unroll
+			for (int e = 0; e < 2; e++) {
+				const int jj = 8 * n + 2 * t + e;
+				float x0 = s[n][e] + ms[jj], x1 = s[n][2 + e] + ms[jj];
+				if (bias_t && jj < nj) {
+					x0 += bias0[j0 + jj];
+					x1 += bias1[j0 + jj];
+				}
+				s[n][e] = x0 * LOG2E;
+				s[n][2 + e] = x1 * LOG2E;
+				tmax0 = fmaxf(tmax0, s[n][e]);
+				tmax1 = fmaxf(tmax1, s[n][2 + e]);
+			}
+		tmax0 = fmaxf(tmax0, __shfl_xor_sync(0xffffffffu, tmax0, 1));
+		tmax0 = fmaxf(tmax0, __shfl_xor_sync(0xffffffffu, tmax0, 2));
+		tmax1 = fmaxf(tmax1, __shfl_xor_sync(0xffffffffu, tmax1, 1));
+		tmax1 = fmaxf(tmax1, __shfl_xor_sync(0xffffffffu, tmax1, 2));
+		/* key j0 is live, so the new maxima are finite; the first tile rescales zeros by
+		 * exp2(-inf) = 0 */
+		const float mn0 = fmaxf(m0, tmax0), mn1 = fmaxf(m1, tmax1);
+		const float corr0 = exp2f(m0 - mn0), corr1 = exp2f(m1 - mn1);
+		m0 = mn0, m1 = mn1;
+		l0 *= corr0, l1 *= corr1;
+#pragma unroll
+		for (int n = 0; n < DP / 8; n++) {
+			acc[n][0] *= corr0, acc[n][1] *= corr0;
+			acc[n][2] *= corr1, acc[n][3] *= corr1;
+		}
+#pragma unroll
+		for (int n = 0; n < BK / 8; n++) {
+			s[n][0] = exp2f(s[n][0] - mn0), s[n][1] = exp2f(s[n][1] - mn0);
+			s[n][2] = exp2f(s[n][2] - mn1), s[n][3] = exp2f(s[n][3] - mn1);
+			l0 += s[n][0] + s[n][1];
+			l1 += s[n][2] + s[n][3];
+		}
+#pragma unroll
+		for (int kk = 0; kk < BK / 16; kk++) {
+			const uint32_t pa[4] = {pack_bf16(s[2 * kk][0], s[2 * kk][1]),
+			                        pack_bf16(s[2 * kk][2], s[2 * kk][3]),
+			                        pack_bf16(s[2 * kk + 1][0], s[2 * kk + 1][1]),
+			                        pack_bf16(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+			/* lanes 0-15 address keys 16kk..+15 at columns 16np, lanes 16-31 at 16np +
+			 * 8: the four 8x8 matrices, transposed, are the B fragments of two 8-wide
+			 * slices */
+			const __nv_bfloat16 *vrow = &vs[16 * kk + (lane & 15)][(lane >> 4) * 8];
+#pragma unroll
+			for (int np = 0; np < DP / 16; np++) {
+				uint32_t b0, b1, b2, b3;
+				const unsigned addr =
+				        (unsigned)__cvta_generic_to_shared(vrow + 16 * np);
+				asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 "
+				             "{%0,%1,%2,%3}, [%4];\n"
+				             : "=r"(b0), "=r"(b1), "=r"(b2), "=r"(b3)
+				             : "r"(addr)
+				             : "memory"); /* reads vs: stays between the barriers */
+				mma_bf16(acc[2 * np], pa, b0, b1);
+				mma_bf16(acc[2 * np + 1], pa, b2, b3);
+			}
+		}
+	}
+	l0 += __shfl_xor_sync(0xffffffffu, l0, 1);
+	l0 += __shfl_xor_sync(0xffffffffu, l0, 2);
+	l1 += __shfl_xor_sync(0xffffffffu, l1, 1);
+	l1 += __shfl_xor_sync(0xffffffffu, l1, 2);
+	const float inv[2] = {1.0f / l0, 1.0f / l1};
+#pragma unroll
+	for (int half = 0; half < 2; half++) {
+		const int64_t r = half ? r1 : r0;
+		if (r >= n_q)
+			continue;
+		float *oi = o + (b * n_q + r) * hd + h * d_head;
+		const float *gi = gate ? gate + (b * n_q + r) * hd + h * d_head : NULL;
+#pragma unroll
+		for (int n = 0; n < DP / 8; n++)
+#pragma unroll
+			for (int e = 0; e < 2; e++) {
+				const int c = 8 * n + 2 * t + e;
+				if (c >= d_head)
+					continue;
+				float val = acc[n][2 * half + e] * inv[half];
+				if (gi)
+					val *= 1.0f / (1.0f + expf(-gi[c]));
+				oi[c] = val;
+			}
+	}
+}
+
+template <int DP, int BK>
+static void launch_tc(float *o, const float *q, const float *k, const float *v, const float *gate,
+                      const float *mask, const float *bias_t, int64_t n_b, int64_t n_q, int64_t n_k,
+                      int64_t n_head, int64_t d_head, int64_t mask_grp, int64_t bias_grp)
+{
+	/* two warps (32 rows) for the atom transformer's 32-query blocks, else four */
+	const int nw = n_q <= 32 ? 2 : 4;
+	const int64_t n_qt = (n_q + 16 * nw - 1) / (16 * nw), n_blocks = n_b * n_head * n_qt;
+	if (n_blocks > INT32_MAX) {
+		of3_cuda_fail("attention", "%lld blocks are too many for one launch",
+		              (long long)n_blocks);
+		return;
+	}
+	const float scale = (float)(1.0 / sqrt((double)d_head));
+	if (nw == 2)
+		attention_tc_kernel<DP, BK, 2><<<(unsigned)n_blocks, 64, 0, of3_cuda_cur->stream>>>(
+		        o, q, k, v, gate, mask, bias_t, n_q, n_k, (int)n_head, (int)d_head, n_qt,
+		        scale, mask_grp, bias_grp);
+	else
+		attention_tc_kernel<DP, BK, 4>
+		        <<<(unsigned)n_blocks, 128, 0, of3_cuda_cur->stream>>>(
+		                o, q, k, v, gate, mask, bias_t, n_q, n_k, (int)n_head, (int)d_head,
+		                n_qt, scale, mask_grp, bias_grp);
+	of3_cuda_launched("attention");
+}
+
 template <int D, int BK>
 static void launch(float *o, const float *q, const float *k, const float *v, const float *gate,
                    const float *mask, const float *bias_t, int64_t n_b, int64_t n_q, int64_t n_k,
@@ -179,8 +429,28 @@ static void attention(float *o, const float *q, const float *k, const float *v, 
 		if (of3_cuda_launched("attention"))
 			return;
 	}
-	/* the head widths of the model (8, 16, 24, 32) and test sizes; wider heads use shorter key
-	 * tiles to keep the registers and shared memory in bounds */
+	/* bf16 mode: d padded to a multiple of 16 (the model's 8, 16, 24, 32, 48 and test sizes);
+	 * the widest heads take shorter key tiles to bound the registers */
+	if (!of3_cuda_cur->fp32) {
+		if (d_head <= 16)
+			launch_tc<16, 64>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, n_head,
+			                  d_head, mask_grp, bias_grp);
+		else if (d_head <= 32)
+			launch_tc<32, 64>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, n_head,
+			                  d_head, mask_grp, bias_grp);
+		else if (d_head <= 48)
+			launch_tc<48, 64>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, n_head,
+			                  d_head, mask_grp, bias_grp);
+		else if (d_head <= 64)
+			launch_tc<64, 64>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, n_head,
+			                  d_head, mask_grp, bias_grp);
+		else
+			launch_tc<128, 32>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, n_head,
+			                   d_head, mask_grp, bias_grp);
+		return;
+	}
+	/* fp32 mode: the head widths of the model (8, 16, 24, 32) and test sizes; wider heads use
+	 * shorter key tiles to keep the registers and shared memory in bounds */
 	if (d_head <= 8)
 		launch<8, 32>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, n_head, d_head,
 		              mask_grp, bias_grp);

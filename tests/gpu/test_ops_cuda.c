@@ -2,7 +2,8 @@
  * inputs, in both precision modes, at sizes that are and are not multiples of the kernels' tiles.
  * Each check prints its error, max|gpu - cpu| / max|cpu|, against the mode's tolerance: 1e-5 in
  * fp32 mode for every op; in bf16 mode 1e-2 for the products that round their operands to bf16
- * (linear, tri_mul, outer_product, pair_weighted_avg), 1e-5 for the rest (fp32 in both modes).
+ * (linear, tri_mul, outer_product, pair_weighted_avg, attention), 1e-5 for the rest (fp32 in
+ * both modes).
  * Outputs are poisoned with NaN before each op, so an unwritten element fails. Ends with the
  * determinism check (same inputs twice, identical bytes) and "N passed, N failed".
  * Needs a CUDA GPU: `make test-gpu`, never part of `make test`. --quick skips the one case of
@@ -314,7 +315,7 @@ static void test_attention(int64_t n_b, int64_t n_q, int64_t n_k, int64_t n_head
 	         : flags & 1 ? " m"
 	                     : "",
 	         flags & 2 ? " b" : "", flags & 4 ? " g" : "");
-	compare("attention", s, ref, dout, nq, 0);
+	compare("attention", s, ref, dout, nq, 1); /* bf16 mode: tensor-core products */
 	dfree(7, dq, dk, dv, dg, dm, dbias, dout);
 	free(q), free(k), free(v), free(gate), free(mask), free(bias), free(ref);
 }
@@ -342,7 +343,7 @@ static void test_attention_grouped(int64_t n_b, int64_t n_grp, int64_t n_q, int6
 	snprintf(s, sizeof s, "B=%lld G=%lld Q=%lld K=%lld H=%lld d=%lld%s", (long long)n_b,
 	         (long long)n_grp, (long long)n_q, (long long)n_k, (long long)n_head,
 	         (long long)d_head, gated ? " g" : "");
-	compare("attention_grouped", s, ref, dout, nq, 0);
+	compare("attention_grouped", s, ref, dout, nq, 1);
 	dfree(7, dq, dk, dv, dg, dm, dbias, dout);
 	free(q), free(k), free(v), free(gate), free(mask), free(bias), free(ref);
 }
@@ -692,6 +693,15 @@ static void run_all(void)
 	test_attention_grouped(15, 5, 32, 128, 4, 32, 1); /* 3 samples x 5 atom blocks */
 	test_attention_grouped(14, 7, 17, 45, 2, 8, 0);
 	test_attention_grouped(6, 2, 70, 33, 3, 24, 1);
+	/* the model's shapes at moderate sizes (bf16 mode: blocks of 32 or 64 query rows, key
+	 * tiles of 32 or 64, d padded to a multiple of 16): triangle attention, the pairformer's
+	 * single attention, the token transformer, the widest heads, an odd width */
+	test_attention(16, 200, 200, 4, 32, 7);
+	test_attention(1, 300, 300, 16, 24, 6);
+	test_attention(5, 130, 130, 16, 48, 3);
+	test_attention(2, 77, 70, 2, 128, 7);
+	test_attention(2, 47, 200, 3, 40, 5);
+	test_attention_grouped(10, 5, 32, 128, 4, 16, 1);
 
 	for (int incoming = 0; incoming < 2; incoming++) {
 		test_tri_mul(1, 1, incoming);
