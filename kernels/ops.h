@@ -14,7 +14,8 @@
  * CUDA backend keeps one scratch buffer of its own for tri_mul, outer_product (at most 256 MiB,
  * worked in chunks) and attention's bias (Q*K*H floats). "Sums in double" below is the CPU's
  * reference; the GPU sums in fp32 (--precision fp32: plain fp32 products, no TF32; default: bf16
- * operands for linear, tri_mul, outer_product and pair_weighted_avg, fp32 accumulation).
+ * operands for linear, tri_mul, outer_product, pair_weighted_avg and the two attention products
+ * (on tensor cores), fp32 accumulation and softmax).
  *
  * Dimension letters, used verbatim in shape comments here and in kernels/layers/:
  *   N   tokens                 A   atoms               S   MSA rows        D   samples
