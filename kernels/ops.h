@@ -200,13 +200,6 @@ typedef struct of3_ops_t {
 	void (*concat_rows)(float *y, const float *a, const float *b, int64_t n_r, int64_t c_a,
 	                    int64_t c_b);
 
-	/* Masked mean of atom rows per token: y[t,C] = Σ_{i: tok[i] = t} x[i,C] /
-	 * (Σ_{i: tok[i] = t} mask[i] + 1e-9), both sums in double, over x[A,C], tok[A] int32
-	 * non-decreasing (atoms contiguous in token order, as the features are), y[N,C]; x is
-	 * masked by the caller. */
-	void (*token_mean)(float *y, const float *x, const int32_t *tok, const float *mask,
-	                   int64_t n_atom, int64_t n_tok, int64_t n_c);
-
 	/* The EDM combine (spec/diffusion_heads.md §3.7): y[R,C] = (float)(a*x + b*z) *
 	 * mask[r % n_mask], a*x + b*z in double. y may equal x or z. */
 	void (*edm_combine)(float *y, const float *x, const float *z, const float *mask, double a,

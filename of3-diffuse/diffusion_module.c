@@ -135,8 +135,9 @@ typedef struct {
 	size_t enc_cond; /* the encoder's atom transformer terms (pair biases, AdaLN, gates) */
 	size_t dec_cond; /* the decoder's */
 	size_t tok_bias; /* [n_block,N,N,H] the diffusion transformer's pair biases */
+	size_t pool;     /* int32 [N+1] segment offsets, then [A] atom rows, for segment_mean */
 	size_t size;
-} cache_t; /* offsets in floats */
+} cache_t; /* offsets in floats (the int32 tables take a float's room per entry) */
 
 static cache_t cache_layout(const of3_diffusion_module_w_t *w, int64_t n_tok, int64_t n_atom)
 {
@@ -146,7 +147,8 @@ static cache_t cache_layout(const of3_diffusion_module_w_t *w, int64_t n_tok, in
 	k.enc_cond = k.c + (size_t)(n_atom * w->c_atom);
 	k.dec_cond = k.enc_cond + of3_atom_transformer_cond_size(&w->enc, n_atom);
 	k.tok_bias = k.dec_cond + of3_atom_transformer_cond_size(&w->dec, n_atom);
-	k.size = k.tok_bias + of3_diffusion_transformer_bias_size(&w->dt, n_tok);
+	k.pool = k.tok_bias + of3_diffusion_transformer_bias_size(&w->dt, n_tok);
+	k.size = k.pool + (size_t)(n_tok + 1 + n_atom);
 	return k;
 }
 
@@ -269,6 +271,29 @@ static int conditioning_pair(float *z, const of3_diffusion_in_t *in,
 	return rc;
 }
 
+/* The atom-to-token pooling tables of step 9 (segment_mean's): token t owns the atoms
+ * off[t] .. off[t+1]-1, atoms being contiguous in token order (of3-diffuse checks its inputs). */
+static int upload_pool(float *dst, const of3_diffusion_feats_t *hf, int64_t n_tok, int64_t n_atom,
+                       of3_backend_t *be)
+{
+	int32_t *t = malloc((size_t)(n_tok + 1 + n_atom) * sizeof *t);
+	if (!t)
+		return of3_err(OF3_ERR_NOMEM, "out of memory");
+	int32_t *off = t, *rows = t + n_tok + 1;
+	int64_t i = 0;
+	for (int64_t k = 0; k < n_tok; k++) {
+		off[k] = (int32_t)i;
+		while (i < n_atom && hf->atom_to_token_index[i] == k)
+			i++;
+	}
+	off[n_tok] = (int32_t)i;
+	for (int64_t a = 0; a < n_atom; a++)
+		rows[a] = (int32_t)a;
+	int rc = of3_backend_upload(be, dst, t, (size_t)(n_tok + 1 + n_atom) * sizeof *t);
+	free(t);
+	return rc;
+}
+
 int of3_diffusion_prepare(float *cache, const of3_diffusion_out_t *out,
                           const of3_diffusion_in_t *in, const of3_diffusion_module_w_t *w,
                           float *scratch, of3_backend_t *be)
@@ -290,6 +315,7 @@ int of3_diffusion_prepare(float *cache, const of3_diffusion_out_t *out,
 	float *inner = p + np * cp;
 
 	int rc = conditioning_pair(z, in, hf, w, inner, be);
+	rc = rc ? rc : upload_pool(cache + k.pool, hf, n, A, be);
 	if (rc)
 		return rc;
 	if (out && out->cond_z)
@@ -418,9 +444,10 @@ int of3_diffusion_module_forward(const of3_diffusion_out_t *out, const of3_diffu
 		op->linear(rq, q, w->to_token.w, NULL, D * A, ca, ct);
 		op->relu(rq, rq, D * A * ct);
 		op->mask_rows_rep(rq, f->atom_mask, A, D * A, ct);
+		const int32_t *off = (const int32_t *)(cache + k.pool), *rows = off + n + 1;
 		for (int64_t d = 0; d < D; d++)
-			op->token_mean(a + d * n * ct, rq + d * A * ct, f->atom_to_token_index,
-			               f->atom_mask, A, n, ct);
+			op->segment_mean(a + d * n * ct, ct, rq + d * A * ct, f->atom_mask, off,
+			                 rows, n, ct);
 	}
 	if (out->enc_a)
 		op->copy(out->enc_a, a, D * n * ct);

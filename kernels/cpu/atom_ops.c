@@ -145,26 +145,6 @@ void of3_cpu_concat_rows(float *y, const float *a, const float *b, int64_t n_r, 
 	}
 }
 
-void of3_cpu_token_mean(float *y, const float *x, const int32_t *tok, const float *mask,
-                        int64_t n_atom, int64_t n_tok, int64_t n_c)
-{
-	/* tok is non-decreasing: each token's atoms are one run, summed in atom order */
-	int64_t i = 0;
-	for (int64_t t = 0; t < n_tok; t++) {
-		int64_t end = i;
-		double cnt = 0;
-		while (end < n_atom && tok[end] == t)
-			cnt += mask[end++];
-		for (int64_t c = 0; c < n_c; c++) {
-			double acc = 0;
-			for (int64_t k = i; k < end; k++)
-				acc += x[k * n_c + c];
-			y[t * n_c + c] = (float)(acc / (cnt + 1e-9));
-		}
-		i = end;
-	}
-}
-
 void of3_cpu_edm_combine(float *y, const float *x, const float *z, const float *mask, double a,
                          double b, int64_t n_r, int64_t n_mask, int64_t n_c)
 {

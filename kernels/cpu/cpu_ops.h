@@ -63,8 +63,6 @@ void of3_cpu_atom_pair_gather_add(float *p, const float *z, const int32_t *tok,
                                   int64_t n_c);
 void of3_cpu_concat_rows(float *y, const float *a, const float *b, int64_t n_r, int64_t c_a,
                          int64_t c_b);
-void of3_cpu_token_mean(float *y, const float *x, const int32_t *tok, const float *mask,
-                        int64_t n_atom, int64_t n_tok, int64_t n_c);
 void of3_cpu_edm_combine(float *y, const float *x, const float *z, const float *mask, double a,
                          double b, int64_t n_r, int64_t n_mask, int64_t n_c);
 void of3_cpu_attention_grouped(float *o, const float *q, const float *k, const float *v,

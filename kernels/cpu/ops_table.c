@@ -37,7 +37,6 @@ static const of3_ops_t cpu_ops = {
         .atom_pair_outer_add = of3_cpu_atom_pair_outer_add,
         .atom_pair_gather_add = of3_cpu_atom_pair_gather_add,
         .concat_rows = of3_cpu_concat_rows,
-        .token_mean = of3_cpu_token_mean,
         .edm_combine = of3_cpu_edm_combine,
         .attention_grouped = of3_cpu_attention_grouped,
         /* broadcast ops (issue #10) */

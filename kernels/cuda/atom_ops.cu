@@ -126,32 +126,6 @@ static __global__ void concat_rows_kernel(float *y, const float *a, const float 
 	}
 }
 
-/* one thread per (token, channel): its atoms are the run of tok equal to t (tok non-decreasing),
- * found by binary search, then summed in atom order in double as on the CPU */
-static __global__ void token_mean_kernel(float *y, const float *x, const int32_t *tok,
-                                         const float *mask, int64_t n_atom, int64_t n_tok,
-                                         int64_t n_c)
-{
-	OF3_FOR_EACH(o, n_tok * n_c)
-	{
-		const int64_t t = o / n_c, c = o % n_c;
-		int64_t lo = 0, hi = n_atom; /* first atom with tok >= t */
-		while (lo < hi) {
-			const int64_t mid = (lo + hi) / 2;
-			if (tok[mid] < t)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		double acc = 0, cnt = 0;
-		for (int64_t k = lo; k < n_atom && tok[k] == t; k++) {
-			acc += x[k * n_c + c];
-			cnt += mask[k];
-		}
-		y[o] = (float)(acc / (cnt + 1e-9));
-	}
-}
-
 static __global__ void edm_combine_kernel(float *y, const float *x, const float *z,
                                           const float *mask, double a, double b, int64_t n_mask,
                                           int64_t n_c, int64_t n)
@@ -214,12 +188,6 @@ extern "C" void of3_cuda_concat_rows(float *y, const float *a, const float *b, i
 {
 	const int64_t n = n_r * (c_a + c_b);
 	OF3_LAUNCH_1D(concat_rows, n, y, a, b, c_a, c_b, n);
-}
-
-extern "C" void of3_cuda_token_mean(float *y, const float *x, const int32_t *tok, const float *mask,
-                                    int64_t n_atom, int64_t n_tok, int64_t n_c)
-{
-	OF3_LAUNCH_1D(token_mean, n_tok * n_c, y, x, tok, mask, n_atom, n_tok, n_c);
 }
 
 extern "C" void of3_cuda_edm_combine(float *y, const float *x, const float *z, const float *mask,

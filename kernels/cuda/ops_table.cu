@@ -6,7 +6,7 @@ extern "C" {
 
 /* in ops.h's order (C++17 has no designated initializers); the size check catches a new op, the
  * op tests a swapped pair of the same signature */
-static_assert(sizeof(of3_ops_t) == 43 * sizeof(void (*)(void)), "of3_ops_t changed: update");
+static_assert(sizeof(of3_ops_t) == 42 * sizeof(void (*)(void)), "of3_ops_t changed: update");
 static const of3_ops_t cuda_ops = {
         of3_cuda_layer_norm,
         of3_cuda_linear,
@@ -43,7 +43,6 @@ static const of3_ops_t cuda_ops = {
         of3_cuda_atom_pair_outer_add,
         of3_cuda_atom_pair_gather_add,
         of3_cuda_concat_rows,
-        of3_cuda_token_mean,
         of3_cuda_edm_combine,
         of3_cuda_attention_grouped,
         /* broadcast ops (issue #10) */

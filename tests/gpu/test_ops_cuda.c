@@ -529,12 +529,6 @@ static void test_atom_ops(int64_t n_atom, int64_t n_c, int64_t n_tok)
 	compare("concat_rows", s, ref, dy, A * (C + cb), 0);
 	dfree(1, dy);
 
-	cpu->token_mean(ref, x, tok, mask, A, n_tok, C);
-	dy = dev_nan(n_tok * C);
-	gpu->token_mean(dy, dx, dtok, dm, A, n_tok, C);
-	compare("token_mean", s, ref, dy, n_tok * C, 0);
-	dfree(1, dy);
-
 	/* edm_combine on [A rows of C] as D = 1 sample, then in place on 2 samples of A/2 */
 	cpu->edm_combine(ref, x, lq, mask, 0.3, 17.25, A, A, C);
 	dy = dev_nan(A * C);
