@@ -9,20 +9,6 @@
 #define NQ             32 /* kernels/layers/atom_transformer.h: OF3_ATOM_NQ */
 #define ROWS_PER_BLOCK 8  /* adaln_apply: one warp per row, as layer_norm */
 
-/* elementwise.cu's sigmoid */
-static __device__ __forceinline__ float sigm(float x)
-{
-	return 1.0f / (1.0f + expf(-x));
-}
-
-/* norm.cu's reduction */
-static __device__ __forceinline__ float warp_sum(float v)
-{
-	for (int o = 16; o > 0; o >>= 1)
-		v += __shfl_xor_sync(0xffffffffu, v, o);
-	return v;
-}
-
 static __global__ void add_bcast_kernel(float *y, const float *x, int64_t n, int64_t n_all)
 {
 	OF3_FOR_EACH(i, n_all)
@@ -55,19 +41,11 @@ static __global__ void adaln_apply_kernel(float *y, const float *x, const float 
 	const float *xr = x + r * n_c;
 	const float *gr = gate + (r % n_r) * n_c, *sr = shift + (r % n_r) * n_c;
 	float *yr = y + r * n_c;
-	float s = 0;
-	for (int64_t c = threadIdx.x; c < n_c; c += 32)
-		s += xr[c];
-	const float mean = warp_sum(s) / (float)n_c;
-	float v = 0;
-	for (int64_t c = threadIdx.x; c < n_c; c += 32) {
-		float d = xr[c] - mean;
-		v += d * d;
-	}
-	const float inv = 1.0f / sqrtf(warp_sum(v) / (float)n_c + eps);
+	float mean, inv;
+	of3_row_moments(xr, n_c, eps, &mean, &inv);
 	for (int64_t c = threadIdx.x; c < n_c; c += 32) {
 		const float o = (xr[c] - mean) * inv;
-		yr[c] = __fadd_rn(__fmul_rn(sigm(gr[c]), o), sr[c]);
+		yr[c] = __fadd_rn(__fmul_rn(of3_sigmoid(gr[c]), o), sr[c]);
 	}
 }
 
@@ -78,7 +56,7 @@ static __global__ void gated_residual_kernel(float *a, const float *g, const flo
 	OF3_FOR_EACH(i, n_all)
 	{
 		const int64_t j = i % n;
-		float t = __fmul_rn(sigm(g[j]), x[i]);
+		float t = __fmul_rn(of3_sigmoid(g[j]), x[i]);
 		if (mask)
 			t = __fmul_rn(t, mask[j / n_c]);
 		a[i] = __fadd_rn(a[i], t);

@@ -63,6 +63,40 @@ static inline unsigned of3_cuda_grid(int64_t n, int threads)
 		of3_cuda_launched(#name);                                                  \
 	} while (0)
 
+/* Device helpers shared by the kernels. The sigmoid is 1/(1+expf(-x)) with the accurate expf
+ * (no fast-math), as elementwise.cu documents. */
+static __device__ __forceinline__ float of3_sigmoid(float x)
+{
+	return 1.0f / (1.0f + expf(-x));
+}
+
+/* The sum over a warp's 32 lanes by a fixed shuffle tree: the same on every run. */
+static __device__ __forceinline__ float of3_warp_sum(float v)
+{
+	for (int o = 16; o > 0; o >>= 1)
+		v += __shfl_xor_sync(0xffffffffu, v, o);
+	return v;
+}
+
+/* LayerNorm's statistics of one row xr[n_c] for a warp (lane = threadIdx.x): the mean, then the
+ * variance around it (two passes, as the CPU and torch do, so rows with a large offset keep
+ * their precision); *inv = 1 / sqrt(var + eps). */
+static __device__ __forceinline__ void of3_row_moments(const float *xr, int64_t n_c, float eps,
+                                                       float *mean, float *inv)
+{
+	float s = 0;
+	for (int64_t c = threadIdx.x; c < n_c; c += 32)
+		s += xr[c];
+	const float m = of3_warp_sum(s) / (float)n_c;
+	float v = 0;
+	for (int64_t c = threadIdx.x; c < n_c; c += 32) {
+		float d = xr[c] - m;
+		v += d * d;
+	}
+	*mean = m;
+	*inv = 1.0f / sqrtf(of3_warp_sum(v) / (float)n_c + eps);
+}
+
 /* GEMM data and compute types of the current precision for float32 operands: fp32 mode is
  * pedantic fp32 (no TF32 whatever the math mode or NVIDIA_TF32_OVERRIDE), bf16 mode lets
  * cuBLAS round the operands to bf16 for the tensor cores and accumulate in fp32. */

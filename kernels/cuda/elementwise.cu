@@ -4,15 +4,10 @@
  * of the CPU's double-precision one. */
 #include "cuda_ops.h"
 
-static __device__ __forceinline__ float sigm(float x)
-{
-	return 1.0f / (1.0f + expf(-x));
-}
-
 static __global__ void sigmoid_kernel(float *y, const float *x, int64_t n)
 {
 	OF3_FOR_EACH(i, n)
-	y[i] = sigm(x[i]);
+	y[i] = of3_sigmoid(x[i]);
 }
 
 static __global__ void mul_kernel(float *y, const float *a, const float *b, int64_t n)
@@ -33,14 +28,14 @@ static __global__ void swiglu_kernel(float *y, const float *a, const float *b, i
 	OF3_FOR_EACH(i, n)
 	{
 		float ai = a[i];
-		y[i] = ai * sigm(ai) * b[i];
+		y[i] = ai * of3_sigmoid(ai) * b[i];
 	}
 }
 
 static __global__ void sigmoid_mul_kernel(float *y, const float *g, const float *x, int64_t n)
 {
 	OF3_FOR_EACH(i, n)
-	y[i] = sigm(g[i]) * x[i];
+	y[i] = of3_sigmoid(g[i]) * x[i];
 }
 
 static __global__ void mask_rows_kernel(float *x, const float *mask, int64_t n_r, int64_t n_c)

@@ -9,13 +9,6 @@ extern "C" {
 
 #define ROWS_PER_BLOCK 8
 
-static __device__ __forceinline__ float warp_sum(float v)
-{
-	for (int o = 16; o > 0; o >>= 1)
-		v += __shfl_xor_sync(0xffffffffu, v, o);
-	return v;
-}
-
 /* x[R,C] -> y[R,C]; y may equal x: each lane reads its own elements in all passes before it
  * writes them. */
 static __global__ void layer_norm_kernel(float *y, const float *x, const float *w, const float *b,
@@ -26,16 +19,8 @@ static __global__ void layer_norm_kernel(float *y, const float *x, const float *
 		return;
 	const float *xr = x + r * n_c;
 	float *yr = y + r * n_c;
-	float s = 0;
-	for (int64_t c = threadIdx.x; c < n_c; c += 32)
-		s += xr[c];
-	const float mean = warp_sum(s) / (float)n_c;
-	float v = 0;
-	for (int64_t c = threadIdx.x; c < n_c; c += 32) {
-		float d = xr[c] - mean;
-		v += d * d;
-	}
-	const float inv = 1.0f / sqrtf(warp_sum(v) / (float)n_c + eps);
+	float mean, inv;
+	of3_row_moments(xr, n_c, eps, &mean, &inv);
 	for (int64_t c = threadIdx.x; c < n_c; c += 32) {
 		float o = (xr[c] - mean) * inv;
 		if (w)
