@@ -39,7 +39,8 @@ demo: NOTE: these weights ($weights) are a tiny checkpoint with RANDOM values,
       and give it with -w:
         bin/of3 predict examples/query_ubiquitin.json -w of3_ft3_v1.pt -o out/
       (or OF3_WEIGHTS=\$PWD/of3_ft3_v1.pt make demo). At full size the trunk is slow on the
-      CPU backend (minutes per cycle for ubiquitin); the GPU trunk is issue #10.
+      CPU backend (minutes per cycle for ubiquitin); with an NVIDIA GPU the trunk and the
+      diffusion run there (--device auto, the default).
 EOF
 fi
 exit $status
