@@ -21,14 +21,15 @@ typedef struct {
 	char desc[160]; /* "cpu, 16 threads" or "cuda:0 NVIDIA H100 80GB HBM3, 79.2 GiB, sm_90" */
 	void *cuda;     /* CUDA backend state (stream, cuBLAS handle) */
 	of3_precision_t precision; /* what the CUDA products use; the CPU is always fp32 */
-	/* the op table layers call (ops.h); NULL on CUDA until its ops exist */
+	/* the op table layers call (ops.h); NULL as opened on CUDA: of3-trunk and of3-diffuse take
+	 * of3_ops_cuda() themselves (a program that has not been ported cannot run there by
+	 * accident) */
 	const of3_ops_t *ops;
 } of3_backend_t;
 
-/* Opens "auto" (a GPU if this build has CUDA, one is present and the CUDA backend has its op
- * table, else the CPU; until issue #10 that is always the CPU), "cpu", "cuda"
- * (device 0) or "cuda:N". threads 0 means all cores. Asking for CUDA where there is none is
- * OF3_ERR_RUNTIME with a message saying why. */
+/* Opens "auto" (the CPU here: of3-trunk and of3-diffuse try "cuda" first themselves and fall
+ * back to this), "cpu", "cuda" (device 0) or "cuda:N". threads 0 means all cores. Asking for CUDA
+ * where there is none is OF3_ERR_RUNTIME with a message saying why. */
 int of3_backend_open(of3_backend_t *be, const char *device, int threads) OF3_WUR;
 void of3_backend_close(of3_backend_t *be);
 
