@@ -1,12 +1,10 @@
 /* test_device.h: the backend the diffuse parity tests (tests/test_diffuse_{module,sampler,heads}.c)
  * run on, and copies between host memory and it (header-only, like check.h).
  *
- * OF3_TEST_DEVICE picks it: "cpu" (the default, as `make test` runs them) or "cuda" / "cuda:N"
- * (`make test-gpu` on the GPU machine, with the CUDA op table, as of3-diffuse takes it);
- * OF3_TEST_PRECISION "fp32" (the default: the parity mode, same bars as the CPU) or "bf16" (the
- * fast default of the programs, looser bars: td_bar). Every buffer the ops touch is allocated
- * with of3_backend_alloc and filled by upload, also on the CPU, so the tests exercise the same
- * path on both backends. */
+ * OF3_TEST_DEVICE and OF3_TEST_PRECISION pick it as tests/test_backend.h says (cpu by default, as
+ * `make test` runs them; cuda in `make test-gpu`); in bf16 the bars are td_bar's looser ones. Every
+ * buffer the ops touch is allocated with of3_backend_alloc and filled by upload, also on the CPU,
+ * so the tests exercise the same path on both backends. */
 #ifndef OF3_TEST_DEVICE_H
 #define OF3_TEST_DEVICE_H
 
@@ -16,35 +14,28 @@
 
 #include "../kernels/backend.h"
 #include "../of3-diffuse/diffusion_module.h"
+#include "test_backend.h"
 
 static of3_backend_t td_be;
 static const char *td_device = "cpu";
-static int td_fp32 = 1;
 
-/* Opens the backend named by the environment; 0, or -1 with the reason printed. */
+/* Opens the backend named by the environment (test_backend.h); 0, or -1 with the reason
+ * printed. */
 static inline int td_open(void)
 {
-	const char *d = getenv("OF3_TEST_DEVICE"), *p = getenv("OF3_TEST_PRECISION");
+	const char *d = getenv("OF3_TEST_DEVICE");
 	td_device = d && *d ? d : "cpu";
-	td_fp32 = !(p && strcmp(p, "bf16") == 0);
-	if (of3_backend_open(&td_be, td_device, 1) < 0) {
+	if (test_backend_open(&td_be) < 0) {
 		fprintf(stderr, "OF3_TEST_DEVICE=%s: %s\n", td_device, of3_errmsg());
 		return -1;
 	}
-#ifdef OF3_WITH_CUDA
-	if (td_be.kind == OF3_BACKEND_CUDA && !td_be.ops)
-		td_be.ops = of3_ops_cuda(); /* as of3-diffuse takes it */
-#endif
-	of3_backend_set_precision(&td_be, td_fp32 ? OF3_PRECISION_FP32 : OF3_PRECISION_BF16);
-	printf("# backend %s, %s\n", td_be.desc,
-	       td_be.kind == OF3_BACKEND_CPU || td_fp32 ? "fp32" : "bf16");
-	return td_be.ops ? 0 : -1;
+	return 0;
 }
 
 /* 1 when the products run in bf16 (CUDA with OF3_TEST_PRECISION=bf16). */
 static inline int td_bf16(void)
 {
-	return td_be.kind == OF3_BACKEND_CUDA && !td_fp32;
+	return test_bf16;
 }
 
 /* The bar: the CPU's (fp32) one, or the bf16 one in bf16 mode. */

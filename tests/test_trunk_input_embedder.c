@@ -5,7 +5,7 @@
  * For both tiny queries, the pipeline's own feature bundle goes through the features view and
  * the embedder in float32 on the CPU backend; s_input, s_init and z_init are compared with the
  * float64 taps of tiny_*_trunk.bundle.gz by relative Frobenius error, bar 1e-4 (1e-2 in bf16 on
- * a GPU: OF3_TEST_DEVICE, OF3_TEST_PRECISION, trunk_device.h). Also: the
+ * a GPU: OF3_TEST_DEVICE, OF3_TEST_PRECISION, test_backend.h). Also: the
  * dimensions learnt from the shapes, the window geometry, and a features bundle missing a
  * tensor or holding one of the wrong dtype, named in the error. */
 #include <math.h>
@@ -22,7 +22,7 @@
 #include "../of3-trunk/trunk_features.h"
 #include "check.h"
 #include "fixture_io.h"
-#include "trunk_device.h"
+#include "test_backend.h"
 
 #define CKPT "tests/fixtures/of3_tiny_random.pt"
 #define BAR  1e-4

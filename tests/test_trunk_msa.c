@@ -6,7 +6,7 @@
  * embedding of those rows from the features and the s_input tap is compared with
  * msa_module_in_m, and the module run on msa_module_in_z with msa_module_out_z (float64 taps),
  * by relative Frobenius error, bar 1e-4, in float32 on the CPU backend (or a GPU, bar 1e-2 in
- * bf16: OF3_TEST_DEVICE, OF3_TEST_PRECISION, trunk_device.h). The seeded entry point
+ * bf16: OF3_TEST_DEVICE, OF3_TEST_PRECISION, test_backend.h). The seeded entry point
  * gives exactly what replaying its rows gives. Subsampling (spec/trunk.md §3.4.1) on synthetic
  * masks: valid rows first in order; a random choice among more than 1024 valid rows, different
  * per cycle, the same for the same seed and cycle. */
@@ -23,7 +23,7 @@
 #include "../of3-trunk/trunk_features.h"
 #include "check.h"
 #include "fixture_io.h"
-#include "trunk_device.h"
+#include "test_backend.h"
 
 #define CKPT "tests/fixtures/of3_tiny_random.pt"
 #define BAR  1e-4

@@ -6,7 +6,7 @@
  * and the Pairformer stack, spec/trunk.md §2.1); the block runs in float32 on the CPU backend
  * and its outputs are compared with pairformer_block0_out_s/_z (float64 taps) by relative
  * Frobenius error, bar 1e-4 (1e-2 in bf16 on a GPU: OF3_TEST_DEVICE, OF3_TEST_PRECISION,
- * trunk_device.h). Then the whole two-block stack is compared with the cycle-0
+ * test_backend.h). Then the whole two-block stack is compared with the cycle-0
  * outputs s_cycle[0], z_cycle[0]. Also: dimensions learnt from the shapes, a missing key named
  * in the error, and the confidence head's Pairformer block bound by the same code. */
 #include <math.h>
@@ -21,7 +21,7 @@
 #include "../kernels/layers/pairformer.h"
 #include "check.h"
 #include "fixture_io.h"
-#include "trunk_device.h"
+#include "test_backend.h"
 
 #define CKPT    "tests/fixtures/of3_tiny_random.pt"
 #define BAR     1e-4

@@ -5,7 +5,7 @@
  * tiny configuration's num_recycles 2 + 1) in float32 on the CPU backend, and s_input, s and z
  * after every cycle (s_cycle, z_cycle) and the final s_trunk, z_trunk are compared with the
  * float64 reference taps by relative Frobenius error, bar 1e-4 (spec/trunk.md §2.1, §6). The
- * measured errors are printed either way. On a GPU (OF3_TEST_DEVICE=cuda, trunk_device.h) the
+ * measured errors are printed either way. On a GPU (OF3_TEST_DEVICE=cuda, test_backend.h) the
  * same in fp32; in bf16 (OF3_TEST_PRECISION=bf16) the bar against the reference is 1e-2 and
  * the outputs are also compared with an fp32 run on the same card (issue #10: within 1e-2
  * relative); and a second run of the same query must give identical bytes. */
@@ -21,7 +21,7 @@
 #include "../of3-trunk/trunk.h"
 #include "check.h"
 #include "fixture_io.h"
-#include "trunk_device.h"
+#include "test_backend.h"
 
 #define CKPT     "tests/fixtures/of3_tiny_random.pt"
 #define BAR      1e-4

@@ -5,7 +5,7 @@
  * For both tiny queries the embedder runs in float32 on the CPU backend on the cycle-0 input
  * z_recycled_cycle0 and its update is compared with template_embedder_out (float64 tap), and
  * z + update with msa_module_in_z, by relative Frobenius error, bar 1e-4 (1e-2 in bf16 on a GPU:
- * OF3_TEST_DEVICE, OF3_TEST_PRECISION, trunk_device.h). The fixtures' four
+ * OF3_TEST_DEVICE, OF3_TEST_PRECISION, test_backend.h). The fixtures' four
  * slots are empty (no templates), so one slot is computed and reused. Then a slot is given a
  * synthetic template: the update must change, stay finite, and the run must be repeatable.
  * Also: dimensions from the shapes, every template_embedder key bound, and the truncated
@@ -23,7 +23,7 @@
 #include "../of3-trunk/trunk_features.h"
 #include "check.h"
 #include "fixture_io.h"
-#include "trunk_device.h"
+#include "test_backend.h"
 
 #define CKPT "tests/fixtures/of3_tiny_random.pt"
 #define BAR  1e-4

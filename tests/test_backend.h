@@ -1,11 +1,12 @@
-/* trunk_device.h: the backend the trunk parity tests run on (header-only, like check.h):
+/* test_backend.h: the backend the parity tests run on (header-only, like check.h):
  * OF3_TEST_DEVICE (default cpu; cuda or cuda:N on a GPU machine, `make test-gpu`) and
  * OF3_TEST_PRECISION (fp32, the default, or bf16; the CPU computes in fp32 either way), and
- * copies between host memory and the backend's. The bar of a parity check against the float64
+ * copies between host memory and the backend's. The trunk tests use it directly, the diffuse
+ * tests through test_device.h. The bar of a parity check against the float64
  * reference is the CPU's in fp32 and 1e-2 in bf16 (issue #10: the default mode's trunk outputs
  * within 1e-2 relative of fp32, which is itself within 1e-4 of the reference). */
-#ifndef OF3_TRUNK_DEVICE_H
-#define OF3_TRUNK_DEVICE_H
+#ifndef OF3_TEST_BACKEND_H
+#define OF3_TEST_BACKEND_H
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,7 @@ static inline int test_backend_open(of3_backend_t *be)
 		return rc;
 #ifdef OF3_WITH_CUDA
 	if (be->kind == OF3_BACKEND_CUDA)
-		be->ops = of3_ops_cuda(); /* the trunk opts in (of3-trunk/main.c does the same) */
+		be->ops = of3_ops_cuda(); /* as of3-trunk and of3-diffuse opt in */
 #endif
 	test_bf16 = be->kind == OF3_BACKEND_CUDA && prec && strcmp(prec, "bf16") == 0;
 	of3_backend_set_precision(be, test_bf16 ? OF3_PRECISION_BF16 : OF3_PRECISION_FP32);
