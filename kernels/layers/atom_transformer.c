@@ -287,6 +287,22 @@ void of3_adaln_apply(float *y, const float *x, const float *gate, const float *s
 	be->ops->adaln_apply(y, x, gate, shift, n_rep, n_r, c_a, OF3_LN_EPS);
 }
 
+void of3_cond_transition(float *a, int64_t n_rep, int64_t n_r, const float *gate,
+                         const float *shift, const float *out_gate, const float *mask,
+                         const of3_lin_w_t *lin_a, const of3_lin_w_t *lin_b,
+                         const of3_lin_w_t *lin_out, float *x, float *out, float *h1, float *h2,
+                         const of3_backend_t *be)
+{
+	const of3_ops_t *op = be->ops;
+	const int64_t R = n_rep * n_r, ca = lin_out->n_out, nh = lin_a->n_out;
+	of3_adaln_apply(x, a, gate, shift, n_rep, n_r, ca, be);
+	op->linear(h1, x, lin_a->w, NULL, R, ca, nh);
+	op->linear(h2, x, lin_b->w, NULL, R, ca, nh);
+	op->swiglu(h1, h1, h2, R * nh);
+	op->linear(out, h1, lin_out->w, NULL, R, nh, ca);
+	op->gated_residual(a, out_gate, out, mask, n_rep, n_r, ca);
+}
+
 /* One block's conditioning inside the caller's buffer, as offsets in floats: the three
  * AdaLNs' gate and shift, the two output gates (logits, each [A,c_a]) and the pair bias
  * [nb,32,128,H]. */
@@ -417,12 +433,8 @@ static void block_run(float *a, int64_t n_sample, const float *cond, const float
 	op->gated_residual(a, cond + c.g_out, out, NULL, D, A, ca);
 
 	/* conditioned transition on the updated a; its gate takes the raw s */
-	of3_adaln_apply(x, a, cond + c.g_t, cond + c.sh_t, D, A, ca, be);
-	op->linear(h1, x, w->tr_a.w, NULL, R, ca, nh_t);
-	op->linear(h2, x, w->tr_b.w, NULL, R, ca, nh_t);
-	op->swiglu(h1, h1, h2, R * nh_t);
-	op->linear(out, h1, w->tr_out.w, NULL, R, nh_t, ca);
-	op->gated_residual(a, cond + c.g_tr, out, atom_mask, D, A, ca);
+	of3_cond_transition(a, D, A, cond + c.g_t, cond + c.sh_t, cond + c.g_tr, atom_mask,
+	                    &w->tr_a, &w->tr_b, &w->tr_out, x, out, h1, h2, be);
 }
 
 void of3_atom_transformer_run(float *a, int64_t n_sample, const float *cond, const float *atom_mask,

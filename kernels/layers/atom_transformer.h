@@ -80,6 +80,17 @@ void of3_adaln_cond(float *gate, float *shift, const float *s, const of3_adaln_w
 void of3_adaln_apply(float *y, const float *x, const float *gate, const float *shift, int64_t n_rep,
                      int64_t n_r, int64_t c_a, const of3_backend_t *be);
 
+/* The conditioned transition (AF3 Alg. 25), shared by the atom and the token transformers, on
+ * a[D,R,c_a] in place with its conditioning terms made beforehand (gate, shift: the AdaLN's;
+ * out_gate: linear_g's logits; each [R,c_a], shared by the D = n_rep repeats):
+ *   a += σ(out_gate) ⊙ linear_out(silu(linear_a(x)) ⊙ linear_b(x)) ⊙ mask,  x = AdaLN(a)
+ * mask [R] or NULL; scratch x, out [D,R,c_a], h1, h2 [D,R,h]. */
+void of3_cond_transition(float *a, int64_t n_rep, int64_t n_r, const float *gate,
+                         const float *shift, const float *out_gate, const float *mask,
+                         const of3_lin_w_t *lin_a, const of3_lin_w_t *lin_b,
+                         const of3_lin_w_t *lin_out, float *x, float *out, float *h1, float *h2,
+                         const of3_backend_t *be);
+
 /* One atom transformer block: attention_pair_bias.{layer_norm_a_q, layer_norm_a_k (AdaLNs),
  * layer_norm_z [c_p] (weight only), linear_z [H, c_p], mha.linear_q [H*d, c_a] + bias,
  * mha.linear_{k,v,g} [H*d, c_a], mha.linear_o [c_a, H*d], linear_ada_out [c_a, c_s] + bias},

@@ -173,12 +173,8 @@ static void block_forward(float *a, int64_t n_sample, const float *s, const floa
 	op->gated_residual(a, g_out, out, NULL, D, N, ca);
 
 	/* conditioned transition on the updated a; its gate takes the raw s */
-	of3_adaln_apply(x, a, g_t, sh_t, D, N, ca, be);
-	op->linear(h1, x, w->tr_a.w, NULL, R, ca, nt);
-	op->linear(h2, x, w->tr_b.w, NULL, R, ca, nt);
-	op->swiglu(h1, h1, h2, R * nt);
-	op->linear(out, h1, w->tr_out.w, NULL, R, nt, ca);
-	op->gated_residual(a, g_tr, out, token_mask, D, N, ca);
+	of3_cond_transition(a, D, N, g_t, sh_t, g_tr, token_mask, &w->tr_a, &w->tr_b, &w->tr_out, x,
+	                    out, h1, h2, be);
 }
 
 void of3_diffusion_transformer(float *a, int64_t n_sample, const float *s, const float *bias,
