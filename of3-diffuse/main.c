@@ -71,6 +71,14 @@ static void usage(FILE *f)
 	of3_opts_help_exit(f);
 }
 
+/* Both parts' weights, of3_wbind_all's binding pass. */
+static int bind_model(void *ctx, of3_ckpt_t *ck, of3_wbuf_t *wb)
+{
+	model_t *m = ctx;
+	int rc = of3_diffusion_module_bind(&m->mod, ck, wb);
+	return rc ? rc : of3_heads_bind(&m->heads, ck, wb);
+}
+
 static int load(diffuse_ctx_t *c)
 {
 	of3_ckpt_t *ck = NULL;
@@ -78,14 +86,8 @@ static int load(diffuse_ctx_t *c)
 	if (!m)
 		return of3_err(OF3_ERR_NOMEM, "out of memory");
 	int rc = of3_ckpt_open(&ck, c->opt.weights);
-	for (int pass = 0; pass < 2 && rc == 0; pass++) { /* plan, allocate once, bind */
-		if (pass == 1 && (rc = of3_wbuf_alloc_on(&m->wb, &c->be)) < 0)
-			break;
-		rc = of3_diffusion_module_bind(&m->mod, ck, &m->wb);
-		rc = rc ? rc : of3_heads_bind(&m->heads, ck, &m->wb);
-	}
+	rc = rc ? rc : of3_wbind_all(&m->wb, ck, &c->be, bind_model, m);
 	of3_ckpt_close(ck);
-	rc = rc ? rc : of3_wbuf_upload(&m->wb, &c->be);
 	if (rc < 0) {
 		of3_wbuf_free(&m->wb, &c->be);
 		free(m);

@@ -12,7 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
+#include "../common/checkpoint.h"
 #include "../kernels/backend.h"
+#include "check.h"
 
 static int test_bf16; /* OF3_TEST_PRECISION=bf16 on a GPU */
 
@@ -63,6 +67,26 @@ static inline int test_down(of3_backend_t *be, float *h, const float *d, int64_t
 {
 	int rc = of3_backend_sync(be);
 	return rc ? rc : of3_backend_download(be, h, d, (size_t)n * sizeof *h);
+}
+
+/* The start of a parity test: chdir to argv[1] when given (tests/run.sh passes the checkout),
+ * the test backend and the checkpoint, each a CHECK. 0, or -1 when the test cannot go on (it
+ * then returns check_summary()). */
+static inline int test_start(int argc, char **argv, of3_backend_t *be, of3_ckpt_t **ck,
+                             const char *ckpt)
+{
+	int rc = argc > 1 ? chdir(argv[1]) : 0;
+	CHECK(rc == 0, "run in %s", argc > 1 ? argv[1] : ".");
+	if (rc)
+		return -1;
+	rc = test_backend_open(be);
+	CHECK(rc == 0 && be->ops, "%s backend with its op table %s", be->desc,
+	      rc ? of3_errmsg() : "");
+	if (rc)
+		return -1;
+	rc = of3_ckpt_open(ck, ckpt);
+	CHECK(rc == 0, "open %s %s", ckpt, rc ? of3_errmsg() : "");
+	return rc ? -1 : 0;
 }
 
 #endif

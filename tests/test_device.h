@@ -17,21 +17,6 @@
 #include "test_backend.h"
 
 static of3_backend_t td_be;
-static const char *td_device = "cpu";
-
-/* Opens the backend named by the environment (test_backend.h); 0, or -1 with the reason
- * printed. */
-static inline int td_open(void)
-{
-	const char *d = getenv("OF3_TEST_DEVICE");
-	td_device = d && *d ? d : "cpu";
-	if (test_backend_open(&td_be) < 0) {
-		fprintf(stderr, "OF3_TEST_DEVICE=%s: %s\n", td_device, of3_errmsg());
-		return -1;
-	}
-	return 0;
-}
-
 /* 1 when the products run in bf16 (CUDA with OF3_TEST_PRECISION=bf16). */
 static inline int td_bf16(void)
 {

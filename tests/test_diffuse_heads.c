@@ -256,30 +256,21 @@ static void test_tables(void)
 	free(amask), free(slot);
 }
 
+/* of3_wbind_all's binding pass */
+static int bind_heads(void *w, of3_ckpt_t *ck, of3_wbuf_t *wb)
+{
+	return of3_heads_bind(w, ck, wb);
+}
+
 int main(int argc, char **argv)
 {
 	of3_ckpt_t *ck = NULL;
 	of3_heads_w_t w;
 	of3_wbuf_t wb = {0};
-	if (argc > 1 && chdir(argv[1]) != 0) {
-		perror(argv[1]);
-		return 1;
-	}
+	if (test_start(argc, argv, &td_be, &ck, CKPT) < 0)
+		return check_summary();
 	test_tables();
-	int rc = td_open();
-	CHECK(rc == 0, "%s backend with its op table", td_device);
-	if (rc)
-		return check_summary();
-	rc = of3_ckpt_open(&ck, CKPT);
-	CHECK(rc == 0, "open %s %s", CKPT, rc ? of3_errmsg() : "");
-	if (rc)
-		return check_summary();
-	for (int pass = 0; pass < 2 && rc == 0; pass++) { /* plan, allocate once, bind */
-		if (pass == 1 && (rc = of3_wbuf_alloc_on(&wb, &td_be)) < 0)
-			break;
-		rc = of3_heads_bind(&w, ck, &wb);
-	}
-	rc = rc ? rc : of3_wbuf_upload(&wb, &td_be);
+	int rc = of3_wbind_all(&wb, ck, &td_be, bind_heads, &w);
 	CHECK(rc == 0 && wb.base && wb.n_used == wb.n_cap, "bound the heads, %zu floats %s",
 	      wb.n_used, rc ? of3_errmsg() : "");
 	if (rc)

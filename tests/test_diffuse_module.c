@@ -175,33 +175,23 @@ done:
 		of3_bundle_free(bun[i]);
 }
 
+/* of3_wbind_all's binding pass */
+static int bind_module(void *w, of3_ckpt_t *ck, of3_wbuf_t *wb)
+{
+	return of3_diffusion_module_bind(w, ck, wb);
+}
+
 int main(int argc, char **argv)
 {
 	of3_ckpt_t *ck = NULL;
 	of3_diffusion_module_w_t *w = malloc(sizeof *w);
 	of3_wbuf_t wb = {0};
-	if (argc > 1 && chdir(argv[1]) != 0) {
-		perror(argv[1]);
-		return 1;
-	}
-	int rc = td_open();
-	CHECK(rc == 0, "%s backend with its op table", td_device);
-	if (rc) {
+	CHECK(w != NULL, "memory for the weights' pointers");
+	if (!w || test_start(argc, argv, &td_be, &ck, CKPT) < 0) {
 		free(w);
 		return check_summary();
 	}
-	rc = of3_ckpt_open(&ck, CKPT);
-	CHECK(rc == 0 && w, "open %s %s", CKPT, rc ? of3_errmsg() : "");
-	if (rc || !w) {
-		free(w);
-		return check_summary();
-	}
-	for (int pass = 0; pass < 2 && rc == 0; pass++) { /* plan, allocate once, bind */
-		if (pass == 1 && (rc = of3_wbuf_alloc_on(&wb, &td_be)) < 0)
-			break;
-		rc = of3_diffusion_module_bind(w, ck, &wb);
-	}
-	rc = rc ? rc : of3_wbuf_upload(&wb, &td_be);
+	int rc = of3_wbind_all(&wb, ck, &td_be, bind_module, w);
 	CHECK(rc == 0 && wb.base && wb.n_used == wb.n_cap,
 	      "bound the diffusion module, %zu floats %s", wb.n_used, rc ? of3_errmsg() : "");
 	if (rc)

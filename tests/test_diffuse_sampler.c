@@ -289,31 +289,25 @@ static void philox_checks(const of3_diffusion_module_w_t *w, of3_backend_t *be)
 	of3_bundle_free(b);
 }
 
+/* of3_wbind_all's binding pass */
+static int bind_module(void *w, of3_ckpt_t *ck, of3_wbuf_t *wb)
+{
+	return of3_diffusion_module_bind(w, ck, wb);
+}
+
 int main(int argc, char **argv)
 {
 	of3_ckpt_t *ck = NULL;
 	of3_diffusion_module_w_t *w = malloc(sizeof *w);
 	of3_wbuf_t wb = {0};
-	if (argc > 1 && chdir(argv[1]) != 0) {
-		perror(argv[1]);
-		return 1;
-	}
-	int rc = td_open();
-	CHECK(rc == 0, "%s backend with its op table", td_device);
-	if (rc) {
+	CHECK(w != NULL, "memory for the weights' pointers");
+	if (!w || test_start(argc, argv, &td_be, &ck, CKPT) < 0) {
 		free(w);
 		return check_summary();
 	}
-	rc = of3_ckpt_open(&ck, CKPT);
-	CHECK(rc == 0 && w, "open %s %s", CKPT, rc ? of3_errmsg() : "");
-	for (int pass = 0; rc == 0 && w && pass < 2; pass++) { /* plan, allocate once, bind */
-		if (pass == 1 && (rc = of3_wbuf_alloc_on(&wb, &td_be)) < 0)
-			break;
-		rc = of3_diffusion_module_bind(w, ck, &wb);
-	}
-	rc = rc ? rc : of3_wbuf_upload(&wb, &td_be);
-	CHECK(rc == 0 && w, "bound the diffusion module %s", rc ? of3_errmsg() : "");
-	if (rc == 0 && w) {
+	int rc = of3_wbind_all(&wb, ck, &td_be, bind_module, w);
+	CHECK(rc == 0, "bound the diffusion module %s", rc ? of3_errmsg() : "");
+	if (rc == 0) {
 		replay_query("protein", w, &td_be);
 		replay_query("protein_ligand", w, &td_be);
 		philox_checks(w, &td_be);

@@ -144,6 +144,24 @@ done:
 	of3_bundle_free(trunk);
 }
 
+/* The checkpoint's pairformer blocks, of3_wbind_all's binding pass. */
+typedef struct {
+	of3_pairformer_block_w_t *blk;
+	int n_blk;
+} stack_t;
+
+static int bind_stack(void *ctx, of3_ckpt_t *ck, of3_wbuf_t *wb)
+{
+	const stack_t *st = ctx;
+	int rc = OF3_OK;
+	for (int b = 0; b < st->n_blk && rc == 0; b++) {
+		char prefix[64];
+		snprintf(prefix, sizeof prefix, "pairformer_stack.blocks.%d.", b);
+		rc = of3_pairformer_block_bind(&st->blk[b], ck, wb, prefix);
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	of3_ckpt_t *ck = NULL;
@@ -151,34 +169,14 @@ int main(int argc, char **argv)
 	of3_pairformer_block_w_t blk[MAX_BLK];
 	of3_wbuf_t wb = {0};
 	int rc, n_blk = 0;
-	if (argc > 1 && chdir(argv[1]) != 0) {
-		perror(argv[1]);
-		return 1;
-	}
-	rc = test_backend_open(&be);
-	CHECK(rc == 0 && be.ops, "%s backend with its op table %s", be.desc,
-	      rc ? of3_errmsg() : "");
-	if (rc)
-		return check_summary();
-	rc = of3_ckpt_open(&ck, CKPT);
-	CHECK(rc == 0, "open %s %s", CKPT, rc ? of3_errmsg() : "");
-	if (rc)
+	if (test_start(argc, argv, &be, &ck, CKPT) < 0)
 		return check_summary();
 	n_blk = (int)of3_ckpt_count_blocks(ck, "pairformer_stack.blocks");
 	CHECK(n_blk >= 1 && n_blk <= MAX_BLK, "%d pairformer blocks in the checkpoint", n_blk);
 	if (n_blk < 1 || n_blk > MAX_BLK)
 		goto out;
-	/* plan, allocate once, bind */
-	for (int pass = 0; pass < 2 && rc == 0; pass++) {
-		if (pass == 1 && (rc = of3_wbuf_alloc_on(&wb, &be)) < 0)
-			break;
-		for (int b = 0; b < n_blk && rc == 0; b++) {
-			char prefix[64];
-			snprintf(prefix, sizeof prefix, "pairformer_stack.blocks.%d.", b);
-			rc = of3_pairformer_block_bind(&blk[b], ck, &wb, prefix);
-		}
-	}
-	rc = rc ? rc : of3_wbuf_upload(&wb, &be);
+	stack_t stack = {blk, n_blk};
+	rc = of3_wbind_all(&wb, ck, &be, bind_stack, &stack);
 	CHECK(rc == 0 && wb.base && wb.n_used == wb.n_cap,
 	      "bound %d pairformer blocks, %zu floats %s", n_blk, wb.n_used,
 	      rc ? of3_errmsg() : "");

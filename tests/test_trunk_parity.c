@@ -174,19 +174,9 @@ int main(int argc, char **argv)
 	of3_ckpt_t *ck = NULL;
 	of3_trunk_t *trunk = NULL;
 	of3_backend_t be;
-	if (argc > 1 && chdir(argv[1]) != 0) {
-		perror(argv[1]);
-		return 1;
-	}
-	int rc = test_backend_open(&be);
-	CHECK(rc == 0 && be.ops, "%s backend with its op table %s", be.desc,
-	      rc ? of3_errmsg() : "");
-	if (rc)
+	if (test_start(argc, argv, &be, &ck, CKPT) < 0)
 		return check_summary();
-	rc = of3_ckpt_open(&ck, CKPT);
-	CHECK(rc == 0, "open %s %s", CKPT, rc ? of3_errmsg() : "");
-	if (rc == 0)
-		rc = of3_trunk_load(&trunk, ck, &be);
+	int rc = of3_trunk_load(&trunk, ck, &be);
 	of3_ckpt_close(ck);
 	CHECK(rc == 0, "trunk bound from %s %s", CKPT, rc ? of3_errmsg() : "");
 	if (rc == 0) {

@@ -144,6 +144,12 @@ done:
 	of3_bundle_free(trunk);
 }
 
+/* of3_wbind_all's binding pass */
+static int bind_template(void *w, of3_ckpt_t *ck, of3_wbuf_t *wb)
+{
+	return of3_template_embedder_bind(w, ck, wb);
+}
+
 int main(int argc, char **argv)
 {
 	of3_ckpt_t *ck = NULL;
@@ -151,25 +157,9 @@ int main(int argc, char **argv)
 	of3_template_w_t w;
 	of3_wbuf_t wb = {0};
 	int rc;
-	if (argc > 1 && chdir(argv[1]) != 0) {
-		perror(argv[1]);
-		return 1;
-	}
-	rc = test_backend_open(&be);
-	CHECK(rc == 0 && be.ops, "%s backend with its op table %s", be.desc,
-	      rc ? of3_errmsg() : "");
-	if (rc)
+	if (test_start(argc, argv, &be, &ck, CKPT) < 0)
 		return check_summary();
-	rc = of3_ckpt_open(&ck, CKPT);
-	CHECK(rc == 0, "open %s %s", CKPT, rc ? of3_errmsg() : "");
-	if (rc)
-		return check_summary();
-	for (int pass = 0; pass < 2 && rc == 0; pass++) {
-		if (pass == 1 && (rc = of3_wbuf_alloc_on(&wb, &be)) < 0)
-			break;
-		rc = of3_template_embedder_bind(&w, ck, &wb);
-	}
-	rc = rc ? rc : of3_wbuf_upload(&wb, &be);
+	rc = of3_wbind_all(&wb, ck, &be, bind_template, &w);
 	CHECK(rc == 0 && wb.base && wb.n_used == wb.n_cap,
 	      "bound the template embedder, %zu floats %s", wb.n_used, rc ? of3_errmsg() : "");
 	if (rc)

@@ -49,6 +49,16 @@ int of3_wbuf_upload(of3_wbuf_t *wb, of3_backend_t *be)
 	return rc;
 }
 
+int of3_wbind_all(of3_wbuf_t *wb, of3_ckpt_t *ck, of3_backend_t *be,
+                  int (*bind)(void *ctx, of3_ckpt_t *ck, of3_wbuf_t *wb), void *ctx)
+{
+	*wb = (of3_wbuf_t){0};
+	int rc = bind(ctx, ck, wb);
+	rc = rc ? rc : of3_wbuf_alloc_on(wb, be);
+	rc = rc ? rc : bind(ctx, ck, wb);
+	return rc ? rc : of3_wbuf_upload(wb, be);
+}
+
 void of3_wbuf_free(of3_wbuf_t *wb, of3_backend_t *be)
 {
 	if (wb->host && wb->host != wb->base)

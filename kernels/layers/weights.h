@@ -37,6 +37,13 @@ int of3_wbuf_alloc_on(of3_wbuf_t *wb, of3_backend_t *be) OF3_WUR;
 int of3_wbuf_upload(of3_wbuf_t *wb, of3_backend_t *be) OF3_WUR;
 void of3_wbuf_free(of3_wbuf_t *wb, of3_backend_t *be);
 
+/* The whole two-pass scheme for one set of layers: bind(ctx, ck, wb) binds every key of them;
+ * it runs as the planning pass into the zeroed *wb, then into one allocation in be's memory
+ * (of3_wbuf_alloc_on), and the result is uploaded. OF3_OK, or the first error; either way
+ * of3_wbuf_free(wb, be) releases what was allocated. */
+int of3_wbind_all(of3_wbuf_t *wb, of3_ckpt_t *ck, of3_backend_t *be,
+                  int (*bind)(void *ctx, of3_ckpt_t *ck, of3_wbuf_t *wb), void *ctx) OF3_WUR;
+
 /* LayerNorm parameters: w[C], b[C] (either NULL where the layer has none). */
 typedef struct {
 	const float *w, *b;
