@@ -117,14 +117,14 @@ static void check_dims(const bound_t *r)
 	int dt_ok = w->dt.n_block == 24 && w->dt.c_a == 768 && w->dt.c_s == 384 && w->dt.c_z == 128;
 	for (int b = 0; b < w->dt.n_block; b++) {
 		const of3_dt_block_w_t *k = &w->dt.blk[b];
-		dt_ok = dt_ok && k->n_head == 16 && k->d_head == 48 && k->n_hidden == 1536 &&
+		dt_ok = dt_ok && k->n_head == 16 && k->d_head == 48 && k->tr.n_hidden == 1536 &&
 		        k->c_a == 768 && k->c_s == 384 && k->c_z == 128;
 	}
 	CHECK(dt_ok,
 	      "diffusion transformer (§3.4): %d blocks, each c_a 768, c_s 384, c_z 128, 16 heads "
 	      "x 48, transition hidden 1536 (block 0: %lld heads x %lld, hidden %lld)",
 	      w->dt.n_block, (long long)w->dt.blk[0].n_head, (long long)w->dt.blk[0].d_head,
-	      (long long)w->dt.blk[0].n_hidden);
+	      (long long)w->dt.blk[0].tr.n_hidden);
 	const of3_atom_transformer_w_t *at[2] = {&w->enc, &w->dec};
 	int at_ok = 1;
 	for (int i = 0; i < 2; i++) {
@@ -132,8 +132,9 @@ static void check_dims(const bound_t *r)
 		        at[i]->c_p == 16;
 		for (int b = 0; b < at[i]->n_block; b++) {
 			const of3_atom_block_w_t *k = &at[i]->blk[b];
-			at_ok = at_ok && k->n_head == 4 && k->d_head == 32 && k->n_hidden == 256 &&
-			        k->c_a == 128 && k->c_s == 128 && k->c_p == 16;
+			at_ok = at_ok && k->n_head == 4 && k->d_head == 32 &&
+			        k->tr.n_hidden == 256 && k->c_a == 128 && k->c_s == 128 &&
+			        k->c_p == 16;
 		}
 	}
 	CHECK(at_ok,

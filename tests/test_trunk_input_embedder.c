@@ -170,7 +170,7 @@ int main(int argc, char **argv)
 	      "%lld",
 	      (long long)w.c_a, (long long)w.c_p, (long long)w.c_token, (long long)w.c_s_input,
 	      (long long)w.c_s, (long long)w.c_z, w.transformer.n_block, (long long)b0->n_head,
-	      (long long)b0->d_head, (long long)b0->n_hidden);
+	      (long long)b0->d_head, (long long)b0->tr.n_hidden);
 	run_query("protein", &w, &be);
 	run_query("protein_ligand", &w, &be);
 out:

@@ -86,7 +86,7 @@ static int block_bind(of3_atom_block_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, con
                       int64_t *c_a, int64_t *c_s, int64_t c_p)
 {
 	char ap[KEY_MAX], ct[KEY_MAX];
-	int64_t n_head = -1, hd = -1, n_hidden = -1, c_p_in = c_p;
+	int64_t n_head = -1, hd = -1, c_p_in = c_p;
 	int rc = cat(ap, prefix, "attention_pair_bias.", "");
 	rc = rc ? rc : cat(ct, prefix, "conditioned_transition.", "");
 	rc = rc ? rc : of3_adaln_bind(&w->ln_q, ck, wb, ap, "layer_norm_a_q", c_a, c_s);
@@ -99,11 +99,7 @@ static int block_bind(of3_atom_block_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, con
 	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->g, &hd, c_a, 0, ap, "mha.linear_g");
 	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->o, c_a, &hd, 0, ap, "mha.linear_o");
 	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->ada_out, c_a, c_s, 1, ap, "linear_ada_out");
-	rc = rc ? rc : of3_adaln_bind(&w->tr_ln, ck, wb, ct, "layer_norm", c_a, c_s);
-	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->tr_a, &n_hidden, c_a, 0, ct, "swiglu.linear_a");
-	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->tr_b, &n_hidden, c_a, 0, ct, "swiglu.linear_b");
-	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->tr_g, c_a, c_s, 1, ct, "linear_g");
-	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->tr_out, c_a, &n_hidden, 0, ct, "linear_out");
+	rc = rc ? rc : of3_cond_transition_bind(&w->tr, ck, wb, ct, c_a, c_s);
 	if (rc == 0 && (n_head <= 0 || hd % n_head != 0))
 		return of3_err(OF3_ERR_INPUT,
 		               "checkpoint key '%smha.linear_q.weight': %lld outputs do not split "
@@ -114,7 +110,6 @@ static int block_bind(of3_atom_block_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, con
 	w->c_p = c_p;
 	w->n_head = n_head;
 	w->d_head = n_head > 0 ? hd / n_head : 0;
-	w->n_hidden = n_hidden;
 	return rc;
 }
 
@@ -287,19 +282,31 @@ void of3_adaln_apply(float *y, const float *x, const float *gate, const float *s
 	be->ops->adaln_apply(y, x, gate, shift, n_rep, n_r, c_a, OF3_LN_EPS);
 }
 
+int of3_cond_transition_bind(of3_cond_transition_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb,
+                             const char *prefix, int64_t *c_a, int64_t *c_s)
+{
+	int64_t h = -1;
+	int rc = of3_adaln_bind(&w->ln, ck, wb, prefix, "layer_norm", c_a, c_s);
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->a, &h, c_a, 0, prefix, "swiglu.linear_a");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->b, &h, c_a, 0, prefix, "swiglu.linear_b");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->g, c_a, c_s, 1, prefix, "linear_g");
+	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->out, c_a, &h, 0, prefix, "linear_out");
+	w->n_hidden = h;
+	return rc;
+}
+
 void of3_cond_transition(float *a, int64_t n_rep, int64_t n_r, const float *gate,
                          const float *shift, const float *out_gate, const float *mask,
-                         const of3_lin_w_t *lin_a, const of3_lin_w_t *lin_b,
-                         const of3_lin_w_t *lin_out, float *x, float *out, float *h1, float *h2,
-                         const of3_backend_t *be)
+                         const of3_cond_transition_w_t *w, float *x, float *out, float *h1,
+                         float *h2, const of3_backend_t *be)
 {
 	const of3_ops_t *op = be->ops;
-	const int64_t R = n_rep * n_r, ca = lin_out->n_out, nh = lin_a->n_out;
+	const int64_t R = n_rep * n_r, ca = w->out.n_out, nh = w->n_hidden;
 	of3_adaln_apply(x, a, gate, shift, n_rep, n_r, ca, be);
-	op->linear(h1, x, lin_a->w, NULL, R, ca, nh);
-	op->linear(h2, x, lin_b->w, NULL, R, ca, nh);
+	op->linear(h1, x, w->a.w, NULL, R, ca, nh);
+	op->linear(h2, x, w->b.w, NULL, R, ca, nh);
 	op->swiglu(h1, h1, h2, R * nh);
-	op->linear(out, h1, lin_out->w, NULL, R, nh, ca);
+	op->linear(out, h1, w->out.w, NULL, R, nh, ca);
 	op->gated_residual(a, out_gate, out, mask, n_rep, n_r, ca);
 }
 
@@ -351,8 +358,8 @@ void of3_atom_transformer_prepare(float *cond, const float *s, const float *p,
 		of3_adaln_cond(cond + c.g_q, cond + c.sh_q, s, &bw->ln_q, A, sn, be);
 		of3_adaln_cond(cond + c.g_k, cond + c.sh_k, s, &bw->ln_k, A, sn, be);
 		op->linear(cond + c.g_out, s, bw->ada_out.w, bw->ada_out.b, A, cs, ca);
-		of3_adaln_cond(cond + c.g_t, cond + c.sh_t, s, &bw->tr_ln, A, sn, be);
-		op->linear(cond + c.g_tr, s, bw->tr_g.w, bw->tr_g.b, A, cs, ca);
+		of3_adaln_cond(cond + c.g_t, cond + c.sh_t, s, &bw->tr.ln, A, sn, be);
+		op->linear(cond + c.g_tr, s, bw->tr.g.w, bw->tr.g.b, A, cs, ca);
 		cond += c.size;
 	}
 }
@@ -366,7 +373,7 @@ static size_t block_run_scratch(const of3_atom_block_w_t *w, int64_t n_atom, int
 	       + a * (size_t)w->c_a                                               /* out */
 	       + a * 4 * hd                                                       /* q, g, k, v */
 	       + (size_t)n_sample * nb * (3 * OF3_ATOM_NQ + 2 * OF3_ATOM_NK) * hd /* windows */
-	       + a * 2 * (size_t)w->n_hidden;                                     /* h1, h2 */
+	       + a * 2 * (size_t)w->tr.n_hidden;                                  /* h1, h2 */
 }
 
 size_t of3_atom_transformer_run_scratch(const of3_atom_transformer_w_t *w, int64_t n_atom,
@@ -393,7 +400,7 @@ static void block_run(float *a, int64_t n_sample, const float *cond, const float
 {
 	const of3_ops_t *op = be->ops;
 	const int64_t A = n_atom, D = n_sample, R = D * A, nb = of3_atom_n_block(n_atom);
-	const int64_t ca = w->c_a, nh = w->n_head, hd = nh * w->d_head, nh_t = w->n_hidden;
+	const int64_t ca = w->c_a, nh = w->n_head, hd = nh * w->d_head, nh_t = w->tr.n_hidden;
 	const int64_t bq = OF3_ATOM_NQ * hd, bk = OF3_ATOM_NK * hd;
 	const block_cond_t c = block_cond(w, n_atom);
 	float *mask_k = scratch;                    /* [nb,128] */
@@ -433,8 +440,8 @@ static void block_run(float *a, int64_t n_sample, const float *cond, const float
 	op->gated_residual(a, cond + c.g_out, out, NULL, D, A, ca);
 
 	/* conditioned transition on the updated a; its gate takes the raw s */
-	of3_cond_transition(a, D, A, cond + c.g_t, cond + c.sh_t, cond + c.g_tr, atom_mask,
-	                    &w->tr_a, &w->tr_b, &w->tr_out, x, out, h1, h2, be);
+	of3_cond_transition(a, D, A, cond + c.g_t, cond + c.sh_t, cond + c.g_tr, atom_mask, &w->tr,
+	                    x, out, h1, h2, be);
 }
 
 void of3_atom_transformer_run(float *a, int64_t n_sample, const float *cond, const float *atom_mask,

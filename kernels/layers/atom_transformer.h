@@ -80,16 +80,28 @@ void of3_adaln_cond(float *gate, float *shift, const float *s, const of3_adaln_w
 void of3_adaln_apply(float *y, const float *x, const float *gate, const float *shift, int64_t n_rep,
                      int64_t n_r, int64_t c_a, const of3_backend_t *be);
 
-/* The conditioned transition (AF3 Alg. 25), shared by the atom and the token transformers, on
- * a[D,R,c_a] in place with its conditioning terms made beforehand (gate, shift: the AdaLN's;
- * out_gate: linear_g's logits; each [R,c_a], shared by the D = n_rep repeats):
+/* The conditioned transition (AF3 Alg. 25), shared by the atom and the token transformers:
+ * "<prefix>{layer_norm (AdaLN), swiglu.linear_{a,b} [h, c_a], linear_g [c_a, c_s] + bias,
+ * linear_out [c_a, h]}". */
+typedef struct {
+	of3_adaln_w_t ln;
+	of3_lin_w_t a, b, g, out;
+	int64_t n_hidden; /* h */
+} of3_cond_transition_w_t;
+
+/* prefix ends in "conditioned_transition."; *c_a, *c_s -1 learn the widths. */
+int of3_cond_transition_bind(of3_cond_transition_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb,
+                             const char *prefix, int64_t *c_a, int64_t *c_s) OF3_WUR;
+
+/* Its forward on a[D,R,c_a] in place, the conditioning terms made beforehand (gate, shift: the
+ * AdaLN's, of3_adaln_cond with w->ln; out_gate: linear_g's logits; each [R,c_a], shared by the
+ * D = n_rep repeats):
  *   a += σ(out_gate) ⊙ linear_out(silu(linear_a(x)) ⊙ linear_b(x)) ⊙ mask,  x = AdaLN(a)
  * mask [R] or NULL; scratch x, out [D,R,c_a], h1, h2 [D,R,h]. */
 void of3_cond_transition(float *a, int64_t n_rep, int64_t n_r, const float *gate,
                          const float *shift, const float *out_gate, const float *mask,
-                         const of3_lin_w_t *lin_a, const of3_lin_w_t *lin_b,
-                         const of3_lin_w_t *lin_out, float *x, float *out, float *h1, float *h2,
-                         const of3_backend_t *be);
+                         const of3_cond_transition_w_t *w, float *x, float *out, float *h1,
+                         float *h2, const of3_backend_t *be);
 
 /* One atom transformer block: attention_pair_bias.{layer_norm_a_q, layer_norm_a_k (AdaLNs),
  * layer_norm_z [c_p] (weight only), linear_z [H, c_p], mha.linear_q [H*d, c_a] + bias,
@@ -100,9 +112,8 @@ typedef struct {
 	of3_adaln_w_t ln_q, ln_k;
 	of3_ln_w_t ln_z;
 	of3_lin_w_t bias, q, k, v, g, o, ada_out;
-	of3_adaln_w_t tr_ln;
-	of3_lin_w_t tr_a, tr_b, tr_g, tr_out;
-	int64_t c_a, c_s, c_p, n_head, d_head, n_hidden;
+	of3_cond_transition_w_t tr;
+	int64_t c_a, c_s, c_p, n_head, d_head;
 } of3_atom_block_w_t;
 
 typedef struct {

@@ -22,7 +22,7 @@ static int block_bind(of3_dt_block_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, const
                       int64_t *c_a, int64_t *c_s, int64_t *c_z)
 {
 	char apb[KEY_MAX], mha[KEY_MAX], ct[KEY_MAX];
-	int64_t nh = -1, hd = -1, nt = -1;
+	int64_t nh = -1, hd = -1;
 	memset(w, 0, sizeof *w);
 	int rc = cat(apb, prefix, "attention_pair_bias.", "");
 	rc = rc ? rc : cat(mha, prefix, "attention_pair_bias.mha.", "");
@@ -36,11 +36,7 @@ static int block_bind(of3_dt_block_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, const
 	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->g, &hd, c_a, 0, mha, "linear_g");
 	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->o, c_a, &hd, 0, mha, "linear_o");
 	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->ada_out, c_a, c_s, 1, apb, "linear_ada_out");
-	rc = rc ? rc : of3_adaln_bind(&w->tr_ln, ck, wb, ct, "layer_norm", c_a, c_s);
-	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->tr_a, &nt, c_a, 0, ct, "swiglu.linear_a");
-	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->tr_b, &nt, c_a, 0, ct, "swiglu.linear_b");
-	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->tr_g, c_a, c_s, 1, ct, "linear_g");
-	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->tr_out, c_a, &nt, 0, ct, "linear_out");
+	rc = rc ? rc : of3_cond_transition_bind(&w->tr, ck, wb, ct, c_a, c_s);
 	if (rc)
 		return rc;
 	if (nh <= 0 || hd % nh != 0)
@@ -49,7 +45,7 @@ static int block_bind(of3_dt_block_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, const
 		        "checkpoint: %smha.linear_q: %lld channels do not split into %lld heads",
 		        apb, (long long)hd, (long long)nh);
 	w->c_a = *c_a, w->c_s = *c_s, w->c_z = *c_z;
-	w->n_head = nh, w->d_head = hd / nh, w->n_hidden = nt;
+	w->n_head = nh, w->d_head = hd / nh;
 	return OF3_OK;
 }
 
@@ -114,11 +110,11 @@ static size_t block_scratch(const of3_dt_block_w_t *w, int64_t n_tok, int64_t n_
 {
 	const size_t n = (size_t)n_tok, r = n * (size_t)n_sample;
 	const size_t hd = (size_t)(w->n_head * w->d_head);
-	return n * (size_t)w->c_s             /* sn */
-	       + 6 * n * (size_t)w->c_a       /* gate and shift terms */
-	       + 2 * r * (size_t)w->c_a       /* x, out */
-	       + 5 * r * hd                   /* q, g, k, v, o */
-	       + 2 * r * (size_t)w->n_hidden; /* h1, h2 */
+	return n * (size_t)w->c_s                /* sn */
+	       + 6 * n * (size_t)w->c_a          /* gate and shift terms */
+	       + 2 * r * (size_t)w->c_a          /* x, out */
+	       + 5 * r * hd                      /* q, g, k, v, o */
+	       + 2 * r * (size_t)w->tr.n_hidden; /* h1, h2 */
 }
 
 size_t of3_diffusion_transformer_scratch(const of3_diffusion_transformer_w_t *w, int64_t n_tok,
@@ -140,7 +136,7 @@ static void block_forward(float *a, int64_t n_sample, const float *s, const floa
 {
 	const of3_ops_t *op = be->ops;
 	const int64_t N = n_tok, D = n_sample, R = D * N, ca = w->c_a, cs = w->c_s;
-	const int64_t hd = w->n_head * w->d_head, nt = w->n_hidden;
+	const int64_t hd = w->n_head * w->d_head, nt = w->tr.n_hidden;
 	float *sn = scratch;      /* [N,c_s] LN_w(s) */
 	float *g_a = sn + N * cs; /* [N,c_a] AdaLN gate logits / shift, attention */
 	float *sh_a = g_a + N * ca;
@@ -160,8 +156,8 @@ static void block_forward(float *a, int64_t n_sample, const float *s, const floa
 
 	of3_adaln_cond(g_a, sh_a, s, &w->ln_a, N, sn, be);
 	op->linear(g_out, s, w->ada_out.w, w->ada_out.b, N, cs, ca);
-	of3_adaln_cond(g_t, sh_t, s, &w->tr_ln, N, sn, be);
-	op->linear(g_tr, s, w->tr_g.w, w->tr_g.b, N, cs, ca);
+	of3_adaln_cond(g_t, sh_t, s, &w->tr.ln, N, sn, be);
+	op->linear(g_tr, s, w->tr.g.w, w->tr.g.b, N, cs, ca);
 
 	of3_adaln_apply(x, a, g_a, sh_a, D, N, ca, be);
 	op->linear(q, x, w->q.w, w->q.b, R, ca, hd);
@@ -173,8 +169,7 @@ static void block_forward(float *a, int64_t n_sample, const float *s, const floa
 	op->gated_residual(a, g_out, out, NULL, D, N, ca);
 
 	/* conditioned transition on the updated a; its gate takes the raw s */
-	of3_cond_transition(a, D, N, g_t, sh_t, g_tr, token_mask, &w->tr_a, &w->tr_b, &w->tr_out, x,
-	                    out, h1, h2, be);
+	of3_cond_transition(a, D, N, g_t, sh_t, g_tr, token_mask, &w->tr, x, out, h1, h2, be);
 }
 
 void of3_diffusion_transformer(float *a, int64_t n_sample, const float *s, const float *bias,

@@ -30,9 +30,8 @@ typedef struct {
 	of3_adaln_w_t ln_a;
 	of3_ln_w_t ln_z;
 	of3_lin_w_t bias, q, k, v, g, o, ada_out;
-	of3_adaln_w_t tr_ln;
-	of3_lin_w_t tr_a, tr_b, tr_g, tr_out;
-	int64_t c_a, c_s, c_z, n_head, d_head, n_hidden;
+	of3_cond_transition_w_t tr;
+	int64_t c_a, c_s, c_z, n_head, d_head;
 } of3_dt_block_w_t;
 
 typedef struct {
