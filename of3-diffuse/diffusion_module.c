@@ -211,10 +211,8 @@ static int64_t clip_bin(int64_t d, int64_t r, int cond)
 	return d < 0 ? 0 : d > 2 * r ? 2 * r : d;
 }
 
-/* The features in host memory: in->hf where given, else f itself on the CPU backend; NULL when
- * neither (a CUDA caller that left hf out). */
-static const of3_diffusion_feats_t *host_feats(const of3_diffusion_in_t *in,
-                                               const of3_backend_t *be)
+const of3_diffusion_feats_t *of3_diffusion_host_feats(const of3_diffusion_in_t *in,
+                                                      const of3_backend_t *be)
 {
 	if (in->hf.token_mask)
 		return &in->hf;
@@ -303,7 +301,7 @@ int of3_diffusion_prepare(float *cache, const of3_diffusion_out_t *out,
 	const int64_t n = in->n_tok, A = in->n_atom, ca = w->c_atom, cs = w->c_s, csi = w->c_si;
 	const int64_t cz = w->c_z, cp = w->c_p, nb = of3_atom_n_block(A);
 	const int64_t np = nb * OF3_ATOM_NQ * OF3_ATOM_NK;
-	const of3_diffusion_feats_t *hf = host_feats(in, be);
+	const of3_diffusion_feats_t *hf = of3_diffusion_host_feats(in, be);
 	if (!hf)
 		return of3_err(OF3_ERR_RUNTIME, "diffusion module: the features' host copy (hf) is "
 		                                "missing on a device backend");

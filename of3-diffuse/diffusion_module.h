@@ -119,6 +119,11 @@ typedef struct {
 	float *r_update;   /* [D,A,3] decoder output Δr */
 } of3_diffusion_out_t;
 
+/* The features in host memory: in->hf where given, else f itself on the CPU backend; NULL when
+ * neither (a CUDA caller that left hf out). */
+const of3_diffusion_feats_t *of3_diffusion_host_feats(const of3_diffusion_in_t *in,
+                                                      const of3_backend_t *be);
+
 size_t of3_diffusion_cache_size(const of3_diffusion_module_w_t *w, int64_t n_tok, int64_t n_atom);
 /* Scratch for prepare and for a step on n_sample samples. */
 size_t of3_diffusion_module_scratch(const of3_diffusion_module_w_t *w, int64_t n_tok,

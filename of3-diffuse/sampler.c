@@ -111,9 +111,8 @@ int of3_sample_diffusion(float *x, int64_t n_step, of3_diffusion_in_t *in,
                          of3_backend_t *be)
 {
 	const int64_t D = in->n_sample, A = in->n_atom, n = D * A * 3;
-	const float *mask = in->hf.atom_mask              ? in->hf.atom_mask
-	                    : be->kind == OF3_BACKEND_CPU ? in->f.atom_mask
-	                                                  : NULL;
+	const of3_diffusion_feats_t *hf = of3_diffusion_host_feats(in, be);
+	const float *mask = hf ? hf->atom_mask : NULL;
 	float *xd = scratch; /* [D,A,3] x̂ on the backend, the module's input */
 	float *dd = xd + n;  /* [D,A,3] the module's output there */
 	float *inner = dd + n;
