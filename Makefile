@@ -65,7 +65,8 @@ KERNELS_CU  = $(if $(filter 1,$(CUDA)),kernels/cuda/cuda_backend.cu kernels/cuda
               kernels/cuda/norm.cu kernels/cuda/linear.cu kernels/cuda/elementwise.cu \
               kernels/cuda/pointwise.cu kernels/cuda/softmax.cu kernels/cuda/attention.cu \
               kernels/cuda/tri_mul.cu kernels/cuda/pair_embed.cu kernels/cuda/msa.cu \
-              kernels/cuda/trunk_ops.cu kernels/cuda/atom_ops.cu kernels/cuda/bcast_ops.cu)
+              kernels/cuda/trunk_ops.cu kernels/cuda/atom_ops.cu kernels/cuda/bcast_ops.cu \
+              kernels/cuda/profile.cu)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(patsubst %.cu,$(BUILD)/%.cu.o,$(1)))
 

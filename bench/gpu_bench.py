@@ -467,7 +467,7 @@ class Runner:
             if meta.get("n_token") not in (None, n):
                 row["note"] = f"featurized to {meta['n_token']} tokens"
         save(doc, outdir)
-        common = ["-w", weights or "", "--device", a.device, "-v"] + (["--precision", a.precision] if a.precision else [])
+        common = ["-w", weights or "", "--device", a.device, "-v", "--progress"] + (["--precision", a.precision] if a.precision else [])
         if weights is None:
             row["trunk"] = {"status": f"not run: no weights ({self.weights_error})",
                             "message": f"no weights: {self.weights_error}"}

@@ -94,9 +94,9 @@ static int load(diffuse_ctx_t *c)
 		return rc;
 	}
 	of3_verbose("diffusion module: c_atom %lld, c_token %lld, %d transformer blocks; heads: "
-	            "%d pairformer blocks; %.1f MiB of weights",
+	            "%d pairformer blocks; %.1f MiB of weights, loaded at %.2f s",
 	            (long long)m->mod.c_atom, (long long)m->mod.c_token, m->mod.dt.n_block,
-	            m->heads.n_block, (double)m->wb.n_cap * 4 / (1 << 20));
+	            m->heads.n_block, (double)m->wb.n_cap * 4 / (1 << 20), of3_elapsed_s());
 	c->m = m;
 	return OF3_OK;
 }
@@ -401,10 +401,19 @@ static int process(void *ctx, const of3_bundle_t *in, of3_bwriter_t *w, const of
 	of3_verbose("query '%s': %lld tokens, %lld atoms, %lld samples x %lld steps, noise %s",
 	            in->query, (long long)N, (long long)A, (long long)D, (long long)T,
 	            c->replay ? c->opt.replay : "Philox");
+	double t0 = of3_elapsed_s();
 	rc = rc ? rc : of3_diffusion_prepare(cache, NULL, &din, &m->mod, scratch, &c->be);
+	rc = rc ? rc : of3_backend_sync(&c->be);
+	if (rc == 0)
+		of3_verbose("query '%s': rollout cache at %.2f s (%.3f s)", in->query,
+		            of3_elapsed_s(), of3_elapsed_s() - t0);
+	t0 = of3_elapsed_s();
 	rc = rc ? rc
 	        : of3_sample_diffusion(r.x, T, &din, &m->mod, cache, &src, NULL, progress,
 	                               (void *)in->query, scratch, &c->be);
+	if (rc == 0)
+		of3_verbose("query '%s': %lld steps at %.2f s (%.2f ms a step)", in->query,
+		            (long long)T, of3_elapsed_s(), 1e3 * (of3_elapsed_s() - t0) / (double)T);
 	for (size_t i = 0; rc == 0 && i < n_x; i++)
 		if (!isfinite(r.x[i]))
 			rc = of3_err(
@@ -439,6 +448,7 @@ static int process(void *ctx, const of3_bundle_t *in, of3_bwriter_t *w, const of
 	}
 	if (rc == 0) {
 		of3_progress("query '%s': heads done, %.1f s", in->query, of3_elapsed_s());
+		of3_verbose("query '%s': heads at %.2f s", in->query, of3_elapsed_s());
 		const char *prec =
 		        c->be.kind == OF3_BACKEND_CPU || c->be.precision == OF3_PRECISION_FP32
 		                ? "fp32"

@@ -67,10 +67,10 @@ static int load(trunk_ctx_t *c)
 	if (rc == 0) {
 		const of3_trunk_dims_t *d = of3_trunk_dims(c->trunk);
 		of3_verbose("trunk: c_s %lld, c_z %lld, c_s_input %lld, %d pairformer blocks, %.1f "
-		            "MiB of weights, %d cycles",
+		            "MiB of weights, %d cycles; loaded at %.2f s",
 		            (long long)d->c_s, (long long)d->c_z, (long long)d->c_s_input,
 		            d->n_pairformer_block, (double)d->n_weight_floats * 4 / (1 << 20),
-		            c->n_cycles);
+		            c->n_cycles, of3_elapsed_s());
 	}
 	return rc;
 }

@@ -35,6 +35,7 @@ void of3_cuda_fail(const char *op, const char *fmt, ...)
 
 int of3_cuda_launched(const char *op)
 {
+	of3_cuda_profile_mark(op);
 	cudaError_t e = cudaGetLastError();
 	if (e == cudaSuccess)
 		return 0;
@@ -44,6 +45,7 @@ int of3_cuda_launched(const char *op)
 
 int of3_cuda_blas(const char *op, cublasStatus_t st)
 {
+	of3_cuda_profile_mark(op);
 	if (st == CUBLAS_STATUS_SUCCESS)
 		return 0;
 	of3_cuda_fail(op, "cuBLAS: %s", cublasGetStatusString(st));
@@ -128,6 +130,7 @@ extern "C" void of3_cuda_close(void *state)
 	if (!s)
 		return;
 	cudaStreamSynchronize(s->stream);
+	of3_cuda_profile_report();
 	cudaFree(s->ws);
 	cublasDestroy(s->cublas);
 	cudaStreamDestroy(s->stream);
@@ -174,6 +177,7 @@ extern "C" int of3_cuda_memcpy(void *state, void *dst, const void *src, size_t n
 	CUDA_TRY(cudaMemcpyAsync(dst, src, n_bytes,
 	                         to_device ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost,
 	                         s->stream));
+	of3_cuda_profile_mark(to_device ? "(upload)" : "(download)");
 	return of3_cuda_sync(state, why, why_len);
 fail:
 	return -1;
@@ -183,6 +187,7 @@ extern "C" int of3_cuda_sync(void *state, char *why, size_t why_len)
 {
 	of3_cuda_ctx_t *s = (of3_cuda_ctx_t *)state;
 	CUDA_TRY(cudaStreamSynchronize(s->stream));
+	of3_cuda_profile_mark("(sync)");
 	if (s->err[0]) {
 		snprintf(why, why_len, "%s", s->err);
 		s->err[0] = '\0';

@@ -40,6 +40,10 @@ int of3_cuda_blas(const char *op, cublasStatus_t st);
 /* The shared scratch, grown (after the stream drains) to at least n_bytes; NULL with the failure
  * recorded. Valid until the next call of any op. */
 void *of3_cuda_scratch(const char *op, size_t n_bytes);
+/* OF3_CUDA_PROFILE=1 (profile.cu): waits for the stream and charges the time since the last mark
+ * to `name`; nothing when the variable is unset. The report goes to stderr at close. */
+void of3_cuda_profile_mark(const char *name);
+void of3_cuda_profile_report(void);
 
 /* Blocks for a grid-stride loop over n items with `threads` per block. */
 static inline unsigned of3_cuda_grid(int64_t n, int threads)
