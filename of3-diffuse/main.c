@@ -413,7 +413,8 @@ static int process(void *ctx, const of3_bundle_t *in, of3_bwriter_t *w, const of
 	                               (void *)in->query, scratch, &c->be);
 	if (rc == 0)
 		of3_verbose("query '%s': %lld steps at %.2f s (%.2f ms a step)", in->query,
-		            (long long)T, of3_elapsed_s(), 1e3 * (of3_elapsed_s() - t0) / (double)T);
+		            (long long)T, of3_elapsed_s(),
+		            1e3 * (of3_elapsed_s() - t0) / (double)T);
 	for (size_t i = 0; rc == 0 && i < n_x; i++)
 		if (!isfinite(r.x[i]))
 			rc = of3_err(
