@@ -110,6 +110,14 @@ extern "C" int of3_cuda_open(int index, void **state, char *desc, size_t desc_le
 	cublasSetStream(s->cublas, s->stream);
 	/* TF32 only where a call asks for it; the fp32 path asks for pedantic fp32 anyway */
 	cublasSetMathMode(s->cublas, CUBLAS_DEFAULT_MATH);
+	/* a workspace of our own from the start: the same one with and without CUDA graphs, and
+	 * nothing for cuBLAS to allocate while a graph is being recorded */
+	CUDA_TRY(cudaMalloc(&s->blas_ws, OF3_CUDA_BLAS_WS_BYTES));
+	st = cublasSetWorkspace(s->cublas, s->blas_ws, OF3_CUDA_BLAS_WS_BYTES);
+	if (st != CUBLAS_STATUS_SUCCESS) {
+		snprintf(why, why_len, "cublasSetWorkspace failed: %s", cublasGetStatusString(st));
+		goto fail;
+	}
 	s->device = index;
 	s->chunk_bytes = OF3_CUDA_CHUNK_BYTES;
 	snprintf(desc, desc_len, "cuda:%d %s, %.1f GiB, sm_%d%d", index, prop.name,
@@ -118,6 +126,9 @@ extern "C" int of3_cuda_open(int index, void **state, char *desc, size_t desc_le
 	of3_cuda_cur = s;
 	return 0;
 fail:
+	if (s->cublas)
+		cublasDestroy(s->cublas);
+	cudaFree(s->blas_ws);
 	if (s->stream)
 		cudaStreamDestroy(s->stream);
 	free(s);
@@ -133,6 +144,7 @@ extern "C" void of3_cuda_close(void *state)
 	of3_cuda_profile_report();
 	cudaFree(s->ws);
 	cublasDestroy(s->cublas);
+	cudaFree(s->blas_ws);
 	cudaStreamDestroy(s->stream);
 	if (of3_cuda_cur == s)
 		of3_cuda_cur = NULL;

@@ -22,6 +22,7 @@ typedef struct {
 	int fp32; /* 1: --precision fp32 (plain fp32, no TF32); 0: bf16 tensor-core products */
 	void *ws; /* scratch of the ops that need some (tri_mul, attention, outer_product) */
 	size_t ws_bytes;
+	void *blas_ws; /* cuBLAS's workspace, ours so that graph capture never allocates (graph.cu) */
 	size_t chunk_bytes; /* tri_mul and outer_product work in chunks of at most this scratch */
 	char err[512];      /* the first failure since the last sync; "" if none */
 } of3_cuda_ctx_t;
@@ -30,6 +31,8 @@ extern of3_cuda_ctx_t *of3_cuda_cur;
 
 /* chunk_bytes unless a test lowered it (of3_cuda_set_chunk_bytes) */
 #define OF3_CUDA_CHUNK_BYTES ((size_t)256 << 20)
+/* cuBLAS's workspace: what it takes on Hopper by default (cuBLAS docs, "cublasSetWorkspace") */
+#define OF3_CUDA_BLAS_WS_BYTES ((size_t)32 << 20)
 
 /* Records the first failure ("<op>: <text>"); later ones are dropped until the next sync. */
 void of3_cuda_fail(const char *op, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
