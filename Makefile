@@ -58,7 +58,7 @@ COMMON_SRC  = common/error.c common/dtype.c common/bundle.c common/bundle_read.c
 KERNELS_SRC = kernels/backend.c kernels/cpu/norm.c kernels/cpu/linear.c kernels/cpu/elementwise.c \
               kernels/cpu/softmax.c kernels/cpu/attention.c kernels/cpu/tri_mul.c kernels/cpu/pointwise.c kernels/cpu/msa.c kernels/cpu/ops_table.c kernels/cpu/pair_embed.c \
               kernels/cpu/trunk_ops.c kernels/cpu/atom_ops.c kernels/cpu/bcast_ops.c \
-              kernels/layers/weights.c kernels/layers/transition.c kernels/layers/triangle_mul.c \
+              kernels/graph.c kernels/layers/weights.c kernels/layers/transition.c kernels/layers/triangle_mul.c \
               kernels/layers/triangle_att.c kernels/layers/attention_pair_bias.c kernels/layers/pairformer.c \
               kernels/layers/atom_transformer.c kernels/layers/diffusion_transformer.c
 KERNELS_CU  = $(if $(filter 1,$(CUDA)),kernels/cuda/cuda_backend.cu kernels/cuda/ops_table.cu \
@@ -66,7 +66,7 @@ KERNELS_CU  = $(if $(filter 1,$(CUDA)),kernels/cuda/cuda_backend.cu kernels/cuda
               kernels/cuda/pointwise.cu kernels/cuda/softmax.cu kernels/cuda/attention.cu \
               kernels/cuda/tri_mul.cu kernels/cuda/pair_embed.cu kernels/cuda/msa.cu \
               kernels/cuda/trunk_ops.cu kernels/cuda/atom_ops.cu kernels/cuda/bcast_ops.cu \
-              kernels/cuda/profile.cu)
+              kernels/cuda/profile.cu kernels/cuda/graph.cu)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(patsubst %.cu,$(BUILD)/%.cu.o,$(1)))
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../common/error.h"
+#include "../kernels/graph.h"
 #include "../kernels/ops.h"
 
 #define PFX    "diffusion_module."
@@ -177,7 +178,8 @@ static size_t prepare_scratch(const of3_diffusion_module_w_t *w, int64_t n_tok, 
 	return n * n * cz + np * (size_t)w->c_p + in;
 }
 
-/* Scratch of one step on D samples: s, x̂, q, q_skip, a, then the largest of its steps. */
+/* Scratch of one step on D samples: s, x̂, r, Δr, the Fourier features, q, q_skip, a, then the
+ * largest of its steps (of3_diffusion_module_forward's layout). */
 static size_t step_scratch(const of3_diffusion_module_w_t *w, int64_t n_tok, int64_t n_atom,
                            int64_t n_sample)
 {
@@ -194,7 +196,7 @@ static size_t step_scratch(const of3_diffusion_module_w_t *w, int64_t n_tok, int
 	in = max2(in, of3_diffusion_transformer_scratch(&w->dt, n_tok, n_sample));
 	in = max2(in, d * n * ca); /* decoder input: linear_q_in(a) per token */
 	in = max2(in, d * a * (ca + 3));
-	return n * cs + d * a * (3 + 2 * ca) + d * n * ct + in;
+	return n * cs + d * a * (3 * 3 + 2 * ca) + (size_t)w->n_fourier + d * n * ct + in;
 }
 
 size_t of3_diffusion_module_scratch(const of3_diffusion_module_w_t *w, int64_t n_tok,
@@ -367,70 +369,81 @@ int of3_diffusion_prepare(float *cache, const of3_diffusion_out_t *out,
 	return OF3_OK;
 }
 
-/* §3.2 single part from s_base: s[N,c_s] = transitions(s_base + linear_n(LN_w(fourier(t̂)))). */
-static int conditioning_single(float *s, const float *s_base, const of3_diffusion_in_t *in,
-                               const of3_diffusion_module_w_t *w, float *scratch, of3_backend_t *be)
+/* §3.2 single part from s_base: s[N,c_s] = transitions(s_base + linear_n(LN_w(fourier(t̂)))).
+ * The Fourier features of the one scalar t̂ are made on the host and uploaded into fe[n_f]
+ * first (fourier_upload); the rest is conditioning_single, ops only. */
+static int fourier_upload(float *fe, const of3_diffusion_in_t *in,
+                          const of3_diffusion_module_w_t *w, of3_backend_t *be)
 {
-	const of3_ops_t *op = be->ops;
-	const int64_t n = in->n_tok, cs = w->c_s, nf = w->n_fourier;
-	float *fe = scratch; /* [n_f] Fourier features */
-	float *fn = fe + nf; /* [n_f] */
-	float *ns = fn + nf; /* [c_s] */
-	float *trs = ns + cs;
+	const int64_t nf = w->n_fourier;
 	const double nl = 0.25 * log(in->t_hat / OF3_DIFF_SIGMA_DATA);
 	float fh[OF3_DIFF_MAX_FOURIER]; /* n_f values of one scalar: made on the host */
 	for (int64_t k = 0; k < nf; k++)
 		fh[k] = (float)cos(TWO_PI * (nl * w->fourier_hw[k] + w->fourier_hb[k]));
-	int rc = of3_backend_upload(be, fe, fh, (size_t)nf * sizeof *fh);
-	if (rc)
-		return rc;
-	op->layer_norm(fn, fe, w->cond_ln_n.w, NULL, 1, nf, OF3_LN_EPS);
-	op->linear(ns, fn, w->cond_n.w, NULL, 1, nf, cs);
-	op->copy(s, s_base, n * cs);
-	op->add_bcast(s, ns, n, cs);
-	for (int k = 0; k < OF3_DIFF_N_TRANS; k++)
-		of3_transition(s, in->f.token_mask, &w->tr_s[k], n, trs, be);
-	return OF3_OK;
+	return of3_backend_upload(be, fe, fh, (size_t)nf * sizeof *fh);
 }
 
-int of3_diffusion_module_forward(const of3_diffusion_out_t *out, const of3_diffusion_in_t *in,
-                                 const of3_diffusion_module_w_t *w, const float *cache,
-                                 float *scratch, of3_backend_t *be)
+/* A step's buffers and arguments, for the two recorded runs of ops (step_cond, step_body) that
+ * of3_graph_run may replay: every pointer in here is the same at every step. */
+typedef struct {
+	const of3_diffusion_out_t *out;
+	const of3_diffusion_in_t *in;
+	const of3_diffusion_module_w_t *w;
+	const float *s_base, *c_l, *enc_cond, *dec_cond, *tok_bias;
+	const int32_t *pool_off, *pool_rows;
+	float *fe;     /* [n_f] Fourier features of t̂ (uploaded) */
+	float *s;      /* [N,c_s] conditioned single at t̂ */
+	float *xh;     /* [D,A,3] x̂ masked */
+	float *r;      /* [D,A,3] x̂ / sqrt(t̂² + σ²) */
+	float *q, *qs; /* [D,A,c_atom] */
+	float *a;      /* [D,N,c_token] */
+	float *dr;     /* [D,A,3] decoder output Δr */
+	float *inner;
+	const of3_backend_t *be;
+} step_t;
+
+/* §3.2's single from fe, and x̂ masked (§3.3 step 7's first half) */
+static void step_cond(void *ctx)
 {
-	const of3_ops_t *op = be->ops;
+	const step_t *t = ctx;
+	const of3_diffusion_module_w_t *w = t->w;
+	const of3_diffusion_in_t *in = t->in;
+	const of3_ops_t *op = t->be->ops;
+	const int64_t n = in->n_tok, A = in->n_atom, D = in->n_sample, cs = w->c_s;
+	const int64_t nf = w->n_fourier;
+	float *fn = t->inner; /* [n_f] */
+	float *ns = fn + nf;  /* [c_s] */
+	float *trs = ns + cs;
+	op->layer_norm(fn, t->fe, w->cond_ln_n.w, NULL, 1, nf, OF3_LN_EPS);
+	op->linear(ns, fn, w->cond_n.w, NULL, 1, nf, cs);
+	op->copy(t->s, t->s_base, n * cs);
+	op->add_bcast(t->s, ns, n, cs);
+	for (int k = 0; k < OF3_DIFF_N_TRANS; k++)
+		of3_transition(t->s, in->f.token_mask, &w->tr_s[k], n, trs, t->be);
+	if (t->out->cond_s)
+		op->copy(t->out->cond_s, t->s, n * cs);
+	op->copy(t->xh, in->x_noisy, D * A * 3);
+	op->mask_rows_rep(t->xh, in->f.atom_mask, A, D * A, 3);
+}
+
+/* From r = x̂ / sqrt(t̂² + σ²) to the decoder's Δr: §3.3 step 7's second half to §3.5 */
+static void step_body(void *ctx)
+{
+	const step_t *t = ctx;
+	const of3_diffusion_module_w_t *w = t->w;
+	const of3_diffusion_in_t *in = t->in;
+	const of3_diffusion_out_t *out = t->out;
 	const of3_diffusion_feats_t *f = &in->f;
+	const of3_ops_t *op = t->be->ops;
 	const int64_t n = in->n_tok, A = in->n_atom, D = in->n_sample, ca = w->c_atom;
 	const int64_t ct = w->c_token, cs = w->c_s;
-	const cache_t k = cache_layout(w, n, A);
-	const float *s_base = cache + k.s_base, *c_l = cache + k.c, *enc_cond = cache + k.enc_cond;
-	const float *dec_cond = cache + k.dec_cond, *tok_bias = cache + k.tok_bias;
-	float *s = scratch;         /* [N,c_s] conditioned single at t̂ */
-	float *xh = s + n * cs;     /* [D,A,3] x̂ masked */
-	float *q = xh + D * A * 3;  /* [D,A,c_atom] */
-	float *qs = q + D * A * ca; /* [D,A,c_atom] q_skip */
-	float *a = qs + D * A * ca; /* [D,N,c_token] */
-	float *inner = a + D * n * ct;
+	float *q = t->q, *qs = t->qs, *a = t->a, *inner = t->inner;
 
-	int rc = conditioning_single(s, s_base, in, w, inner, be);
-	if (rc)
-		return rc;
-	if (out->cond_s)
-		op->copy(out->cond_s, s, n * cs);
-
-	/* §3.3 step 7: x̂ ⊙ m, r = x̂ / sqrt(t̂² + σ²), q = c + linear_r(r) */
-	const double t = in->t_hat, sd2 = OF3_DIFF_SIGMA_DATA * OF3_DIFF_SIGMA_DATA;
-	const double c_skip = sd2 / (sd2 + t * t);
-	const double c_out = OF3_DIFF_SIGMA_DATA * t / sqrt(sd2 + t * t);
-	op->copy(xh, in->x_noisy, D * A * 3);
-	op->mask_rows_rep(xh, f->atom_mask, A, D * A, 3);
-	{
-		float *r = inner;
-		op->div_scalar(r, xh, (float)sqrt(t * t + sd2), D * A * 3);
-		op->linear(q, r, w->npe_r.w, NULL, D * A, 3, ca);
-		op->add_bcast(q, c_l, D, A * ca);
-	}
+	/* q = c + linear_r(r) */
+	op->linear(q, t->r, w->npe_r.w, NULL, D * A, 3, ca);
+	op->add_bcast(q, t->c_l, D, A * ca);
 	/* step 8 */
-	of3_atom_transformer_run(q, D, enc_cond, f->atom_mask, &w->enc, A, inner, be);
+	of3_atom_transformer_run(q, D, t->enc_cond, f->atom_mask, &w->enc, A, inner, t->be);
 	op->mask_rows_rep(q, f->atom_mask, A, D * A, ca);
 	op->copy(qs, q, D * A * ca);
 	if (out->enc_q)
@@ -442,21 +455,20 @@ int of3_diffusion_module_forward(const of3_diffusion_out_t *out, const of3_diffu
 		op->linear(rq, q, w->to_token.w, NULL, D * A, ca, ct);
 		op->relu(rq, rq, D * A * ct);
 		op->mask_rows_rep(rq, f->atom_mask, A, D * A, ct);
-		const int32_t *off = (const int32_t *)(cache + k.pool), *rows = off + n + 1;
 		for (int64_t d = 0; d < D; d++)
-			op->segment_mean(a + d * n * ct, ct, rq + d * A * ct, f->atom_mask, off,
-			                 rows, n, ct);
+			op->segment_mean(a + d * n * ct, ct, rq + d * A * ct, f->atom_mask,
+			                 t->pool_off, t->pool_rows, n, ct);
 	}
 	if (out->enc_a)
 		op->copy(out->enc_a, a, D * n * ct);
 	/* a += linear_s(LN_w(s)), the same term for every sample; transformer; LN_w */
 	{
 		float *sn = inner, *ta = sn + n * cs;
-		op->layer_norm(sn, s, w->ln_s.w, NULL, n, cs, OF3_LN_EPS);
+		op->layer_norm(sn, t->s, w->ln_s.w, NULL, n, cs, OF3_LN_EPS);
 		op->linear(ta, sn, w->lin_s.w, NULL, n, cs, ct);
 		op->add_bcast(a, ta, D, n * ct);
 	}
-	of3_diffusion_transformer(a, D, s, tok_bias, f->token_mask, &w->dt, n, inner, be);
+	of3_diffusion_transformer(a, D, t->s, t->tok_bias, f->token_mask, &w->dt, n, inner, t->be);
 	if (out->trans_a)
 		op->copy(out->trans_a, a, D * n * ct);
 	op->layer_norm(a, a, w->ln_a.w, NULL, D * n, ct, OF3_LN_EPS);
@@ -468,14 +480,58 @@ int of3_diffusion_module_forward(const of3_diffusion_out_t *out, const of3_diffu
 		op->gather_rows_rep(q, tq, f->atom_to_token_index, D, A, n, ca);
 		op->add(q, qs, D * A * ca);
 	}
-	of3_atom_transformer_run(q, D, dec_cond, f->atom_mask, &w->dec, A, inner, be);
+	of3_atom_transformer_run(q, D, t->dec_cond, f->atom_mask, &w->dec, A, inner, t->be);
 	{
-		float *qn = inner, *dr = qn + D * A * ca;
+		float *qn = inner;
 		op->layer_norm(qn, q, w->dec_ln.w, NULL, D * A, ca, OF3_LN_EPS);
-		op->linear(dr, qn, w->q_out.w, NULL, D * A, ca, 3);
+		op->linear(t->dr, qn, w->q_out.w, NULL, D * A, ca, 3);
 		if (out->r_update)
-			op->copy(out->r_update, dr, D * A * 3);
-		op->edm_combine(out->x_denoised, xh, dr, f->atom_mask, c_skip, c_out, D * A, A, 3);
+			op->copy(out->r_update, t->dr, D * A * 3);
 	}
+}
+
+int of3_diffusion_module_forward(const of3_diffusion_out_t *out, const of3_diffusion_in_t *in,
+                                 const of3_diffusion_module_w_t *w, const float *cache,
+                                 float *scratch, of3_diffusion_graphs_t *graphs, of3_backend_t *be)
+{
+	const of3_ops_t *op = be->ops;
+	const int64_t n = in->n_tok, A = in->n_atom, D = in->n_sample, ca = w->c_atom;
+	const int64_t ct = w->c_token, cs = w->c_s;
+	const cache_t k = cache_layout(w, n, A);
+	step_t t = {.out = out, .in = in, .w = w, .be = be};
+	t.s_base = cache + k.s_base, t.c_l = cache + k.c, t.enc_cond = cache + k.enc_cond;
+	t.dec_cond = cache + k.dec_cond, t.tok_bias = cache + k.tok_bias;
+	t.pool_off = (const int32_t *)(cache + k.pool), t.pool_rows = t.pool_off + n + 1;
+	t.s = scratch;
+	t.xh = t.s + n * cs;
+	t.r = t.xh + D * A * 3;
+	t.dr = t.r + D * A * 3;
+	t.fe = t.dr + D * A * 3;
+	t.q = t.fe + w->n_fourier;
+	t.qs = t.q + D * A * ca;
+	t.a = t.qs + D * A * ca;
+	t.inner = t.a + D * n * ct;
+
+	/* the t̂-dependent scalars stay out of the recorded runs: the upload before, the scaling
+	 * of x̂ between them, the EDM combine after */
+	const double th = in->t_hat, sd2 = OF3_DIFF_SIGMA_DATA * OF3_DIFF_SIGMA_DATA;
+	const double c_skip = sd2 / (sd2 + th * th);
+	const double c_out = OF3_DIFF_SIGMA_DATA * th / sqrt(sd2 + th * th);
+	int rc = fourier_upload(t.fe, in, w, be);
+	rc = rc ? rc : of3_graph_run(be, graphs ? &graphs->cond : NULL, step_cond, &t);
+	if (rc)
+		return rc;
+	op->div_scalar(t.r, t.xh, (float)sqrt(th * th + sd2), D * A * 3);
+	rc = of3_graph_run(be, graphs ? &graphs->body : NULL, step_body, &t);
+	if (rc)
+		return rc;
+	op->edm_combine(out->x_denoised, t.xh, t.dr, in->f.atom_mask, c_skip, c_out, D * A, A, 3);
 	return OF3_OK;
+}
+
+void of3_diffusion_graphs_free(of3_diffusion_graphs_t *graphs, of3_backend_t *be)
+{
+	of3_graph_free(be, graphs->cond);
+	of3_graph_free(be, graphs->body);
+	graphs->cond = graphs->body = NULL;
 }

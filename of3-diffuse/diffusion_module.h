@@ -137,11 +137,22 @@ int of3_diffusion_prepare(float *cache, const of3_diffusion_out_t *out,
                           const of3_diffusion_in_t *in, const of3_diffusion_module_w_t *w,
                           float *scratch, of3_backend_t *be) OF3_WUR;
 
+/* A rollout's recordings of the step (kernels/graph.h): its two runs of ops that do not depend
+ * on t̂ on the host. Zero before the first step; of3_diffusion_graphs_free after the last. */
+typedef struct of3_graph_t of3_graph_t;
+typedef struct {
+	of3_graph_t *cond, *body;
+} of3_diffusion_graphs_t;
+
 /* One evaluation at in->t_hat for every sample, from the prepared cache; uploads the Fourier
  * embedding of t̂ (OF3_ERR_RUNTIME from the backend). Ops are queued: the caller syncs (or
- * downloads) before it reads out. */
+ * downloads) before it reads out. graphs (may be NULL): the rollout's recordings, which the
+ * CUDA backend replays from the third call on; every call with the same graphs must then pass
+ * the same out, in (but t_hat and the contents of x_noisy), w, cache and scratch. */
 int of3_diffusion_module_forward(const of3_diffusion_out_t *out, const of3_diffusion_in_t *in,
                                  const of3_diffusion_module_w_t *w, const float *cache,
-                                 float *scratch, of3_backend_t *be) OF3_WUR;
+                                 float *scratch, of3_diffusion_graphs_t *graphs,
+                                 of3_backend_t *be) OF3_WUR;
+void of3_diffusion_graphs_free(of3_diffusion_graphs_t *graphs, of3_backend_t *be);
 
 #endif

@@ -134,6 +134,7 @@ int of3_sample_diffusion(float *x, int64_t n_step, of3_diffusion_in_t *in,
 	float *trans = quat + 4 * D; /* [D,3] */
 	float *c = trans + 3 * D;    /* [T+1] the schedule */
 	int rc = OF3_OK;
+	of3_diffusion_graphs_t graphs = {0}; /* the step, recorded at the second and replayed */
 	of3_noise_schedule(c, n_step);
 	draw_init(eps, noise, D, A);
 	for (int64_t i = 0; i < n; i++)
@@ -153,7 +154,7 @@ int of3_sample_diffusion(float *x, int64_t n_step, of3_diffusion_in_t *in,
 		in->x_noisy = xd;
 		const of3_diffusion_out_t out = {.x_denoised = dd};
 		rc = of3_backend_upload(be, xd, xh, (size_t)n * sizeof *xh);
-		rc = rc ? rc : of3_diffusion_module_forward(&out, in, w, cache, inner, be);
+		rc = rc ? rc : of3_diffusion_module_forward(&out, in, w, cache, inner, &graphs, be);
 		rc = rc ? rc : of3_backend_download(be, den, dd, (size_t)n * sizeof *den);
 		if (rc)
 			break;
@@ -170,6 +171,7 @@ int of3_sample_diffusion(float *x, int64_t n_step, of3_diffusion_in_t *in,
 		if (progress)
 			progress(progress_ctx, tau, n_step);
 	}
+	of3_diffusion_graphs_free(&graphs, be);
 	in->x_noisy = NULL; /* it pointed into scratch: nothing a caller may free or read */
 	free(xh);
 	return rc;

@@ -140,7 +140,7 @@ static void run_query(const char *q, const of3_diffusion_module_w_t *w, of3_back
 	};
 	int rc = of3_diffusion_prepare(cache, &dout, &din, w, scratch, be);
 	CHECK(rc == 0, "%s: prepare (%zu cache floats) %s", q, n_cache, rc ? of3_errmsg() : "");
-	rc = rc ? rc : of3_diffusion_module_forward(&dout, &din, w, cache, scratch, be);
+	rc = rc ? rc : of3_diffusion_module_forward(&dout, &din, w, cache, scratch, NULL, be);
 	rc = rc ? rc : of3_backend_sync(be);
 	CHECK(rc == 0, "%s: forward %s", q, rc ? of3_errmsg() : "");
 	td_down(out.x_denoised, dout.x_denoised, D * A * 3);

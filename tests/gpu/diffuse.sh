@@ -6,8 +6,9 @@
 #     same replayed noise, the issue's bar);
 #   - of3-diffuse --device auto takes the GPU;
 #   - determinism: of3-diffuse --device cuda twice with the same seed gives identical bytes, in
-#     both precisions (the trunk bundle comes from of3-parse | of3-featurize | of3-trunk on the
-#     CPU, as tests/run.sh makes it).
+#     both precisions, and the same bytes with the step's CUDA graphs off (OF3_CUDA_GRAPHS=0)
+#     (the trunk bundle comes from of3-parse | of3-featurize | of3-trunk on the CPU, as
+#     tests/run.sh makes it).
 # Prints the tests' error lines and "# diffuse on GPU: N passed, N failed"; exits 1 on a failure.
 set -u
 cd "$(dirname "$0")/../.."
@@ -62,6 +63,15 @@ if "$bin/of3-parse" tests/fixtures/queries/protein_ligand.json | "$bin/of3-featu
 			ok "determinism: of3-diffuse --device cuda --precision $prec twice, seed 7: identical bytes ($(wc -c <"$T/$prec.1.bundle") bytes)"
 		else
 			not_ok "determinism: of3-diffuse --device cuda --precision $prec twice differ"
+		fi
+		# the step recorded as CUDA graphs (kernels/graph.h) against every op launched alone
+		OF3_CUDA_GRAPHS=0 "$bin/of3-diffuse" -w "$w" --device cuda --precision $prec --steps 50 \
+			--samples 5 --seed 7 -q -o "$T/$prec.nograph.bundle" "$trunk" ||
+			not_ok "of3-diffuse with OF3_CUDA_GRAPHS=0 --precision $prec failed"
+		if cmp -s "$T/$prec.1.bundle" "$T/$prec.nograph.bundle"; then
+			ok "CUDA graphs: the replayed step gives the same bytes as the ops one by one ($prec)"
+		else
+			not_ok "CUDA graphs: the replayed step and the ops one by one differ ($prec)"
 		fi
 	done
 else
