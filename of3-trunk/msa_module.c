@@ -40,23 +40,13 @@ static int opm_bind(of3_opm_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, const char *
 static int pwa_bind(of3_pwa_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, const char *prefix,
                     int64_t *c_m, int64_t *c_z)
 {
-	int64_t n_head = -1, hd = -1, c2;
+	int64_t n_head = -1;
 	int rc = of3_wbind_ln(wb, ck, &w->ln_m, c_m, 1, prefix, "layer_norm_m");
 	rc = rc ? rc : of3_wbind_ln(wb, ck, &w->ln_z, c_z, 1, prefix, "layer_norm_z");
 	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->bias, &n_head, c_z, 0, prefix, "linear_z");
-	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->v, &hd, c_m, 0, prefix, "linear_v");
-	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->g, &hd, c_m, 0, prefix, "linear_g");
-	c2 = *c_m;
-	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->o, &c2, &hd, 0, prefix, "linear_o");
-	if (rc == 0 && (n_head <= 0 || hd % n_head != 0))
-		return of3_err(OF3_ERR_INPUT,
-		               "checkpoint key '%slinear_v.weight': %lld outputs do not split into "
-		               "%lld heads",
-		               prefix, (long long)hd, (long long)n_head);
+	rc = rc ? rc : of3_mha_bind(&w->mha, ck, wb, prefix, "", c_m, n_head, OF3_F_MHA_NO_QK);
 	w->c_m = *c_m;
 	w->c_z = *c_z;
-	w->n_head = n_head;
-	w->d_head = n_head > 0 ? hd / n_head : 0;
 	return rc;
 }
 
@@ -123,8 +113,8 @@ static size_t opm_scratch(const of3_opm_w_t *w, int64_t n_tok, int64_t n_s)
 static size_t pwa_scratch(const of3_pwa_w_t *w, int64_t n_tok, int64_t n_s)
 {
 	const size_t sn = (size_t)(n_s * n_tok), r = (size_t)(n_tok * n_tok);
-	const size_t hd = (size_t)(w->n_head * w->d_head);
-	return sn * (size_t)(2 * w->c_m + 3 * hd) + r * (size_t)(w->c_z + 2 * w->n_head);
+	const size_t hd = (size_t)(w->mha.n_head * w->mha.d_head);
+	return sn * (size_t)(2 * w->c_m + 3 * hd) + r * (size_t)(w->c_z + 2 * w->mha.n_head);
 }
 
 size_t of3_msa_module_scratch(const of3_msa_w_t *w, int64_t n_tok, int64_t n_msa)
@@ -262,7 +252,8 @@ static void pwa(float *m, const float *z, const float *pair_mask, const of3_pwa_
                 int64_t n_tok, float *scratch, const of3_backend_t *be)
 {
 	const of3_ops_t *op = be->ops;
-	const int64_t n = n_tok, r = n * n, sn = n_s * n, nh = w->n_head, hd = nh * w->d_head;
+	const int64_t n = n_tok, r = n * n, sn = n_s * n, nh = w->mha.n_head,
+	              hd = nh * w->mha.d_head;
 	float *mn = scratch;          /* [S,N,c_m] LN(m) */
 	float *zn = mn + sn * w->c_m; /* [N,N,c_z] LN(z) */
 	float *bz = zn + r * w->c_z;  /* [N,N,H] */
@@ -277,11 +268,11 @@ static void pwa(float *m, const float *z, const float *pair_mask, const of3_pwa_
 	op->transpose_pair(wt, bz, r, nh, 1);
 	/* row h*N + i of wt is masked with pair_mask row i */
 	op->softmax(wt, pair_mask, n, nh * n, n);
-	op->linear(v, mn, w->v.w, NULL, sn, w->c_m, hd);
-	op->pair_weighted_avg(o, wt, v, n_s, n, nh, w->d_head);
-	op->linear(g, mn, w->g.w, NULL, sn, w->c_m, hd);
+	op->linear(v, mn, w->mha.v.w, NULL, sn, w->c_m, hd);
+	op->pair_weighted_avg(o, wt, v, n_s, n, nh, w->mha.d_head);
+	op->linear(g, mn, w->mha.g.w, NULL, sn, w->c_m, hd);
 	op->sigmoid_mul(o, g, o, sn * hd);
-	op->linear(out, o, w->o.w, NULL, sn, hd, w->c_m);
+	op->linear(out, o, w->mha.o.w, NULL, sn, hd, w->c_m);
 	op->add(m, out, sn * w->c_m);
 }
 

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "../kernels/backend.h"
+#include "../kernels/layers/mha.h"
 #include "../kernels/layers/pairformer.h"
 #include "../kernels/layers/weights.h"
 #include "trunk_features.h"
@@ -30,11 +31,12 @@ typedef struct {
 } of3_opm_w_t;
 
 /* Pair-weighted averaging (msa_att_row): layer_norm_m [c_m], layer_norm_z [c_z], linear_z
- * [H, c_z], linear_v/linear_g [H*d, c_m], linear_o [c_m, H*d], no biases. */
+ * [H, c_z], linear_v/linear_g [H*d, c_m], linear_o [c_m, H*d], no biases (mha: no q, k). */
 typedef struct {
 	of3_ln_w_t ln_m, ln_z;
-	of3_lin_w_t bias, v, g, o;
-	int64_t c_m, c_z, n_head, d_head;
+	of3_lin_w_t bias;
+	of3_mha_w_t mha;
+	int64_t c_m, c_z;
 } of3_pwa_w_t;
 
 /* One block under "msa_module.blocks.{k}.". */

@@ -117,13 +117,13 @@ static void check_dims(const bound_t *r)
 	int dt_ok = w->dt.n_block == 24 && w->dt.c_a == 768 && w->dt.c_s == 384 && w->dt.c_z == 128;
 	for (int b = 0; b < w->dt.n_block; b++) {
 		const of3_dt_block_w_t *k = &w->dt.blk[b];
-		dt_ok = dt_ok && k->n_head == 16 && k->d_head == 48 && k->tr.n_hidden == 1536 &&
-		        k->c_a == 768 && k->c_s == 384 && k->c_z == 128;
+		dt_ok = dt_ok && k->mha.n_head == 16 && k->mha.d_head == 48 &&
+		        k->tr.n_hidden == 1536 && k->c_a == 768 && k->c_s == 384 && k->c_z == 128;
 	}
 	CHECK(dt_ok,
 	      "diffusion transformer (§3.4): %d blocks, each c_a 768, c_s 384, c_z 128, 16 heads "
 	      "x 48, transition hidden 1536 (block 0: %lld heads x %lld, hidden %lld)",
-	      w->dt.n_block, (long long)w->dt.blk[0].n_head, (long long)w->dt.blk[0].d_head,
+	      w->dt.n_block, (long long)w->dt.blk[0].mha.n_head, (long long)w->dt.blk[0].mha.d_head,
 	      (long long)w->dt.blk[0].tr.n_hidden);
 	const of3_atom_transformer_w_t *at[2] = {&w->enc, &w->dec};
 	int at_ok = 1;
@@ -132,7 +132,7 @@ static void check_dims(const bound_t *r)
 		        at[i]->c_p == 16;
 		for (int b = 0; b < at[i]->n_block; b++) {
 			const of3_atom_block_w_t *k = &at[i]->blk[b];
-			at_ok = at_ok && k->n_head == 4 && k->d_head == 32 &&
+			at_ok = at_ok && k->mha.n_head == 4 && k->mha.d_head == 32 &&
 			        k->tr.n_hidden == 256 && k->c_a == 128 && k->c_s == 128 &&
 			        k->c_p == 16;
 		}
@@ -152,9 +152,9 @@ static void check_dims(const bound_t *r)
 	int pf_ok = 1;
 	for (int b = 0; b < h->n_block; b++) {
 		const of3_pairformer_block_w_t *k = &h->blocks[b];
-		pf_ok = pf_ok && k->c_s == 384 && k->c_z == 128 && k->apb.n_head == 16 &&
-		        k->apb.d_head == 24 && k->pair.att_start.n_head == 4 &&
-		        k->pair.att_start.d_head == 32 && k->pair.att_end.n_head == 4 &&
+		pf_ok = pf_ok && k->c_s == 384 && k->c_z == 128 && k->apb.mha.n_head == 16 &&
+		        k->apb.mha.d_head == 24 && k->pair.att_start.mha.n_head == 4 &&
+		        k->pair.att_start.mha.d_head == 32 && k->pair.att_end.mha.n_head == 4 &&
 		        k->pair.mul_out.h == 128 && k->pair.mul_in.h == 128 &&
 		        k->pair.transition.n_hidden == 512 && k->single.n_hidden == 1536;
 	}
@@ -162,9 +162,9 @@ static void check_dims(const bound_t *r)
 	      "heads' Pairformer blocks (§5.4): single attention 16 heads x 24, triangle "
 	      "attention 4 x 32, triangle multiplication hidden 128, transitions 512 / 1536 "
 	      "(block 0: %lld x %lld, %lld x %lld)",
-	      (long long)h->blocks[0].apb.n_head, (long long)h->blocks[0].apb.d_head,
-	      (long long)h->blocks[0].pair.att_start.n_head,
-	      (long long)h->blocks[0].pair.att_start.d_head);
+	      (long long)h->blocks[0].apb.mha.n_head, (long long)h->blocks[0].apb.mha.d_head,
+	      (long long)h->blocks[0].pair.att_start.mha.n_head,
+	      (long long)h->blocks[0].pair.att_start.mha.d_head);
 	CHECK(h->n_plddt_bin == 50 && h->n_resolved_bin == 2 && h->n_pde_bin == 64 &&
 	              h->n_pae_bin == 64 && h->n_distogram_bin == 64,
 	      "head bins (§5.5, §5.6): pLDDT %lld, resolved %lld, PDE %lld, PAE %lld, distogram "

@@ -200,7 +200,7 @@ int main(int argc, char **argv)
 	       "c_token %lld; blocks: encoder %d, transformer %d (%lld heads), decoder %d\n",
 	       (long long)w->c_s, (long long)w->c_z, (long long)w->c_si, (long long)w->n_fourier,
 	       (long long)w->c_atom, (long long)w->c_p, (long long)w->c_token, w->enc.n_block,
-	       w->dt.n_block, (long long)w->dt.blk[0].n_head, w->dec.n_block);
+	       w->dt.n_block, (long long)w->dt.blk[0].mha.n_head, w->dec.n_block);
 	run_query("protein", w, &td_be);
 	run_query("protein_ligand", w, &td_be);
 	rc = of3_ckpt_check_unused(ck, "diffusion_module.");

@@ -169,8 +169,8 @@ int main(int argc, char **argv)
 	      "%lld, c_s %lld, c_z %lld; %d atom transformer blocks, %lld x %lld heads, transition "
 	      "%lld",
 	      (long long)w.c_a, (long long)w.c_p, (long long)w.c_token, (long long)w.c_s_input,
-	      (long long)w.c_s, (long long)w.c_z, w.transformer.n_block, (long long)b0->n_head,
-	      (long long)b0->d_head, (long long)b0->tr.n_hidden);
+	      (long long)w.c_s, (long long)w.c_z, w.transformer.n_block, (long long)b0->mha.n_head,
+	      (long long)b0->mha.d_head, (long long)b0->tr.n_hidden);
 	run_query("protein", &w, &be);
 	run_query("protein_ligand", &w, &be);
 out:

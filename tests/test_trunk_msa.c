@@ -187,8 +187,8 @@ int main(int argc, char **argv)
 	      "dimensions from the shapes: c_m %lld, c_z %lld, c_s_input %lld, %d blocks (the last "
 	      "without the MSA update), OPM hidden %lld, pair-weighted averaging %lld x %lld",
 	      (long long)w.c_m, (long long)w.c_z, (long long)w.c_s_input, w.n_block,
-	      (long long)w.block[0].opm.c_o, (long long)w.block[0].pwa.n_head,
-	      (long long)w.block[0].pwa.d_head);
+	      (long long)w.block[0].opm.c_o, (long long)w.block[0].pwa.mha.n_head,
+	      (long long)w.block[0].pwa.mha.d_head);
 	rc = of3_ckpt_check_unused(ck, "msa_module");
 	CHECK(rc == 0, "every msa_module* key is bound %s", rc ? of3_errmsg() : "");
 

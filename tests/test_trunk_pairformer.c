@@ -188,8 +188,9 @@ int main(int argc, char **argv)
 	      "%lld/%lld, tri-att %lld x %lld, single attention %lld x %lld",
 	      (long long)blk[0].c_s, (long long)blk[0].c_z, (long long)blk[0].pair.mul_out.h,
 	      (long long)blk[0].pair.transition.n_hidden, (long long)blk[0].single.n_hidden,
-	      (long long)blk[0].pair.att_start.n_head, (long long)blk[0].pair.att_start.d_head,
-	      (long long)blk[0].apb.n_head, (long long)blk[0].apb.d_head);
+	      (long long)blk[0].pair.att_start.mha.n_head,
+	      (long long)blk[0].pair.att_start.mha.d_head, (long long)blk[0].apb.mha.n_head,
+	      (long long)blk[0].apb.mha.d_head);
 
 	/* a block the checkpoint lacks: the error names the key */
 	of3_pairformer_block_w_t bad;

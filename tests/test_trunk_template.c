@@ -164,10 +164,11 @@ int main(int argc, char **argv)
 	      "bound the template embedder, %zu floats %s", wb.n_used, rc ? of3_errmsg() : "");
 	if (rc)
 		goto out;
-	CHECK(w.c_t == 8 && w.c_z == 16 && w.n_block == 1 && w.block[0].att_start.n_head == 2,
+	CHECK(w.c_t == 8 && w.c_z == 16 && w.n_block == 1 && w.block[0].att_start.mha.n_head == 2,
 	      "dimensions from the shapes: c_t %lld, c_z %lld, %d block(s), tri-att %lld x %lld",
-	      (long long)w.c_t, (long long)w.c_z, w.n_block, (long long)w.block[0].att_start.n_head,
-	      (long long)w.block[0].att_start.d_head);
+	      (long long)w.c_t, (long long)w.c_z, w.n_block,
+	      (long long)w.block[0].att_start.mha.n_head,
+	      (long long)w.block[0].att_start.mha.d_head);
 	rc = of3_ckpt_check_unused(ck, "template_embedder.");
 	CHECK(rc == 0, "every template_embedder key is bound %s", rc ? of3_errmsg() : "");
 

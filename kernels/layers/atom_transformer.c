@@ -86,30 +86,19 @@ static int block_bind(of3_atom_block_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, con
                       int64_t *c_a, int64_t *c_s, int64_t c_p)
 {
 	char ap[KEY_MAX], ct[KEY_MAX];
-	int64_t n_head = -1, hd = -1, c_p_in = c_p;
+	int64_t n_head = -1, c_p_in = c_p;
 	int rc = cat(ap, prefix, "attention_pair_bias.", "");
 	rc = rc ? rc : cat(ct, prefix, "conditioned_transition.", "");
 	rc = rc ? rc : of3_adaln_bind(&w->ln_q, ck, wb, ap, "layer_norm_a_q", c_a, c_s);
 	rc = rc ? rc : of3_adaln_bind(&w->ln_k, ck, wb, ap, "layer_norm_a_k", c_a, c_s);
 	rc = rc ? rc : of3_wbind_ln(wb, ck, &w->ln_z, &c_p_in, 0, ap, "layer_norm_z");
 	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->bias, &n_head, &c_p_in, 0, ap, "linear_z");
-	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->q, &hd, c_a, 1, ap, "mha.linear_q");
-	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->k, &hd, c_a, 0, ap, "mha.linear_k");
-	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->v, &hd, c_a, 0, ap, "mha.linear_v");
-	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->g, &hd, c_a, 0, ap, "mha.linear_g");
-	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->o, c_a, &hd, 0, ap, "mha.linear_o");
+	rc = rc ? rc : of3_mha_bind(&w->mha, ck, wb, ap, "mha.", c_a, n_head, OF3_F_MHA_Q_BIAS);
 	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->ada_out, c_a, c_s, 1, ap, "linear_ada_out");
 	rc = rc ? rc : of3_cond_transition_bind(&w->tr, ck, wb, ct, c_a, c_s);
-	if (rc == 0 && (n_head <= 0 || hd % n_head != 0))
-		return of3_err(OF3_ERR_INPUT,
-		               "checkpoint key '%smha.linear_q.weight': %lld outputs do not split "
-		               "into %lld heads",
-		               ap, (long long)hd, (long long)n_head);
 	w->c_a = *c_a;
 	w->c_s = *c_s;
 	w->c_p = c_p;
-	w->n_head = n_head;
-	w->d_head = n_head > 0 ? hd / n_head : 0;
 	return rc;
 }
 
@@ -323,7 +312,7 @@ static block_cond_t block_cond(const of3_atom_block_w_t *w, int64_t n_atom)
 	const int64_t r = of3_atom_n_block(n_atom) * OF3_ATOM_NQ * OF3_ATOM_NK;
 	block_cond_t c;
 	c.g_q = 0, c.sh_q = n, c.g_k = 2 * n, c.sh_k = 3 * n, c.g_out = 4 * n, c.g_t = 5 * n;
-	c.sh_t = 6 * n, c.g_tr = 7 * n, c.bias = 8 * n, c.size = 8 * n + r * w->n_head;
+	c.sh_t = 6 * n, c.g_tr = 7 * n, c.bias = 8 * n, c.size = 8 * n + r * w->mha.n_head;
 	return c;
 }
 
@@ -354,7 +343,7 @@ void of3_atom_transformer_prepare(float *cond, const float *s, const float *p,
 		const int64_t ca = bw->c_a, cs = bw->c_s;
 		const block_cond_t c = block_cond(bw, n_atom);
 		op->layer_norm(zn, p, bw->ln_z.w, NULL, r, bw->c_p, OF3_LN_EPS);
-		op->linear(cond + c.bias, zn, bw->bias.w, NULL, r, bw->c_p, bw->n_head);
+		op->linear(cond + c.bias, zn, bw->bias.w, NULL, r, bw->c_p, bw->mha.n_head);
 		of3_adaln_cond(cond + c.g_q, cond + c.sh_q, s, &bw->ln_q, A, sn, be);
 		of3_adaln_cond(cond + c.g_k, cond + c.sh_k, s, &bw->ln_k, A, sn, be);
 		op->linear(cond + c.g_out, s, bw->ada_out.w, bw->ada_out.b, A, cs, ca);
@@ -367,7 +356,7 @@ void of3_atom_transformer_prepare(float *cond, const float *s, const float *p,
 static size_t block_run_scratch(const of3_atom_block_w_t *w, int64_t n_atom, int64_t n_sample)
 {
 	const size_t a = (size_t)n_atom * (size_t)n_sample, nb = (size_t)of3_atom_n_block(n_atom);
-	const size_t hd = (size_t)(w->n_head * w->d_head);
+	const size_t hd = (size_t)(w->mha.n_head * w->mha.d_head);
 	return nb * OF3_ATOM_NK                                                   /* mask_k */
 	       + (size_t)n_sample * nb * OF3_ATOM_NQ * (size_t)w->c_a             /* x */
 	       + a * (size_t)w->c_a                                               /* out */
@@ -400,7 +389,8 @@ static void block_run(float *a, int64_t n_sample, const float *cond, const float
 {
 	const of3_ops_t *op = be->ops;
 	const int64_t A = n_atom, D = n_sample, R = D * A, nb = of3_atom_n_block(n_atom);
-	const int64_t ca = w->c_a, nh = w->n_head, hd = nh * w->d_head, nh_t = w->tr.n_hidden;
+	const int64_t ca = w->c_a, nh = w->mha.n_head, hd = nh * w->mha.d_head,
+	              nh_t = w->tr.n_hidden;
 	const int64_t bq = OF3_ATOM_NQ * hd, bk = OF3_ATOM_NK * hd;
 	const block_cond_t c = block_cond(w, n_atom);
 	float *mask_k = scratch;                    /* [nb,128] */
@@ -421,21 +411,21 @@ static void block_run(float *a, int64_t n_sample, const float *cond, const float
 	/* attention: fully padded query rows (mask_q 0) see the key mask only; they are dropped */
 	op->atom_block_masks(NULL, mask_k, NULL, atom_mask, n_atom);
 	of3_adaln_apply(x, a, cond + c.g_q, cond + c.sh_q, D, A, ca, be);
-	op->linear(q, x, w->q.w, w->q.b, R, ca, hd);
-	op->linear(g, x, w->g.w, NULL, R, ca, hd);
+	op->linear(q, x, w->mha.q.w, w->mha.q.b, R, ca, hd);
+	op->linear(g, x, w->mha.g.w, NULL, R, ca, hd);
 	of3_adaln_apply(x, a, cond + c.g_k, cond + c.sh_k, D, A, ca, be);
-	op->linear(k, x, w->k.w, NULL, R, ca, hd);
-	op->linear(v, x, w->v.w, NULL, R, ca, hd);
+	op->linear(k, x, w->mha.k.w, NULL, R, ca, hd);
+	op->linear(v, x, w->mha.v.w, NULL, R, ca, hd);
 	op->atom_windows_rep(qw, q, D, A, hd, OF3_ATOM_NQ, 0);
 	op->atom_windows_rep(gw, g, D, A, hd, OF3_ATOM_NQ, 0);
 	op->atom_windows_rep(kw, k, D, A, hd, OF3_ATOM_NK, -OF3_ATOM_KEY_SHIFT);
 	op->atom_windows_rep(vw, v, D, A, hd, OF3_ATOM_NK, -OF3_ATOM_KEY_SHIFT);
 	/* every block of every sample in one call: block b has its own key mask and pair bias */
 	op->attention_grouped(ow, qw, kw, vw, gw, mask_k, cond + c.bias, D * nb, nb, OF3_ATOM_NQ,
-	                      OF3_ATOM_NK, nh, w->d_head);
+	                      OF3_ATOM_NK, nh, w->mha.d_head);
 	/* every window row in one product (rows are independent), then the first A rows of each
 	 * sample: query padding dropped */
-	op->linear(x, ow, w->o.w, NULL, D * nb * OF3_ATOM_NQ, hd, ca);
+	op->linear(x, ow, w->mha.o.w, NULL, D * nb * OF3_ATOM_NQ, hd, ca);
 	op->copy_2d(out, A * ca, x, nb * OF3_ATOM_NQ * ca, D, A * ca);
 	op->gated_residual(a, cond + c.g_out, out, NULL, D, A, ca);
 

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "../backend.h"
+#include "mha.h"
 #include "weights.h"
 
 #define OF3_ATOM_NQ         32  /* queries per block */
@@ -111,9 +112,11 @@ void of3_cond_transition(float *a, int64_t n_rep, int64_t n_r, const float *gate
 typedef struct {
 	of3_adaln_w_t ln_q, ln_k;
 	of3_ln_w_t ln_z;
-	of3_lin_w_t bias, q, k, v, g, o, ada_out;
+	of3_lin_w_t bias;
+	of3_mha_w_t mha;
+	of3_lin_w_t ada_out;
 	of3_cond_transition_w_t tr;
-	int64_t c_a, c_s, c_p, n_head, d_head;
+	int64_t c_a, c_s, c_p;
 } of3_atom_block_w_t;
 
 typedef struct {

@@ -21,31 +21,20 @@ static int cat(char *dst, const char *a, const char *b, const char *c)
 static int block_bind(of3_dt_block_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, const char *prefix,
                       int64_t *c_a, int64_t *c_s, int64_t *c_z)
 {
-	char apb[KEY_MAX], mha[KEY_MAX], ct[KEY_MAX];
-	int64_t nh = -1, hd = -1;
+	char apb[KEY_MAX], ct[KEY_MAX];
+	int64_t nh = -1;
 	memset(w, 0, sizeof *w);
 	int rc = cat(apb, prefix, "attention_pair_bias.", "");
-	rc = rc ? rc : cat(mha, prefix, "attention_pair_bias.mha.", "");
 	rc = rc ? rc : cat(ct, prefix, "conditioned_transition.", "");
 	rc = rc ? rc : of3_adaln_bind(&w->ln_a, ck, wb, apb, "layer_norm_a", c_a, c_s);
 	rc = rc ? rc : of3_wbind_ln(wb, ck, &w->ln_z, c_z, 0, apb, "layer_norm_z");
 	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->bias, &nh, c_z, 0, apb, "linear_z");
-	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->q, &hd, c_a, 1, mha, "linear_q");
-	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->k, &hd, c_a, 0, mha, "linear_k");
-	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->v, &hd, c_a, 0, mha, "linear_v");
-	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->g, &hd, c_a, 0, mha, "linear_g");
-	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->o, c_a, &hd, 0, mha, "linear_o");
+	rc = rc ? rc : of3_mha_bind(&w->mha, ck, wb, apb, "mha.", c_a, nh, OF3_F_MHA_Q_BIAS);
 	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->ada_out, c_a, c_s, 1, apb, "linear_ada_out");
 	rc = rc ? rc : of3_cond_transition_bind(&w->tr, ck, wb, ct, c_a, c_s);
 	if (rc)
 		return rc;
-	if (nh <= 0 || hd % nh != 0)
-		return of3_err(
-		        OF3_ERR_INPUT,
-		        "checkpoint: %smha.linear_q: %lld channels do not split into %lld heads",
-		        apb, (long long)hd, (long long)nh);
 	w->c_a = *c_a, w->c_s = *c_s, w->c_z = *c_z;
-	w->n_head = nh, w->d_head = hd / nh;
 	return OF3_OK;
 }
 
@@ -81,7 +70,7 @@ size_t of3_diffusion_transformer_bias_size(const of3_diffusion_transformer_w_t *
 {
 	size_t n = 0;
 	for (int b = 0; b < w->n_block; b++)
-		n += (size_t)(n_tok * n_tok * w->blk[b].n_head);
+		n += (size_t)(n_tok * n_tok * w->blk[b].mha.n_head);
 	return n;
 }
 
@@ -99,17 +88,17 @@ void of3_diffusion_transformer_pair_bias(float *bias, const float *z,
 		for (int64_t i = 0; i < N; i++) {
 			op->layer_norm(zn, z + i * N * bw->c_z, bw->ln_z.w, NULL, N, bw->c_z,
 			               OF3_LN_EPS);
-			op->linear(bias + i * N * bw->n_head, zn, bw->bias.w, NULL, N, bw->c_z,
-			           bw->n_head);
+			op->linear(bias + i * N * bw->mha.n_head, zn, bw->bias.w, NULL, N, bw->c_z,
+			           bw->mha.n_head);
 		}
-		bias += N * N * bw->n_head;
+		bias += N * N * bw->mha.n_head;
 	}
 }
 
 static size_t block_scratch(const of3_dt_block_w_t *w, int64_t n_tok, int64_t n_sample)
 {
 	const size_t n = (size_t)n_tok, r = n * (size_t)n_sample;
-	const size_t hd = (size_t)(w->n_head * w->d_head);
+	const size_t hd = (size_t)(w->mha.n_head * w->mha.d_head);
 	return n * (size_t)w->c_s                /* sn */
 	       + 6 * n * (size_t)w->c_a          /* gate and shift terms */
 	       + 2 * r * (size_t)w->c_a          /* x, out */
@@ -136,7 +125,7 @@ static void block_forward(float *a, int64_t n_sample, const float *s, const floa
 {
 	const of3_ops_t *op = be->ops;
 	const int64_t N = n_tok, D = n_sample, R = D * N, ca = w->c_a, cs = w->c_s;
-	const int64_t hd = w->n_head * w->d_head, nt = w->tr.n_hidden;
+	const int64_t hd = w->mha.n_head * w->mha.d_head, nt = w->tr.n_hidden;
 	float *sn = scratch;      /* [N,c_s] LN_w(s) */
 	float *g_a = sn + N * cs; /* [N,c_a] AdaLN gate logits / shift, attention */
 	float *sh_a = g_a + N * ca;
@@ -160,12 +149,12 @@ static void block_forward(float *a, int64_t n_sample, const float *s, const floa
 	op->linear(g_tr, s, w->tr.g.w, w->tr.g.b, N, cs, ca);
 
 	of3_adaln_apply(x, a, g_a, sh_a, D, N, ca, be);
-	op->linear(q, x, w->q.w, w->q.b, R, ca, hd);
-	op->linear(g, x, w->g.w, NULL, R, ca, hd);
-	op->linear(k, x, w->k.w, NULL, R, ca, hd);
-	op->linear(v, x, w->v.w, NULL, R, ca, hd);
-	op->attention(o, q, k, v, g, mask, bias, D, N, N, w->n_head, w->d_head);
-	op->linear(out, o, w->o.w, NULL, R, hd, ca);
+	op->linear(q, x, w->mha.q.w, w->mha.q.b, R, ca, hd);
+	op->linear(g, x, w->mha.g.w, NULL, R, ca, hd);
+	op->linear(k, x, w->mha.k.w, NULL, R, ca, hd);
+	op->linear(v, x, w->mha.v.w, NULL, R, ca, hd);
+	op->attention(o, q, k, v, g, mask, bias, D, N, N, w->mha.n_head, w->mha.d_head);
+	op->linear(out, o, w->mha.o.w, NULL, R, hd, ca);
 	op->gated_residual(a, g_out, out, NULL, D, N, ca);
 
 	/* conditioned transition on the updated a; its gate takes the raw s */
@@ -182,6 +171,6 @@ void of3_diffusion_transformer(float *a, int64_t n_sample, const float *s, const
 	for (int b = 0; b < w->n_block; b++) {
 		block_forward(a, n_sample, s, bias, token_mask, mask, &w->blk[b], n_tok,
 		              scratch + n_tok * n_sample, be);
-		bias += n_tok * n_tok * w->blk[b].n_head;
+		bias += n_tok * n_tok * w->blk[b].mha.n_head;
 	}
 }

@@ -17,6 +17,7 @@
 
 #include "../backend.h"
 #include "atom_transformer.h" /* of3_adaln_w_t, of3_adaln */
+#include "mha.h"
 #include "weights.h"
 
 #define OF3_DT_MAX_BLOCKS 32 /* diffusion transformer blocks a checkpoint may have (24) */
@@ -29,9 +30,11 @@
 typedef struct {
 	of3_adaln_w_t ln_a;
 	of3_ln_w_t ln_z;
-	of3_lin_w_t bias, q, k, v, g, o, ada_out;
+	of3_lin_w_t bias;
+	of3_mha_w_t mha;
+	of3_lin_w_t ada_out;
 	of3_cond_transition_w_t tr;
-	int64_t c_a, c_s, c_z, n_head, d_head;
+	int64_t c_a, c_s, c_z;
 } of3_dt_block_w_t;
 
 typedef struct {

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "../backend.h"
+#include "mha.h"
 #include "weights.h"
 
 /* SwiGLU transition: LN_wb, linear_a (under SiLU) and linear_b [n_hidden, c], linear_out
@@ -42,8 +43,10 @@ typedef struct {
  * mha.linear_o [c_z, H*d], no biases. */
 typedef struct {
 	of3_ln_w_t ln;
-	of3_lin_w_t bias, q, k, v, g, o;
-	int64_t c_z, n_head, d_head;
+	of3_lin_w_t bias;
+	of3_mha_w_t mha;
+	int64_t c_z;
+	int64_t n_head; /* mha.n_head, for of3-trunk's max_heads until it reads mha.n_head */
 } of3_tri_att_w_t;
 
 /* Attention with pair bias (use_ada_layer_norm False): layer_norm_a [c_s], layer_norm_z [c_z],
@@ -51,8 +54,10 @@ typedef struct {
  * linear_o [c_s, H*d]. */
 typedef struct {
 	of3_ln_w_t ln_a, ln_z;
-	of3_lin_w_t bias, q, k, v, g, o;
-	int64_t c_s, c_z, n_head, d_head;
+	of3_lin_w_t bias;
+	of3_mha_w_t mha;
+	int64_t c_s, c_z;
+	int64_t n_head; /* mha.n_head, for of3-trunk's max_heads until it reads mha.n_head */
 } of3_apb_w_t;
 
 /* Pair block (§3.6): tri_mul_out, tri_mul_in, tri_att_start, tri_att_end, pair_transition. */
