@@ -60,7 +60,7 @@ KERNELS_SRC = kernels/backend.c kernels/cpu/norm.c kernels/cpu/linear.c kernels/
               kernels/cpu/trunk_ops.c kernels/cpu/atom_ops.c kernels/cpu/bcast_ops.c \
               kernels/graph.c kernels/layers/weights.c kernels/layers/transition.c kernels/layers/triangle_mul.c \
               kernels/layers/triangle_att.c kernels/layers/attention_pair_bias.c kernels/layers/pairformer.c \
-              kernels/layers/atom_transformer.c kernels/layers/diffusion_transformer.c
+              kernels/layers/atom_transformer.c kernels/layers/diffusion_transformer.c kernels/layers/mha.c
 KERNELS_CU  = $(if $(filter 1,$(CUDA)),kernels/cuda/cuda_backend.cu kernels/cuda/ops_table.cu \
               kernels/cuda/norm.cu kernels/cuda/linear.cu kernels/cuda/elementwise.cu \
               kernels/cuda/pointwise.cu kernels/cuda/softmax.cu kernels/cuda/attention.cu \

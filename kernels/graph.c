@@ -15,7 +15,7 @@ int of3_graph_run(of3_backend_t *be, of3_graph_t **g, void (*fn)(void *ctx), voi
 		return OF3_OK;
 	}
 #endif
-	(void)g;
+	(void)be, (void)g;
 	fn(ctx);
 	return OF3_OK;
 }
