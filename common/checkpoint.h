@@ -5,7 +5,8 @@
  * restricted unpickler (pickle.h; nothing is ever executed), and indexes every tensor of the
  * state dict by key. Tensors are viewed in place in the mapped file, so opening a 1.5 GB
  * checkpoint reads only its directory and pickle, and a stage touches only the pages of the
- * tensors it uses.
+ * tensors it uses. The file stays open as well: of3_ckpt_read_f32() reads float32 weights from
+ * it directly, faster than through the map.
  *
  * What is read, as OpenFold3's get_state_dict_from_checkpoint(ckpt, init_from_ema_weights=True)
  * does (spec/trunk.md §1.1):
@@ -93,7 +94,7 @@ int of3_ckpt_open(of3_ckpt_t **out, const char *path) OF3_WUR;
  * stands for the file name in messages. */
 int of3_ckpt_open_buffer(of3_ckpt_t **out, const void *buf, size_t len, const char *label) OF3_WUR;
 
-/* Unmaps and frees; every tensor view dies with it. NULL is fine. */
+/* Unmaps, closes the file and frees; every tensor view dies with it. NULL is fine. */
 void of3_ckpt_close(of3_ckpt_t *ck);
 
 const of3_ckpt_info_t *of3_ckpt_info(const of3_ckpt_t *ck);
@@ -135,5 +136,13 @@ const char *of3_ckpt_layout_file(of3_ckpt_layout_t layout);
 
 /* Copies the tensor's numel values to dst as float32 (bf16 and f16 are widened exactly). */
 void of3_ckpt_to_f32(const of3_ckpt_tensor_t *t, float *dst);
+/* The same for the n values from element i0 on (0 <= i0, i0 + n <= numel): a tensor staged in
+ * pieces (kernels/layers/weights.c). */
+void of3_ckpt_to_f32_part(const of3_ckpt_tensor_t *t, int64_t i0, int64_t n, float *dst);
+/* of3_ckpt_to_f32_part for a tensor of ck, the fastest way there is: float32 values of a file
+ * checkpoint are read from the file (pread: one copy, no page faults on the map), the rest are
+ * converted from the map. The values are the same either way. */
+void of3_ckpt_read_f32(const of3_ckpt_t *ck, const of3_ckpt_tensor_t *t, int64_t i0, int64_t n,
+                       float *dst);
 
 #endif

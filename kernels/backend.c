@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../common/cli.h"
+#include "../common/log.h"
 #include "cuda/cuda_backend.h"
 
 static int open_cpu(of3_backend_t *be, int threads)
@@ -115,6 +116,39 @@ void of3_backend_free(of3_backend_t *be, void *p)
 	free(p);
 }
 
+void *of3_backend_host_alloc(of3_backend_t *be, size_t n_bytes)
+{
+	void *p = NULL;
+#ifdef OF3_WITH_CUDA
+	if (be->cuda) {
+		char why[256];
+		if (of3_cuda_host_alloc(be->cuda, &p, n_bytes, why, sizeof why) == 0)
+			return p;
+		/* pinned memory is a speed-up, not a need: pageable memory does the same job */
+		of3_verbose("%.1f MiB of page-locked host memory: %s; using pageable memory",
+		            (double)n_bytes / (1 << 20), why);
+	}
+#endif
+	(void)be;
+	p = malloc(n_bytes ? n_bytes : 1);
+	if (!p)
+		of3_err(OF3_ERR_NOMEM, "out of memory (%.1f MiB of host memory)",
+		        (double)n_bytes / (1 << 20));
+	return p;
+}
+
+void of3_backend_host_free(of3_backend_t *be, void *p)
+{
+	if (!p)
+		return;
+#ifdef OF3_WITH_CUDA
+	if (be->cuda && of3_cuda_host_free(be->cuda, p))
+		return;
+#endif
+	(void)be;
+	free(p);
+}
+
 static int copy(of3_backend_t *be, void *dst, const void *src, size_t n_bytes, int to_device)
 {
 #ifdef OF3_WITH_CUDA
@@ -140,6 +174,56 @@ int of3_backend_upload(of3_backend_t *be, void *dst, const void *src, size_t n_b
 int of3_backend_download(of3_backend_t *be, void *dst, const void *src, size_t n_bytes)
 {
 	return copy(be, dst, src, n_bytes, 0);
+}
+
+#ifdef OF3_WITH_CUDA
+_Static_assert(OF3_BACKEND_COPY_SLOTS == OF3_CUDA_COPY_SLOTS, "one set of copy slots");
+#endif
+
+static int copy_async(of3_backend_t *be, void *dst, const void *src, size_t n_bytes, int to_device,
+                      int slot)
+{
+	if (slot < 0 || slot >= OF3_BACKEND_COPY_SLOTS)
+		return of3_err(OF3_ERR_RUNTIME, "copy slot %d (0..%d)", slot,
+		               OF3_BACKEND_COPY_SLOTS - 1);
+#ifdef OF3_WITH_CUDA
+	if (be->cuda) {
+		char why[512];
+		if (of3_cuda_copy_async(be->cuda, dst, src, n_bytes, to_device, slot, why,
+		                        sizeof why) < 0)
+			return of3_err(OF3_ERR_RUNTIME, "%s", why);
+		return OF3_OK;
+	}
+#endif
+	return copy(be, dst, src, n_bytes, to_device);
+}
+
+int of3_backend_upload_async(of3_backend_t *be, void *dst, const void *src, size_t n_bytes,
+                             int slot)
+{
+	return copy_async(be, dst, src, n_bytes, 1, slot);
+}
+
+int of3_backend_download_async(of3_backend_t *be, void *dst, const void *src, size_t n_bytes,
+                               int slot)
+{
+	return copy_async(be, dst, src, n_bytes, 0, slot);
+}
+
+int of3_backend_copy_wait(of3_backend_t *be, int slot)
+{
+	if (slot < 0 || slot >= OF3_BACKEND_COPY_SLOTS)
+		return of3_err(OF3_ERR_RUNTIME, "copy slot %d (0..%d)", slot,
+		               OF3_BACKEND_COPY_SLOTS - 1);
+#ifdef OF3_WITH_CUDA
+	if (be->cuda) {
+		char why[512];
+		if (of3_cuda_copy_wait(be->cuda, slot, why, sizeof why) < 0)
+			return of3_err(OF3_ERR_RUNTIME, "%s", why);
+	}
+#endif
+	(void)be;
+	return OF3_OK;
 }
 
 int of3_backend_sync(of3_backend_t *be)

@@ -44,11 +44,39 @@ void of3_backend_set_precision(of3_backend_t *be, of3_precision_t precision);
 void *of3_backend_alloc(of3_backend_t *be, size_t n_bytes);
 void of3_backend_free(of3_backend_t *be, void *p);
 
+/* Host memory for the large buffers that are copied to or from backend memory: results to
+ * download (of3-trunk's outputs), staging for uploads and downloads (the weights, of3-diffuse's
+ * logits). On CUDA it is page-locked (cudaMallocHost): the GPU copies it directly, several
+ * times faster than pageable memory and without page faults during the copy, and only from it
+ * do asynchronous copies overlap host work; when the driver cannot lock that much it is
+ * pageable memory (same results, slower copies; -v says so). Page-locked memory comes out of
+ * the machine's RAM whole and cannot be swapped: use it for what is copied, not for host work
+ * areas. On the CPU it is plain malloc'ed memory. host_alloc returns NULL with the message
+ * recorded (OF3_ERR_NOMEM) when none can be had; host_free accepts NULL, waits for queued copies
+ * that may still use the buffer, and is the only free for host_alloc'ed memory. */
+void *of3_backend_host_alloc(of3_backend_t *be, size_t n_bytes);
+void of3_backend_host_free(of3_backend_t *be, void *p);
+
 /* Copies n_bytes from host memory into backend memory (upload) or back (download), after every
  * op queued before; both return when the copy is done, or OF3_ERR_RUNTIME with the failure of an
  * earlier op or of the copy. */
 int of3_backend_upload(of3_backend_t *be, void *dst, const void *src, size_t n_bytes) OF3_WUR;
 int of3_backend_download(of3_backend_t *be, void *dst, const void *src, size_t n_bytes) OF3_WUR;
+
+/* Copies that overlap host work (double-buffered staging): upload_async and download_async
+ * queue the copy of n_bytes behind every op queued before and return at once, remembering it
+ * under slot (0 .. OF3_BACKEND_COPY_SLOTS - 1); copy_wait returns once the last copy queued
+ * under that slot is done (at once when there is none). The host memory must stay unchanged
+ * (upload) or unread (download) until then, and should be of3_backend_host_alloc'ed: CUDA
+ * copies pageable memory before returning. On the CPU the copy is made at once. All three
+ * return OF3_OK or OF3_ERR_RUNTIME with the copy's failure; a failure of an earlier op is left
+ * to the next sync. */
+#define OF3_BACKEND_COPY_SLOTS 2
+int of3_backend_upload_async(of3_backend_t *be, void *dst, const void *src, size_t n_bytes,
+                             int slot) OF3_WUR;
+int of3_backend_download_async(of3_backend_t *be, void *dst, const void *src, size_t n_bytes,
+                               int slot) OF3_WUR;
+int of3_backend_copy_wait(of3_backend_t *be, int slot) OF3_WUR;
 
 /* Waits until every queued op is done: OF3_OK, or OF3_ERR_RUNTIME naming the first op that
  * failed since the last sync (ops cannot return errors; CUDA records them until here). */

@@ -96,10 +96,12 @@ static int process(void *ctx, const of3_bundle_t *in, of3_bwriter_t *w, const of
 			        "query '%s': the features bundle already holds '%s' (a trunk "
 			        "bundle given twice?)",
 			        in->query, in->tensors[i].name);
-	if (n > 0) {
-		out.s_input = of3_tensor_alloc((size_t)(n * d->c_s_input) * sizeof(float));
-		out.s_trunk = of3_tensor_alloc((size_t)(n * d->c_s) * sizeof(float));
-		out.z_trunk = of3_tensor_alloc((size_t)(n * n * d->c_z) * sizeof(float));
+	if (n > 0) { /* page-locked on a GPU: the outputs come down at full speed */
+		out.s_input =
+		        of3_backend_host_alloc(&c->be, (size_t)(n * d->c_s_input) * sizeof(float));
+		out.s_trunk = of3_backend_host_alloc(&c->be, (size_t)(n * d->c_s) * sizeof(float));
+		out.z_trunk =
+		        of3_backend_host_alloc(&c->be, (size_t)(n * n * d->c_z) * sizeof(float));
 		if (!out.s_input || !out.s_trunk || !out.z_trunk) {
 			rc = of3_err(OF3_ERR_NOMEM,
 			             "query '%s': out of memory for the trunk outputs", in->query);
@@ -133,9 +135,9 @@ static int process(void *ctx, const of3_bundle_t *in, of3_bwriter_t *w, const of
 	rc = rc ? rc : of3_bwriter_end(w);
 done:
 	of3_bundle_free(hdr);
-	free(out.s_input);
-	free(out.s_trunk);
-	free(out.z_trunk);
+	of3_backend_host_free(&c->be, out.s_input);
+	of3_backend_host_free(&c->be, out.s_trunk);
+	of3_backend_host_free(&c->be, out.z_trunk);
 	return rc;
 }
 

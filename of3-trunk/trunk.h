@@ -33,7 +33,8 @@ typedef struct {
 } of3_trunk_dims_t;
 
 /* The outputs of one query, float32, on the host. The caller owns the buffers (sized from
- * of3_trunk_dims() and the token count); s_cycle / z_cycle may be NULL (not kept). */
+ * of3_trunk_dims() and the token count); s_cycle / z_cycle may be NULL (not kept). Any host
+ * memory does; of3_backend_host_alloc'ed buffers come down from a GPU fastest. */
 typedef struct {
 	float *s_input; /* [N, c_s_input] */
 	float *s_trunk; /* [N, c_s] */

@@ -11,6 +11,18 @@
 
 of3_cuda_ctx_t *of3_cuda_cur;
 
+/* What of3_cuda_open allocates: the context the ops share (cuda_ops.h) first, so that the
+ * state handed out is that context, then what only this file uses. */
+typedef struct {
+	of3_cuda_ctx_t ctx;
+	cudaEvent_t copy_done[OF3_CUDA_COPY_SLOTS]; /* of3_cuda_copy_async's slots */
+} backend_state_t;
+
+static backend_state_t *state_of(void *state)
+{
+	return (backend_state_t *)state; /* ctx is the first member */
+}
+
 #define CUDA_TRY(call)                                                                    \
 	do {                                                                              \
 		cudaError_t e_ = (call);                                                  \
@@ -81,7 +93,8 @@ void *of3_cuda_scratch(const char *op, size_t n_bytes)
 extern "C" int of3_cuda_open(int index, void **state, char *desc, size_t desc_len, char *why,
                              size_t why_len)
 {
-	of3_cuda_ctx_t *s = (of3_cuda_ctx_t *)calloc(1, sizeof *s);
+	backend_state_t *bs = (backend_state_t *)calloc(1, sizeof *bs);
+	of3_cuda_ctx_t *s = bs ? &bs->ctx : NULL;
 	int n = 0;
 	cudaDeviceProp prop;
 	cublasStatus_t st;
@@ -91,17 +104,19 @@ extern "C" int of3_cuda_open(int index, void **state, char *desc, size_t desc_le
 	}
 	if (cudaGetDeviceCount(&n) != cudaSuccess || n == 0) {
 		snprintf(why, why_len, "no CUDA device is visible");
-		free(s);
+		free(bs);
 		return -1;
 	}
 	if (index >= n) {
 		snprintf(why, why_len, "there are %d CUDA devices (0..%d)", n, n - 1);
-		free(s);
+		free(bs);
 		return -1;
 	}
 	CUDA_TRY(cudaSetDevice(index));
 	CUDA_TRY(cudaGetDeviceProperties(&prop, index));
 	CUDA_TRY(cudaStreamCreateWithFlags(&s->stream, cudaStreamNonBlocking));
+	for (int i = 0; i < OF3_CUDA_COPY_SLOTS; i++)
+		CUDA_TRY(cudaEventCreateWithFlags(&bs->copy_done[i], cudaEventDisableTiming));
 	st = cublasCreate(&s->cublas);
 	if (st != CUBLAS_STATUS_SUCCESS) {
 		snprintf(why, why_len, "cublasCreate failed: %s", cublasGetStatusString(st));
@@ -129,9 +144,12 @@ fail:
 	if (s->cublas)
 		cublasDestroy(s->cublas);
 	cudaFree(s->blas_ws);
+	for (int i = 0; i < OF3_CUDA_COPY_SLOTS; i++)
+		if (bs->copy_done[i])
+			cudaEventDestroy(bs->copy_done[i]);
 	if (s->stream)
 		cudaStreamDestroy(s->stream);
-	free(s);
+	free(bs);
 	return -1;
 }
 
@@ -145,10 +163,12 @@ extern "C" void of3_cuda_close(void *state)
 	cudaFree(s->ws);
 	cublasDestroy(s->cublas);
 	cudaFree(s->blas_ws);
+	for (int i = 0; i < OF3_CUDA_COPY_SLOTS; i++)
+		cudaEventDestroy(state_of(state)->copy_done[i]);
 	cudaStreamDestroy(s->stream);
 	if (of3_cuda_cur == s)
 		of3_cuda_cur = NULL;
-	free(s);
+	free(state_of(state));
 }
 
 extern "C" void of3_cuda_set_fp32(void *state, int fp32)
@@ -193,6 +213,67 @@ extern "C" int of3_cuda_memcpy(void *state, void *dst, const void *src, size_t n
 	return of3_cuda_sync(state, why, why_len);
 fail:
 	return -1;
+}
+
+extern "C" int of3_cuda_copy_async(void *state, void *dst, const void *src, size_t n_bytes,
+                                   int to_device, int slot, char *why, size_t why_len)
+{
+	backend_state_t *bs = state_of(state);
+	if (slot < 0 || slot >= OF3_CUDA_COPY_SLOTS) {
+		snprintf(why, why_len, "copy slot %d (0..%d)", slot, OF3_CUDA_COPY_SLOTS - 1);
+		return -1;
+	}
+	CUDA_TRY(cudaMemcpyAsync(dst, src, n_bytes,
+	                         to_device ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost,
+	                         bs->ctx.stream));
+	CUDA_TRY(cudaEventRecord(bs->copy_done[slot], bs->ctx.stream));
+	of3_cuda_profile_mark(to_device ? "(upload)" : "(download)");
+	return 0;
+fail:
+	return -1;
+}
+
+extern "C" int of3_cuda_copy_wait(void *state, int slot, char *why, size_t why_len)
+{
+	if (slot < 0 || slot >= OF3_CUDA_COPY_SLOTS) {
+		snprintf(why, why_len, "copy slot %d (0..%d)", slot, OF3_CUDA_COPY_SLOTS - 1);
+		return -1;
+	}
+	CUDA_TRY(cudaEventSynchronize(state_of(state)->copy_done[slot]));
+	return 0;
+fail:
+	return -1;
+}
+
+extern "C" int of3_cuda_host_alloc(void *state, void **p, size_t n_bytes, char *why, size_t why_len)
+{
+	(void)state;
+	*p = NULL;
+	CUDA_TRY(cudaMallocHost(p, n_bytes ? n_bytes : 1));
+	return 0;
+fail:
+	*p = NULL;
+	cudaGetLastError(); /* a refused allocation is no op's failure: leave nothing for one */
+	return -1;
+}
+
+extern "C" int of3_cuda_host_free(void *state, void *p)
+{
+	of3_cuda_ctx_t *s = (of3_cuda_ctx_t *)state;
+	cudaPointerAttributes a;
+	if (!p)
+		return 0;
+	if (cudaPointerGetAttributes(&a, p) != cudaSuccess) {
+		cudaGetLastError(); /* memory CUDA does not know: not its to free */
+		return 0;
+	}
+	/* of3_backend_host_alloc falls back to pageable memory when none can be locked */
+	if (a.type != cudaMemoryTypeHost)
+		return 0;
+	/* queued copies may still use it */
+	cudaStreamSynchronize(s->stream);
+	cudaFreeHost(p);
+	return 1;
 }
 
 extern "C" int of3_cuda_sync(void *state, char *why, size_t why_len)

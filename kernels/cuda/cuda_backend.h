@@ -29,6 +29,18 @@ void of3_cuda_free(void *state, void *p);
 int of3_cuda_memcpy(void *state, void *dst, const void *src, size_t n_bytes, int to_device,
                     char *why, size_t why_len);
 int of3_cuda_sync(void *state, char *why, size_t why_len);
+/* Copies under a slot (0 .. OF3_CUDA_COPY_SLOTS - 1): copy_async queues the copy on the
+ * backend's stream and an event after it, and returns; copy_wait waits for that slot's last
+ * event (at once when none was queued). 0, or -1 with why. */
+#define OF3_CUDA_COPY_SLOTS 2
+int of3_cuda_copy_async(void *state, void *dst, const void *src, size_t n_bytes, int to_device,
+                        int slot, char *why, size_t why_len);
+int of3_cuda_copy_wait(void *state, int slot, char *why, size_t why_len);
+/* Page-locked host memory (cudaMallocHost): 0, or -1 with why. host_free frees p after the
+ * queued work when p is such memory and returns 1; for other memory it returns 0 and leaves p to
+ * the caller's free(). */
+int of3_cuda_host_alloc(void *state, void **p, size_t n_bytes, char *why, size_t why_len);
+int of3_cuda_host_free(void *state, void *p);
 /* Free and total device memory now (cudaMemGetInfo): 0, or -1 with why. */
 int of3_cuda_mem_info(void *state, size_t *free_bytes, size_t *total_bytes, char *why,
                       size_t why_len);

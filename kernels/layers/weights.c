@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define ALIGN_FLOATS 16
 
@@ -22,28 +23,100 @@ int of3_wbuf_alloc_on(of3_wbuf_t *wb, of3_backend_t *be)
 {
 	if (be->kind == OF3_BACKEND_CPU)
 		return of3_wbuf_alloc(wb);
+	return of3_wbuf_alloc_staged(wb, be, OF3_WBUF_WINDOW_BYTES);
+}
+
+int of3_wbuf_alloc_staged(of3_wbuf_t *wb, of3_backend_t *be, size_t window_bytes)
+{
 	wb->n_cap = wb->n_used;
 	wb->n_used = 0;
+	wb->be = be;
 	const size_t bytes = (wb->n_cap ? wb->n_cap : 1) * sizeof(float);
-	wb->host = malloc(bytes);
-	if (!wb->host)
-		return of3_err(OF3_ERR_NOMEM, "out of memory: the weights need %.2f GiB",
-		               (double)bytes / (1 << 30));
+	size_t n_win = (window_bytes ? window_bytes : OF3_WBUF_WINDOW_BYTES) / sizeof(float);
+	n_win = n_win ? n_win : 1;
+	wb->n_win = n_win < wb->n_cap ? n_win : wb->n_cap ? wb->n_cap : 1;
+	wb->win_start = wb->win_fill = 0;
+	wb->i_win = 0;
 	wb->base = of3_backend_alloc(be, bytes);
-	if (!wb->base) {
-		free(wb->host);
-		wb->host = NULL;
+	if (!wb->base)
 		return of3_err(OF3_ERR_NOMEM, "out of %s memory: the weights need %.2f GiB",
 		               be->desc, (double)bytes / (1 << 30));
+	/* the mirror of the small tensors: malloc maps pages of this size lazily, and only the
+	 * pages those tensors land on are ever touched */
+	wb->host = malloc(bytes);
+	for (int i = 0; i < 2; i++)
+		wb->win[i] = of3_backend_host_alloc(be, wb->n_win * sizeof(float));
+	if (!wb->host || !wb->win[0] || !wb->win[1])
+		return of3_err(OF3_ERR_NOMEM,
+		               "out of memory: staging the weights (%.2f GiB) through 2 x %.1f MiB",
+		               (double)bytes / (1 << 30),
+		               (double)wb->n_win * sizeof(float) / (1 << 20));
+	return OF3_OK;
+}
+
+/* Queues the current window's upload to its place in base and turns to the other window, once
+ * the upload queued from it before is done. */
+static int flush(of3_wbuf_t *wb)
+{
+	if (wb->win_fill == 0)
+		return OF3_OK;
+	int rc = of3_backend_upload_async(wb->be, wb->base + wb->win_start, wb->win[wb->i_win],
+	                                  wb->win_fill * sizeof(float), wb->i_win);
+	wb->win_start += wb->win_fill;
+	wb->win_fill = 0;
+	wb->i_win ^= 1;
+	return rc ? rc : of3_backend_copy_wait(wb->be, wb->i_win);
+}
+
+/* Converts tensor t (n floats, n_carve with its padding) into the staging windows; its place in
+ * base is n_used, where the current window ends. */
+static int stage(of3_wbuf_t *wb, const of3_ckpt_t *ck, const of3_ckpt_tensor_t *t, size_t n,
+                 size_t n_carve)
+{
+	int rc = OF3_OK;
+	if (n_carve <= wb->n_win) {
+		if (wb->win_fill + n_carve > wb->n_win && (rc = flush(wb)) < 0)
+			return rc;
+		float *w = wb->win[wb->i_win] + wb->win_fill;
+		of3_ckpt_read_f32(ck, t, 0, (int64_t)n, w);
+		memset(w + n, 0, (n_carve - n) * sizeof *w);
+		if (n <= OF3_WBUF_HOST_FLOATS)
+			memcpy(wb->host + wb->n_used, w, n * sizeof *w);
+		wb->win_fill += n_carve;
+		return OF3_OK;
+	}
+	/* larger than a window: window-sized pieces, each uploaded whole */
+	if ((rc = flush(wb)) < 0)
+		return rc;
+	for (size_t i = 0; i < n_carve; i += wb->n_win) {
+		const size_t k = n_carve - i < wb->n_win ? n_carve - i : wb->n_win;
+		const size_t k_data = i >= n ? 0 : n - i < k ? n - i : k;
+		float *w = wb->win[wb->i_win];
+		of3_ckpt_read_f32(ck, t, (int64_t)i, (int64_t)k_data, w);
+		memset(w + k_data, 0, (k - k_data) * sizeof *w);
+		if (n <= OF3_WBUF_HOST_FLOATS) /* only with windows of a few floats (tests) */
+			memcpy(wb->host + wb->n_used + i, w, k_data * sizeof *w);
+		wb->win_fill = k;
+		if ((rc = flush(wb)) < 0)
+			return rc;
 	}
 	return OF3_OK;
 }
 
 int of3_wbuf_upload(of3_wbuf_t *wb, of3_backend_t *be)
 {
-	if (!wb->host || wb->host == wb->base)
+	if (!wb->win[0])
 		return OF3_OK;
-	int rc = of3_backend_upload(be, wb->base, wb->host, wb->n_cap * sizeof(float));
+	int rc = flush(wb);
+	for (int i = 0; i < 2; i++) {
+		int rc_wait = of3_backend_copy_wait(be, i);
+		rc = rc ? rc : rc_wait;
+	}
+	rc = rc ? rc : of3_backend_sync(be);
+	for (int i = 0; i < 2; i++) {
+		of3_backend_host_free(be, wb->win[i]);
+		wb->win[i] = NULL;
+	}
 	free(wb->host);
 	wb->host = NULL;
 	return rc;
@@ -61,6 +134,10 @@ int of3_wbind_all(of3_wbuf_t *wb, of3_ckpt_t *ck, of3_backend_t *be,
 
 void of3_wbuf_free(of3_wbuf_t *wb, of3_backend_t *be)
 {
+	for (int i = 0; i < 2; i++) { /* a binding pass that stopped midway */
+		of3_backend_host_free(be, wb->win[i]);
+		wb->win[i] = NULL;
+	}
 	if (wb->host && wb->host != wb->base)
 		free(wb->host);
 	of3_backend_free(be, wb->base); /* the CPU backend's free() takes malloc'ed memory */
@@ -86,7 +163,13 @@ int of3_wbind(of3_wbuf_t *wb, of3_ckpt_t *ck, const float **dst, int ndim, int64
 			               "weights buffer too small binding '%s%s' (%zu of %zu floats "
 			               "used): the planning pass and the binding pass differ",
 			               prefix, name, wb->n_used, wb->n_cap);
-		of3_ckpt_to_f32(t, (wb->host ? wb->host : wb->base) + wb->n_used);
+		if (wb->win[0]) {
+			if ((rc = stage(wb, ck, t, n, n_carve)) < 0)
+				return of3_err_prefix(rc, "binding '%s%s'", prefix, name);
+		} else {
+			of3_ckpt_read_f32(ck, t, 0, t->numel,
+			                  (wb->host ? wb->host : wb->base) + wb->n_used);
+		}
 		*dst = wb->base + wb->n_used;
 	}
 	wb->n_used += n_carve;

@@ -7,7 +7,8 @@
  * float16) into it and sets the pointers. Dimensions are learnt from the shapes (-1 in a shape
  * is "any"; the bound value is written back), so the tiny test checkpoint and the released one
  * bind through the same code. A missing or misshaped key is OF3_ERR_INPUT naming the key
- * (of3_ckpt_expect). */
+ * (of3_ckpt_expect). Weights in device memory are never copied whole on the host: the binding
+ * pass stages them through two small page-locked windows, uploaded while it goes. */
 #ifndef OF3_LAYERS_WEIGHTS_H
 #define OF3_LAYERS_WEIGHTS_H
 
@@ -19,21 +20,44 @@
 
 typedef struct {
 	float *base;   /* NULL: planning pass (pointers are bound to NULL, nothing is copied) */
-	float *host;   /* where the binding pass converts to: base, or a host staging copy of a
-	                  device base (of3_wbuf_alloc_on) */
+	float *host;   /* where the binding pass leaves a tensor's float32 values on the host, at
+	                  host + (dst - base): base itself on the CPU. With device weights a sparse
+	                  host mirror (untouched pages cost nothing) that holds only the tensors of
+	                  at most OF3_WBUF_HOST_FLOATS floats (biases, LayerNorm weights, small
+	                  tables such as the diffusion module's Fourier embedding), until
+	                  of3_wbuf_upload; larger ones go through the staging windows only */
 	size_t n_used; /* floats carved so far (each tensor rounded up to 16 floats, 64 bytes) */
 	size_t n_cap;  /* floats available at base (ignored when planning) */
+	/* staging of device weights (of3_wbuf_alloc_staged): the binding pass converts tensors
+	 * into two page-locked windows in turn and uploads each full one asynchronously while it
+	 * fills the other; NULL windows: the binding pass converts straight into host */
+	of3_backend_t *be;
+	float *win[2];
+	size_t n_win;     /* floats a window holds */
+	size_t win_start; /* where in base the current window begins, floats */
+	size_t win_fill;  /* floats in the current window */
+	int i_win;        /* the current window, 0 or 1; it uploads under that backend copy slot */
 } of3_wbuf_t;
+
+#define OF3_WBUF_HOST_FLOATS  4096               /* see of3_wbuf_t.host */
+#define OF3_WBUF_WINDOW_BYTES ((size_t)16 << 20) /* each staging window of device weights */
 
 /* Ends the planning pass: one allocation of the floats it counted, and the buffer rewound for
  * the binding pass. OF3_ERR_NOMEM (with the size) when it does not fit; free wb->base after. */
 int of3_wbuf_alloc(of3_wbuf_t *wb) OF3_WUR;
 
-/* The same for weights that live in backend memory: base is of3_backend_alloc'ed, the binding
- * pass converts into a host staging buffer and sets the pointers into base, and
- * of3_wbuf_upload() then copies the staging buffer up and frees it. On the CPU backend base is
- * the host buffer itself and the upload does nothing. Free with of3_wbuf_free(). */
+/* The same for weights that live in backend memory: base is of3_backend_alloc'ed. On the CPU
+ * backend base is host memory and the binding pass converts straight into it; on a device
+ * (of3_wbuf_alloc_staged with OF3_WBUF_WINDOW_BYTES) the binding pass stages every tensor
+ * through two page-locked windows, each uploaded while the other fills, and sets the pointers
+ * into base. of3_wbuf_upload() then uploads the last window, waits for every copy and frees
+ * the staging (on the CPU it does nothing). Free with of3_wbuf_free(), which also releases the
+ * staging of a binding pass that failed midway. */
 int of3_wbuf_alloc_on(of3_wbuf_t *wb, of3_backend_t *be) OF3_WUR;
+/* of3_wbuf_alloc_on's staged form with windows of window_bytes (0: OF3_WBUF_WINDOW_BYTES; at
+ * least one float) on any backend, the CPU included: the tests bind through small windows
+ * there. A tensor larger than a window is staged in window-sized pieces. */
+int of3_wbuf_alloc_staged(of3_wbuf_t *wb, of3_backend_t *be, size_t window_bytes) OF3_WUR;
 int of3_wbuf_upload(of3_wbuf_t *wb, of3_backend_t *be) OF3_WUR;
 void of3_wbuf_free(of3_wbuf_t *wb, of3_backend_t *be);
 
