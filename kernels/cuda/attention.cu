@@ -8,7 +8,9 @@
  * nothing to the dot products). Logits are built in the CPU's and reference's order:
  * (q/sqrt(d))·k, + mask bias INF*(mask-1), + bias, all in fp32.
  * The bias [Q,K,H] is first transposed into scratch as [H,Q,K] so that a block's tile of it is
- * read with coalesced loads (the transpose reads Q*K*H once; the kernel reads it B times).
+ * read with coalesced loads (the transpose reads Q*K*H once; the kernel reads it B times). The
+ * transpose itself goes through shared memory, a run of positions for all heads per block, so
+ * that both its reads and its writes are contiguous (bias_heads_first_tiled_kernel).
  *
  * The grouped form runs many small problems in one launch (the atom transformer's 32 x 128
  * blocks, every block and sample at once, instead of a launch of four thread blocks each):
@@ -16,7 +18,9 @@
  * transpose. The plain op is mask_grp = B, bias_grp = 1.
  *
  * That kernel is the fp32 (parity) mode's. The bf16 mode runs attention_tc_kernel instead, the
- * same flash structure on the tensor cores (see its comment); the bias transpose is shared. */
+ * same flash structure on the tensor cores, with the loads of the next key tile (cp.async into
+ * shared memory) in flight while the current one is computed (see its comment); the bias
+ * transpose is shared. */
 #include <cuda_bf16.h>
 #include <math.h>
 #include <stdint.h>
@@ -131,7 +135,8 @@ static __global__ void __launch_bounds__(BQ)
 		}
 }
 
-/* bias[G,Q,K,H] -> bias_t[G,H,Q,K] */
+/* bias[G,QK,H] -> bias_t[G,H,QK], element by element: the fallback for more than TR_MAX_HEADS
+ * heads (reads strided by H) */
 static __global__ void bias_heads_first_kernel(float *bias_t, const float *bias, int64_t n_grp,
                                                int64_t n_qk, int64_t n_head)
 {
@@ -143,9 +148,82 @@ static __global__ void bias_heads_first_kernel(float *bias_t, const float *bias,
 	}
 }
 
+/* The same copy through shared memory, coalesced on both sides: a block takes a run of `run`
+ * positions of one group for every head, reads its [run,H] floats as one contiguous span and
+ * writes H contiguous runs. (Read element by element, [QK,H] is fetched H floats apart: with
+ * 32-byte sectors, 8 times the bytes used at H >= 8.) A head's row in shared memory is run + pad
+ * floats, run a multiple of 32 and pad = 32/H, so the 32 lanes of a store, 32/H positions x H
+ * heads, fall in 32 different banks when H divides 32. Each thread issues all its loads before
+ * its first store (x[]), so they are in flight together. */
+#define TR_THREADS   256
+#define TR_TILE      4096 /* floats of [run,H] per block */
+#define TR_MAX_HEADS 128  /* run >= 32 and H*(run + pad) <= TR_TILE + 128 */
+
+static __global__ void __launch_bounds__(TR_THREADS)
+        bias_heads_first_tiled_kernel(float *__restrict__ bias_t, const float *__restrict__ bias,
+                                      int64_t n_qk, int n_head, int run, int pad, int64_t n_run)
+{
+	__shared__ float tile[TR_TILE + TR_MAX_HEADS];
+	const int64_t g = blockIdx.x / n_run, qk0 = blockIdx.x % n_run * run;
+	const int len = n_qk - qk0 < run ? (int)(n_qk - qk0) : run, n = len * n_head;
+	const int ld = run + pad;
+	const float *src = bias + (g * n_qk + qk0) * n_head;
+	float x[TR_TILE / TR_THREADS];
+#pragma unroll
+	for (int u = 0; u < TR_TILE / TR_THREADS; u++) {
+		const int e = threadIdx.x + TR_THREADS * u;
+		x[u] = e < n ? src[e] : 0.0f;
+	}
+	/* element e is position e / H, head e % H; both stepped by TR_THREADS with a carry */
+	int i = threadIdx.x / n_head, hh = threadIdx.x % n_head;
+	const int di = TR_THREADS / n_head, dh = TR_THREADS % n_head;
+#pragma unroll
+	for (int u = 0; u < TR_TILE / TR_THREADS; u++) {
+		if (threadIdx.x + TR_THREADS * u < n)
+			tile[hh * ld + i] = x[u];
+		i += di, hh += dh;
+		if (hh >= n_head)
+			hh -= n_head, i++;
+	}
+	__syncthreads();
+	/* element e of the output is head e / len, position e % len */
+	float *dst = bias_t + g * n_head * n_qk + qk0;
+	i = threadIdx.x % len, hh = threadIdx.x / len;
+	const int dj = TR_THREADS % len, dk = TR_THREADS / len;
+#pragma unroll
+	for (int u = 0; u < TR_TILE / TR_THREADS; u++) {
+		if (threadIdx.x + TR_THREADS * u < n)
+			dst[hh * n_qk + i] = tile[hh * ld + i];
+		i += dj, hh += dk;
+		if (i >= len)
+			i -= len, hh++;
+	}
+}
+
+/* bias[G,QK,H] -> bias_t[G,H,QK] on the stream; 0, or -1 with the failure recorded */
+static int bias_heads_first(float *bias_t, const float *bias, int64_t n_grp, int64_t n_qk,
+                            int64_t n_head)
+{
+	if (n_head <= TR_MAX_HEADS) {
+		const int run = (int)(TR_TILE / n_head) / 32 * 32;
+		const int pad = n_head <= 32 ? 32 / (int)n_head : 1;
+		const int64_t n_run = (n_qk + run - 1) / run;
+		if (n_grp * n_run <= INT32_MAX) {
+			bias_heads_first_tiled_kernel<<<(unsigned)(n_grp * n_run), TR_THREADS, 0,
+			                                of3_cuda_cur->stream>>>(
+			        bias_t, bias, n_qk, (int)n_head, run, pad, n_run);
+			return of3_cuda_launched("attention");
+		}
+	}
+	bias_heads_first_kernel<<<of3_cuda_grid(n_grp * n_qk * n_head, OF3_CUDA_THREADS),
+	                          OF3_CUDA_THREADS, 0, of3_cuda_cur->stream>>>(bias_t, bias, n_grp,
+	                                                                       n_qk, n_head);
+	return of3_cuda_launched("attention");
+}
+
 /* ---- bf16 mode: tensor cores ------------------------------------------------------------- */
 
-/* A warp owns 16 query rows; a block has TC_WARPS (2 or 4) of them. */
+/* A warp owns 16 query rows; a block has NW (2 or 4) of them. */
 static __device__ __forceinline__ uint32_t pack_bf16(float lo, float hi)
 {
 	__nv_bfloat162 v = __floats2bfloat162_rn(lo, hi); /* .x (lo) is the lower half */
@@ -163,6 +241,36 @@ static __device__ __forceinline__ void mma_bf16(float c[4], const uint32_t a[4],
 	             : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
+/* cp.async (sm_80): global to shared memory without passing through registers, so a thread can
+ * have a whole tile in flight while it computes. A thread's groups complete in commit order;
+ * wait_group 1 returns when at most the latest one is still in flight, and only then (and after
+ * a barrier, for the other threads' copies) may the data be read. */
+static __device__ __forceinline__ void cp_async16(void *dst, const void *src)
+{
+	asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(
+	                     (unsigned)__cvta_generic_to_shared(dst)),
+	             "l"(src)
+	             : "memory");
+}
+
+static __device__ __forceinline__ void cp_async4(void *dst, const void *src)
+{
+	asm volatile("cp.async.ca.shared.global [%0], [%1], 4;\n" ::"r"(
+	                     (unsigned)__cvta_generic_to_shared(dst)),
+	             "l"(src)
+	             : "memory");
+}
+
+static __device__ __forceinline__ void cp_async_commit(void)
+{
+	asm volatile("cp.async.commit_group;\n" ::: "memory");
+}
+
+static __device__ __forceinline__ void cp_async_wait1(void)
+{
+	asm volatile("cp.async.wait_group 1;\n" ::: "memory");
+}
+
 /* two values c, c+1 of a row (zero past d or for a dead row), scaled, as bf16 x2 */
 static __device__ __forceinline__ uint32_t load_pair(const float *row, bool live, int c, int d,
                                                      float scale)
@@ -170,6 +278,34 @@ static __device__ __forceinline__ uint32_t load_pair(const float *row, bool live
 	float lo = live && c < d ? row[c] * scale : 0.0f;
 	float hi = live && c + 1 < d ? row[c + 1] * scale : 0.0f;
 	return pack_bf16(lo, hi);
+}
+
+/* Where key jj of row i sits in a warp's bias tile: 4-float chunks XOR-swizzled by row, so that
+ * the 8-byte reads of a half warp (rows g = 0..3, keys 8n + 2t, t = 0..3) fall in 32 banks
+ * without padding the rows. The swizzle stays within aligned runs of 8 chunks (BK % 32 == 0). */
+static __device__ __forceinline__ int bias_slot(int i, int jj)
+{
+	return (((jj >> 2) ^ ((i & 3) << 1)) << 2) | (jj & 3);
+}
+
+/* Shared memory of attention_tc_kernel, in bytes from the start (all multiples of 16):
+ * fp32 K and V as they come from global memory (kf, vf [BK][DP]), the same rounded to bf16 for
+ * the tensor cores (ks, vs [BK][DP + 8]), each warp's bias tile (bs [NW][16][BK], swizzled), the
+ * raw mask (mf [BK]) and the mask bias (ms [BK]). */
+template <int DP, int BK, int NW> struct tc_smem {
+	static constexpr int LD = DP + 8;
+	static constexpr size_t kf = 0, vf = kf + 4 * BK * DP, ks = vf + 4 * BK * DP,
+	                        vs = ks + 2 * BK * LD, bs = vs + 2 * BK * LD,
+	                        mf = bs + 4 * NW * 16 * BK, ms = mf + 4 * BK, bytes = ms + 4 * BK;
+};
+
+/* Blocks per SM the register allocation is held to: what the shared memory allows on sm_90
+ * (228 KiB; tc_smem), so registers do not lower it further. Left free, ptxas takes 130 to 160
+ * registers at DP = 48 depending on the target, which costs the fourth block; at the bounds
+ * given nothing spills on sm_80, 90, 100 or 120. */
+static constexpr int tc_min_blocks(int dp, int nw)
+{
+	return (nw == 4 ? 1 : 2) * (dp <= 48 ? 4 : dp <= 64 ? 3 : 2);
 }
 
 /* The bf16 mode's attention: FlashAttention-2's structure on mma.sync m16n8k16.
@@ -186,39 +322,124 @@ static __device__ __forceinline__ uint32_t load_pair(const float *row, bool live
  * fragments come transposed from row-major shared memory by ldmatrix.trans. The row sums are
  * kept per lane and reduced once at the end; the gate is applied at the write.
  *
+ * The loads are pipelined one tile ahead with cp.async, so the latency of global memory hides
+ * behind the tensor-core work instead of adding to it tile after tile (a block walks its key
+ * tiles in order, and at the diffusion transformer's few blocks per SM nothing else covers it).
+ * Per tile: wait for K, V and the mask of tile j (fp32, issued a tile earlier into kf, vf, mf),
+ * barrier, round them to bf16 into ks, vs and build the mask bias, barrier, issue tile j + 1 into
+ * the now free kf, vf, mf, compute S. The bias tile of a warp's own 16 rows goes to its own
+ * buffer: the warp waits for tile j's just before the logits and issues tile j + 1's as soon as
+ * its lanes have read it (a warp barrier), so it flies during the softmax and P V. Every thread
+ * commits two groups per tile (K/V and bias, either possibly empty) in that order, hence every
+ * wait is wait_group 1. Rows are 16-byte copies where d and the addresses allow (the model's
+ * d = 8..48 and K % 4 == 0 for the bias), else 4-byte ones.
+ *
+ * Blocks run the problems innermost when they share the bias and the keys and values of one
+ * head for all problems stay in L2 (the diffusion transformer's 5 samples): the bias, the largest
+ * input, is then read from memory once instead of once per problem.
+ *
  * Exponentials are base 2 (logits times log2 e), one multiply less per element. No atomics and
  * a fixed order everywhere: the same inputs give the same bytes. Rows past Q compute on zero
- * queries and are not written. */
+ * queries (and row 0's bias) and are not written. */
 template <int DP, int BK, int NW>
-static __global__ void __launch_bounds__(32 * NW)
+static __global__ void __launch_bounds__(32 * NW, tc_min_blocks(DP, NW))
         attention_tc_kernel(float *o, const float *q, const float *k, const float *v,
-                            const float *gate, const float *mask, const float *bias_t, int64_t n_q,
-                            int64_t n_k, int n_head, int d_head, int64_t n_qt, float scale,
-                            int64_t mask_grp, int64_t bias_grp)
+                            const float *gate, const float *mask, const float *bias_t, int64_t n_b,
+                            int64_t n_q, int64_t n_k, int n_head, int d_head, int64_t n_qt,
+                            float scale, int64_t mask_grp, int64_t bias_grp, int b_inner)
 {
-	/* rows of DP + 8 bf16: 16-byte aligned for ldmatrix, and a row stride of 4 words mod 8
-	 * spreads the 8 rows of a fragment load over all 32 banks */
-	constexpr int LD = DP + 8, QROWS = 16 * NW;
-	__shared__ __align__(16) __nv_bfloat16 ks[BK][LD];
-	__shared__ __align__(16) __nv_bfloat16 vs[BK][LD];
-	__shared__ float ms[BK];
-	int64_t blk = blockIdx.x;
-	const int64_t qt = blk % n_qt;
-	blk /= n_qt;
-	const int h = (int)(blk % n_head);
-	const int64_t b = blk / n_head;
+	/* ks, vs rows of DP + 8 bf16: 16-byte aligned for ldmatrix, and a row stride of 4 words
+	 * mod 8 spreads the 8 rows of a fragment load over all 32 banks */
+	using L = tc_smem<DP, BK, NW>;
+	constexpr int LD = L::LD, QROWS = 16 * NW, NT = 32 * NW;
+	static_assert(BK <= NT && BK % 32 == 0, "a thread per key of a tile; bias_slot's runs");
+	extern __shared__ __align__(16) unsigned char smem[];
+	float *kf = (float *)(smem + L::kf), *vf = (float *)(smem + L::vf);
+	__nv_bfloat16(*ks)[LD] = (__nv_bfloat16(*)[LD])(smem + L::ks);
+	__nv_bfloat16(*vs)[LD] = (__nv_bfloat16(*)[LD])(smem + L::vs);
+	float *mf = (float *)(smem + L::mf), *ms = (float *)(smem + L::ms);
+	int64_t blk = blockIdx.x, b, qt;
+	int h;
+	if (b_inner) {
+		b = blk % n_b, blk /= n_b;
+		qt = blk % n_qt, h = (int)(blk / n_qt);
+	} else {
+		qt = blk % n_qt, blk /= n_qt;
+		h = (int)(blk % n_head), b = blk / n_head;
+	}
 	const int64_t hd = (int64_t)n_head * d_head;
 	const int tid = threadIdx.x, lane = tid & 31, g = lane >> 2, t = lane & 3;
-	const int64_t r0 = qt * QROWS + (tid >> 5) * 16 + g, r1 = r0 + 8; /* this lane's rows */
+	const int64_t w0 = qt * QROWS + (tid >> 5) * 16; /* the warp's first row */
+	const int64_t r0 = w0 + g, r1 = r0 + 8;          /* this lane's rows */
 	const bool live0 = r0 < n_q, live1 = r1 < n_q;
 	const int64_t mrow = b % mask_grp;
-	const float *bias0 = NULL, *bias1 = NULL;
-	if (bias_t) {
+	float *bw = (float *)(smem + L::bs) + (tid >> 5) * 16 * BK; /* the warp's bias tile */
+	if (bias_t)
 		bias_t += (b % bias_grp) * n_head * n_q * n_k + (int64_t)h * n_q * n_k;
-		bias0 = bias_t + (live0 ? r0 : 0) * n_k;
-		bias1 = bias_t + (live1 ? r1 : 0) * n_k;
-	}
+	const float *kb = k + b * n_k * hd + h * d_head, *vb = v + b * n_k * hd + h * d_head;
+	/* 16-byte copies need every chunk aligned: d % 4 == 0 makes the row stride H*d and the
+	 * column offsets multiples of 4 floats, so the bases decide */
+	const bool kv16 = d_head % 4 == 0 && (((uintptr_t)kb | (uintptr_t)vb) & 15) == 0;
+	const bool bias16 = n_k % 4 == 0 && ((uintptr_t)bias_t & 15) == 0;
 
+	/* K, V and the mask of the tile at key j0 into kf, vf, mf; what lies past K or d is not
+	 * copied (the rounding step reads zeros there instead) */
+	auto issue_kv = [&](int64_t j0) {
+		const int nj = n_k - j0 < BK ? (int)(n_k - j0) : BK;
+		const float *kt = kb + j0 * hd, *vt = vb + j0 * hd;
+		if (kv16) {
+#pragma unroll 1
+			for (int e = tid; e < BK * (DP / 4); e += NT) {
+				const int jj = e / (DP / 4), c = 4 * (e % (DP / 4));
+				if (jj < nj && c < d_head) {
+					cp_async16(kf + jj * DP + c, kt + jj * hd + c);
+					cp_async16(vf + jj * DP + c, vt + jj * hd + c);
+				}
+			}
+		} else {
+#pragma unroll 1
+			for (int e = tid; e < BK * DP; e += NT) {
+				const int jj = e / DP, c = e % DP;
+				if (jj < nj && c < d_head) {
+					cp_async4(kf + jj * DP + c, kt + jj * hd + c);
+					cp_async4(vf + jj * DP + c, vt + jj * hd + c);
+				}
+			}
+		}
+		if (mask && tid < nj)
+			cp_async4(mf + tid, mask + mrow * n_k + j0 + tid);
+	};
+	/* the warp's 16 bias rows of the tile at key j0 into bw (a dead row copies row 0) */
+	auto issue_bias = [&](int64_t j0) {
+		if (!bias_t)
+			return;
+		const int nj = n_k - j0 < BK ? (int)(n_k - j0) : BK;
+		if (bias16) { /* K % 4 == 0: nj too, so a chunk is all in or all out */
+#pragma unroll 1
+			for (int e = lane; e < 16 * (BK / 4); e += 32) {
+				const int i = e / (BK / 4), jj = 4 * (e % (BK / 4));
+				const int64_t r = w0 + i < n_q ? w0 + i : 0;
+				if (jj < nj)
+					cp_async16(bw + i * BK + bias_slot(i, jj),
+					           bias_t + r * n_k + j0 + jj);
+			}
+		} else {
+#pragma unroll 1
+			for (int e = lane; e < 16 * BK; e += 32) {
+				const int i = e / BK, jj = e % BK;
+				const int64_t r = w0 + i < n_q ? w0 + i : 0;
+				if (jj < nj)
+					cp_async4(bw + i * BK + bias_slot(i, jj),
+					          bias_t + r * n_k + j0 + jj);
+			}
+		}
+	};
+
+	/* the first tile's copies fly while q is loaded */
+	issue_kv(0);
+	cp_async_commit();
+	issue_bias(0);
+	cp_async_commit();
 	uint32_t qa[DP / 16][4];
 	{
 		const float *q0 = q + (b * n_q + (live0 ? r0 : 0)) * hd + h * d_head;
@@ -241,25 +462,30 @@ static __global__ void __launch_bounds__(32 * NW)
 
 	for (int64_t j0 = 0; j0 < n_k; j0 += BK) {
 		const int nj = n_k - j0 < BK ? (int)(n_k - j0) : BK;
-		__syncthreads(); /* the previous tile is consumed */
-		for (int e = tid; e < BK * (DP / 2); e += 32 * NW) {
+		const bool more = j0 + BK < n_k;
+		cp_async_wait1(); /* this thread's copies of K, V, mask of this tile have landed */
+		__syncthreads();  /* everyone's have, and the previous tile is consumed */
+		for (int e = tid; e < BK * (DP / 2); e += NT) {
 			const int jj = e / (DP / 2), c = 2 * (e % (DP / 2));
 			float k0 = 0.0f, k1 = 0.0f, v0 = 0.0f, v1 = 0.0f;
-			if (jj < nj) {
-				const int64_t off = (b * n_k + j0 + jj) * hd + h * d_head + c;
-				if (c < d_head)
-					k0 = k[off], v0 = v[off];
+			if (jj < nj && c < d_head) {
+				const float2 kx = *(const float2 *)&kf[jj * DP + c];
+				const float2 vx = *(const float2 *)&vf[jj * DP + c];
+				k0 = kx.x, v0 = vx.x;
 				if (c + 1 < d_head)
-					k1 = k[off + 1], v1 = v[off + 1];
+					k1 = kx.y, v1 = vx.y;
 			}
 			*(__nv_bfloat162 *)&ks[jj][c] = __floats2bfloat162_rn(k0, k1);
 			*(__nv_bfloat162 *)&vs[jj][c] = __floats2bfloat162_rn(v0, v1);
 		}
-		for (int jj = tid; jj < BK; jj += 32 * NW)
-			ms[jj] = jj >= nj ? -INFINITY
-			         : mask   ? OF3_MASK_INF * (mask[mrow * n_k + j0 + jj] - 1.0f)
-			                  : 0.0f;
-		__syncthreads();
+		if (tid < BK)
+			ms[tid] = tid >= nj ? -INFINITY
+			          : mask    ? OF3_MASK_INF * (mf[tid] - 1.0f)
+			                    : 0.0f;
+		__syncthreads(); /* ks, vs, ms are ready; kf, vf, mf are free */
+		if (more)
+			issue_kv(j0 + BK);
+		cp_async_commit();
 
 		float s[BK / 8][4];
 #pragma unroll
@@ -272,22 +498,36 @@ static __global__ void __launch_bounds__(32 * NW)
 				mma_bf16(s[n], qa[kk], kr[0], kr[4]);
 			}
 		}
+		cp_async_wait1(); /* this lane's bias copies of this tile have landed */
+		__syncwarp();     /* and the other lanes' */
 		float tmax0 = -INFINITY, tmax1 = -INFINITY;
 #pragma unroll
-		for (int n = 0; n < BK / 8; n++)
+		for (int n = 0; n < BK / 8; n++) {
+			float2 bv0 = make_float2(0.0f, 0.0f), bv1 = bv0;
+			if (bias_t) {
+				const int slot =
+				        bias_slot(g, 8 * n + 2 * t); /* row g + 8: the same */
+				bv0 = *(const float2 *)&bw[g * BK + slot];
+				bv1 = *(const float2 *)&bw[(g + 8) * BK + slot];
+			}
 #pragma unroll
 			for (int e = 0; e < 2; e++) {
 				const int jj = 8 * n + 2 * t + e;
 				float x0 = s[n][e] + ms[jj], x1 = s[n][2 + e] + ms[jj];
 				if (bias_t && jj < nj) {
-					x0 += bias0[j0 + jj];
-					x1 += bias1[j0 + jj];
+					x0 += e ? bv0.y : bv0.x;
+					x1 += e ? bv1.y : bv1.x;
 				}
 				s[n][e] = x0 * LOG2E;
 				s[n][2 + e] = x1 * LOG2E;
 				tmax0 = fmaxf(tmax0, s[n][e]);
 				tmax1 = fmaxf(tmax1, s[n][2 + e]);
 			}
+		}
+		__syncwarp(); /* the warp's bias tile is read: refill it while the softmax runs */
+		if (more)
+			issue_bias(j0 + BK);
+		cp_async_commit();
 		tmax0 = fmaxf(tmax0, __shfl_xor_sync(0xffffffffu, tmax0, 1));
 		tmax0 = fmaxf(tmax0, __shfl_xor_sync(0xffffffffu, tmax0, 2));
 		tmax1 = fmaxf(tmax1, __shfl_xor_sync(0xffffffffu, tmax1, 1));
@@ -362,6 +602,35 @@ static __global__ void __launch_bounds__(32 * NW)
 	}
 }
 
+template <int DP, int BK, int NW>
+static void launch_tc_nw(unsigned n_blocks, float *o, const float *q, const float *k,
+                         const float *v, const float *gate, const float *mask, const float *bias_t,
+                         int64_t n_b, int64_t n_q, int64_t n_k, int64_t n_head, int64_t d_head,
+                         int64_t n_qt, float scale, int64_t mask_grp, int64_t bias_grp, int b_inner)
+{
+	/* past 48 KiB of shared memory a kernel must ask for it; the carveout preference keeps the
+	 * driver from sizing shared memory below what the occupancy needs. Both are host-side
+	 * attribute writes, cheap enough to repeat at every launch (FlashAttention sets the first
+	 * one so), and so right on whichever device is current. */
+	const int smem = (int)tc_smem<DP, BK, NW>::bytes;
+	cudaError_t err = cudaFuncSetAttribute(attention_tc_kernel<DP, BK, NW>,
+	                                       cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+	if (err == cudaSuccess)
+		err = cudaFuncSetAttribute(attention_tc_kernel<DP, BK, NW>,
+		                           cudaFuncAttributePreferredSharedMemoryCarveout,
+		                           cudaSharedmemCarveoutMaxShared);
+	if (err != cudaSuccess) {
+		(void)cudaGetLastError(); /* recorded here, not by the next launch's check */
+		of3_cuda_fail("attention", "%d bytes of shared memory: %s", smem,
+		              cudaGetErrorString(err));
+		return;
+	}
+	attention_tc_kernel<DP, BK, NW><<<n_blocks, 32 * NW, smem, of3_cuda_cur->stream>>>(
+	        o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, (int)n_head, (int)d_head, n_qt,
+	        scale, mask_grp, bias_grp, b_inner);
+	of3_cuda_launched("attention");
+}
+
 template <int DP, int BK>
 static void launch_tc(float *o, const float *q, const float *k, const float *v, const float *gate,
                       const float *mask, const float *bias_t, int64_t n_b, int64_t n_q, int64_t n_k,
@@ -376,16 +645,18 @@ static void launch_tc(float *o, const float *q, const float *k, const float *v, 
 		return;
 	}
 	const float scale = (float)(1.0 / sqrt((double)d_head));
+	/* problems innermost when they share the bias and one head's keys and values of all of
+	 * them (8 bytes a key and channel) fit in L2 with room to spare */
+	const int b_inner =
+	        bias_t && bias_grp == 1 && n_b > 1 && n_b * n_k * d_head * 8 <= (8 << 20);
 	if (nw == 2)
-		attention_tc_kernel<DP, BK, 2><<<(unsigned)n_blocks, 64, 0, of3_cuda_cur->stream>>>(
-		        o, q, k, v, gate, mask, bias_t, n_q, n_k, (int)n_head, (int)d_head, n_qt,
-		        scale, mask_grp, bias_grp);
+		launch_tc_nw<DP, BK, 2>((unsigned)n_blocks, o, q, k, v, gate, mask, bias_t, n_b,
+		                        n_q, n_k, n_head, d_head, n_qt, scale, mask_grp, bias_grp,
+		                        b_inner);
 	else
-		attention_tc_kernel<DP, BK, 4>
-		        <<<(unsigned)n_blocks, 128, 0, of3_cuda_cur->stream>>>(
-		                o, q, k, v, gate, mask, bias_t, n_q, n_k, (int)n_head, (int)d_head,
-		                n_qt, scale, mask_grp, bias_grp);
-	of3_cuda_launched("attention");
+		launch_tc_nw<DP, BK, 4>((unsigned)n_blocks, o, q, k, v, gate, mask, bias_t, n_b,
+		                        n_q, n_k, n_head, d_head, n_qt, scale, mask_grp, bias_grp,
+		                        b_inner);
 }
 
 template <int D, int BK>
@@ -422,11 +693,7 @@ static void attention(float *o, const float *q, const float *k, const float *v, 
 		        "attention", (size_t)(bias_grp * n_q * n_k * n_head) * sizeof(float));
 		if (!bias_t)
 			return;
-		bias_heads_first_kernel<<<of3_cuda_grid(bias_grp * n_q * n_k * n_head,
-		                                        OF3_CUDA_THREADS),
-		                          OF3_CUDA_THREADS, 0, of3_cuda_cur->stream>>>(
-		        bias_t, bias, bias_grp, n_q * n_k, n_head);
-		if (of3_cuda_launched("attention"))
+		if (bias_heads_first(bias_t, bias, bias_grp, n_q * n_k, n_head))
 			return;
 	}
 	/* bf16 mode: d padded to a multiple of 16 (the model's 8, 16, 24, 32, 48 and test sizes);
