@@ -1,8 +1,8 @@
-/* bench_ops.c: times the CUDA ops at the trunk's sizes (default 384 tokens), both precisions, so
- * the layer port knows what each op costs; not a test (nothing is checked), not part of
- * `make test-gpu`. Each line: op, shape, median ms of 10 runs after 2 warm-ups (host clock around
- * a synchronised run), and the rate that implies (GFLOP/s for products, GB/s for the rest,
- * counting each input read and each output written once).
+/* bench_ops.c: times the CUDA ops at the trunk's sizes (default 384 tokens), and the diffusion
+ * module's two attentions at the same N, both precisions, so the layer port knows what each op
+ * costs; not a test (nothing is checked), not part of `make test-gpu`. Each line: op, shape, median
+ * ms of 10 runs after 2 warm-ups (host clock around a synchronised run), and the rate that implies
+ * (GFLOP/s for products, GB/s for the rest, counting each input read and each output written once).
  * Usage: bench_ops [N]   (run by tools/gpu/run_on_device.sh after the tests) */
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +81,18 @@ int main(int argc, char **argv)
 	      *b = dev_rand(nn * h), *p = dev_rand(nn * h), *w = dev_rand(4 * c_z * c_z),
 	      *mask = dev_rand(nn), *bias = dev_rand(nn * 16), *s = dev_rand(n * 384),
 	      *s2 = dev_rand(n * 384 * 4);
+	/* the diffusion transformer's attention: D = 5 samples, Q = K = N, H = 16, d = 48 */
+	const int64_t n_smp = 5, hd_dt = 16 * 48;
+	float *dt_q = dev_rand(n_smp * n * hd_dt), *dt_k = dev_rand(n_smp * n * hd_dt),
+	      *dt_v = dev_rand(n_smp * n * hd_dt), *dt_g = dev_rand(n_smp * n * hd_dt),
+	      *dt_o = dev_rand(n_smp * n * hd_dt), *dt_m = dev_rand(n_smp * n);
+	/* the atom transformer's: A = 8N atoms in ceil(A/32) blocks of 32 queries x 128 keys, every
+	 * block of every sample in one call, H = 4, d = 32 */
+	const int64_t n_grp = (8 * n + 31) / 32, n_ab = n_smp * n_grp, hd_at = 4 * 32;
+	float *at_q = dev_rand(n_ab * 32 * hd_at), *at_k = dev_rand(n_ab * 128 * hd_at),
+	      *at_v = dev_rand(n_ab * 128 * hd_at), *at_g = dev_rand(n_ab * 32 * hd_at),
+	      *at_o = dev_rand(n_ab * 32 * hd_at), *at_m = dev_rand(n_grp * 128),
+	      *at_b = dev_rand(n_grp * 32 * 128 * 4);
 	char shape[64];
 	for (int fp32 = 1; fp32 >= 0; fp32--) {
 		const char *prec = fp32 ? "fp32" : "bf16";
@@ -104,6 +116,15 @@ int main(int argc, char **argv)
 		/* attention with pair bias: B = 1, H = 16, d = 24 */
 		TIME("attention", "pair B=1 H=16 d=24 b g", 4.0 * nn * 384, 0,
 		     gpu->attention(s2, s, s, s, s, NULL, bias, 1, n, n, 16, 24));
+		/* diffusion transformer: B = 5 samples, Q = K = N, H = 16, d = 48, m, b, g */
+		TIME("attention", "diff B=5 H=16 d=48 m b g", 4.0 * n_smp * nn * hd_dt, 0,
+		     gpu->attention(dt_o, dt_q, dt_k, dt_v, dt_g, dt_m, bias, n_smp, n, n, 16, 48));
+		/* atom transformer: 5 * ceil(8N/32) problems of 32 x 128, H = 4, d = 32 */
+		snprintf(shape, sizeof shape, "atom B=%lld G=%lld H=4 d=32", (long long)n_ab,
+		         (long long)n_grp);
+		TIME("attention_grouped", shape, 4.0 * n_ab * 32 * 128 * hd_at, 0,
+		     gpu->attention_grouped(at_o, at_q, at_k, at_v, at_g, at_m, at_b, n_ab, n_grp,
+		                            32, 128, 4, 32));
 		TIME("softmax", "R=128N K=N", 0, 8 * nn * h, gpu->softmax(p, NULL, 1, n * h, n));
 		TIME("transpose_pair", "C=128", 0, 8 * nn * c_z,
 		     gpu->transpose_pair(p, z, n, n, c_z));
