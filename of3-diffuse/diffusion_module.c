@@ -164,17 +164,19 @@ static size_t prepare_scratch(const of3_diffusion_module_w_t *w, int64_t n_tok, 
 	const size_t n = (size_t)n_tok, a = (size_t)n_atom, nb = (size_t)of3_atom_n_block(n_atom);
 	const size_t np = nb * OF3_ATOM_NQ * OF3_ATOM_NK, ca = (size_t)w->c_atom;
 	const size_t cs = (size_t)w->c_s, cz = (size_t)w->c_z, czr = cz + OF3_DIFF_RELPOS;
-	size_t in = n * czr + n * OF3_DIFF_RELPOS + n +
-	            max2(of3_transition_scratch(&w->tr_z[0], n_tok),
-	                 of3_transition_scratch(&w->tr_z[1], n_tok));
+	const int64_t mr = of3_pair_rows_per_chunk(n_tok, (int64_t)czr); /* conditioning_pair */
+	const size_t m = (size_t)mr, mz = (size_t)of3_pair_rows_per_chunk(n_tok, (int64_t)cz);
+	size_t in = m * n * czr + m * n * OF3_DIFF_RELPOS + m * n +
+	            max2(of3_transition_scratch(&w->tr_z[0], mr * n_tok),
+	                 of3_transition_scratch(&w->tr_z[1], mr * n_tok));
 	in = max2(in, n * (cs + (size_t)w->c_si));
 	in = max2(in, a * OF3_DIFF_N_CHARS + a * ca);
 	in = max2(in, n * cs + n * ca + a * ca);
-	in = max2(in, n * cz + n * n * (size_t)w->c_p + np);
+	in = max2(in, mz * n * cz + n * n * (size_t)w->c_p + np);
 	in = max2(in, of3_atom_pair_scratch(&w->pair, n_atom));
 	in = max2(in, of3_atom_transformer_prepare_scratch(&w->enc, n_atom));
 	in = max2(in, of3_atom_transformer_prepare_scratch(&w->dec, n_atom));
-	in = max2(in, n * cz); /* pair-bias rows */
+	in = max2(in, of3_diffusion_transformer_bias_scratch(&w->dt, n_tok));
 	return n * n * cz + np * (size_t)w->c_p + in;
 }
 
@@ -221,51 +223,56 @@ const of3_diffusion_feats_t *of3_diffusion_host_feats(const of3_diffusion_in_t *
 	return be->kind == OF3_BACKEND_CPU ? &in->f : NULL;
 }
 
-/* §3.2 pair part: z[N,N,c_z] from z_trunk and the relative-position encoding, one row i at a
- * time so no N^2 x (c_z + 139) tensor exists. The one-hot row and the pair-mask row depend on
- * the features only: the host makes them (hf) and uploads them, the backend concatenates. */
+/* §3.2 pair part: z[N,N,c_z] from z_trunk and the relative-position encoding, a chunk of m pair
+ * rows at a time (of3_pair_rows_per_chunk) so no N^2 x (c_z + 139) tensor exists. The one-hot
+ * rows and the pair-mask rows depend on the features only: the host makes them (hf) and uploads
+ * them, the backend concatenates. */
 static int conditioning_pair(float *z, const of3_diffusion_in_t *in,
                              const of3_diffusion_feats_t *hf, const of3_diffusion_module_w_t *w,
                              float *scratch, of3_backend_t *be)
 {
 	const of3_ops_t *op = be->ops;
 	const int64_t n = in->n_tok, cz = w->c_z, czr = cz + OF3_DIFF_RELPOS;
-	const int64_t nr = OF3_DIFF_RELPOS;
-	float *row = scratch;       /* [N,c_z+139] */
-	float *rel = row + n * czr; /* [N,139] one-hot row, then pm [N] the pair mask row */
-	float *pm = rel + n * nr;
-	float *trs = pm + n;
-	const size_t n_host = (size_t)(n * nr + n);
+	const int64_t nr = OF3_DIFF_RELPOS, m = of3_pair_rows_per_chunk(n, czr);
+	float *row = scratch;           /* [m,N,c_z+139] */
+	float *rel = row + m * n * czr; /* [m,N,139] one-hot rows, then pm [m,N] the pair mask */
+	float *pm = rel + m * n * nr;
+	float *trs = pm + m * n;
+	const size_t n_host = (size_t)(m * n * nr + m * n);
 	float *h = malloc(n_host * sizeof *h);
 	if (!h)
 		return of3_err(OF3_ERR_NOMEM, "out of memory (relative-position rows)");
 	int rc = OF3_OK;
-	for (int64_t i = 0; i < n && rc == 0; i++) {
+	for (int64_t i0 = 0; i0 < n && rc == 0; i0 += m) {
+		const int64_t mi = n - i0 < m ? n - i0 : m, r = mi * n;
 		memset(h, 0, n_host * sizeof *h);
-		for (int64_t j = 0; j < n; j++) {
-			float *r = h + j * nr;
-			const int same_chain = hf->asym_id[i] == hf->asym_id[j];
-			const int same_res = hf->residue_index[i] == hf->residue_index[j];
-			const int same_ent = hf->entity_id[i] == hf->entity_id[j];
-			r[clip_bin((int64_t)hf->residue_index[i] - hf->residue_index[j], R_MAX,
-			           same_chain)] = 1.0f;
-			r[2 * R_MAX + 2 +
-			  clip_bin((int64_t)hf->token_index[i] - hf->token_index[j], R_MAX,
-			           same_chain && same_res)] = 1.0f;
-			r[4 * R_MAX + 4] = same_ent ? 1.0f : 0.0f;
-			r[4 * R_MAX + 5 +
-			  clip_bin((int64_t)hf->sym_id[i] - hf->sym_id[j], C_MAX, same_ent)] = 1.0f;
-			h[n * nr + j] = hf->token_mask[i] * hf->token_mask[j];
-		}
+		for (int64_t i = i0; i < i0 + mi; i++)
+			for (int64_t j = 0; j < n; j++) {
+				const int64_t e = (i - i0) * n + j;
+				float *o = h + e * nr;
+				const int same_chain = hf->asym_id[i] == hf->asym_id[j];
+				const int same_res = hf->residue_index[i] == hf->residue_index[j];
+				const int same_ent = hf->entity_id[i] == hf->entity_id[j];
+				o[clip_bin((int64_t)hf->residue_index[i] - hf->residue_index[j],
+				           R_MAX, same_chain)] = 1.0f;
+				o[2 * R_MAX + 2 +
+				  clip_bin((int64_t)hf->token_index[i] - hf->token_index[j], R_MAX,
+				           same_chain && same_res)] = 1.0f;
+				o[4 * R_MAX + 4] = same_ent ? 1.0f : 0.0f;
+				o[4 * R_MAX + 5 +
+				  clip_bin((int64_t)hf->sym_id[i] - hf->sym_id[j], C_MAX,
+				           same_ent)] = 1.0f;
+				h[m * n * nr + e] = hf->token_mask[i] * hf->token_mask[j];
+			}
 		rc = of3_backend_upload(be, rel, h, n_host * sizeof *h);
 		if (rc)
 			break;
-		op->concat_rows(row, in->z_trunk + i * n * cz, rel, n, cz, nr);
-		op->layer_norm(row, row, w->cond_ln_z.w, NULL, n, czr, OF3_LN_EPS);
-		float *zi = z + i * n * cz;
-		op->linear(zi, row, w->cond_z.w, NULL, n, czr, cz);
+		op->concat_rows(row, in->z_trunk + i0 * n * cz, rel, r, cz, nr);
+		op->layer_norm(row, row, w->cond_ln_z.w, NULL, r, czr, OF3_LN_EPS);
+		float *zi = z + i0 * n * cz;
+		op->linear(zi, row, w->cond_z.w, NULL, r, czr, cz);
 		for (int k = 0; k < OF3_DIFF_N_TRANS; k++)
-			of3_transition(zi, pm, &w->tr_z[k], n, trs, be);
+			of3_transition(zi, pm, &w->tr_z[k], r, trs, be);
 	}
 	free(h);
 	return rc;
@@ -350,10 +357,12 @@ int of3_diffusion_prepare(float *cache, const of3_diffusion_out_t *out,
 
 	/* step 4: p += linear_z(LN_w(z))[tok(l), tok(m)] ⊙ M on the blocks */
 	{
-		float *zn = inner, *z16 = zn + n * cz, *pm = z16 + n * n * cp;
-		for (int64_t i = 0; i < n; i++) {
-			op->layer_norm(zn, z + i * n * cz, w->npe_ln_z.w, NULL, n, cz, OF3_LN_EPS);
-			op->linear(z16 + i * n * cp, zn, w->npe_z.w, NULL, n, cz, cp);
+		const int64_t m = of3_pair_rows_per_chunk(n, cz);
+		float *zn = inner, *z16 = zn + m * n * cz, *pm = z16 + n * n * cp;
+		for (int64_t i = 0; i < n; i += m) {
+			const int64_t r = (n - i < m ? n - i : m) * n;
+			op->layer_norm(zn, z + i * n * cz, w->npe_ln_z.w, NULL, r, cz, OF3_LN_EPS);
+			op->linear(z16 + i * n * cp, zn, w->npe_z.w, NULL, r, cz, cp);
 		}
 		op->atom_block_masks(NULL, NULL, pm, f->atom_mask, A);
 		op->atom_pair_gather_add(p, z16, f->atom_to_token_index, pm, A, n, cp);

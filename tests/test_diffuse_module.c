@@ -203,6 +203,17 @@ int main(int argc, char **argv)
 	       w->dt.n_block, (long long)w->dt.blk[0].mha.n_head, w->dec.n_block);
 	run_query("protein", w, &td_be);
 	run_query("protein_ligand", w, &td_be);
+	/* the per-rollout loops over pair rows in chunks of 4 (the last one shorter), not all at
+	 * once as above, first those of width c_z, then the conditioned pair's (c_z + 139): the
+	 * same bars */
+	const int64_t widths[2] = {w->c_z, w->c_z + OF3_DIFF_RELPOS};
+	for (int i = 0; i < 2; i++) {
+		of3_pair_set_chunk_floats(4 * 33 * widths[i]);
+		printf("# pair rows of width %lld in chunks of %lld\n", (long long)widths[i],
+		       (long long)of3_pair_rows_per_chunk(33, widths[i]));
+		run_query("protein_ligand", w, &td_be);
+	}
+	of3_pair_set_chunk_floats(0);
 	rc = of3_ckpt_check_unused(ck, "diffusion_module.");
 	CHECK(rc == 0, "every diffusion_module. key is used %s", rc ? of3_errmsg() : "");
 out:

@@ -74,24 +74,45 @@ size_t of3_diffusion_transformer_bias_size(const of3_diffusion_transformer_w_t *
 	return n;
 }
 
-/* Every block's bias[N,N,H] = linear_z(LN_w(z)), one pair row at a time: z is the same for
- * every sample and every step of a rollout, so the 24 maps are made once, not 200 x D times. */
+static int64_t pair_chunk_floats = OF3_PAIR_CHUNK_FLOATS;
+
+void of3_pair_set_chunk_floats(int64_t n_floats)
+{
+	pair_chunk_floats = n_floats > 0 ? n_floats : OF3_PAIR_CHUNK_FLOATS;
+}
+
+int64_t of3_pair_rows_per_chunk(int64_t n_tok, int64_t width)
+{
+	const int64_t per_row = n_tok * width > 0 ? n_tok * width : 1;
+	const int64_t m = pair_chunk_floats / per_row;
+	return m < 1 ? 1 : m > n_tok ? n_tok : m;
+}
+
+size_t of3_diffusion_transformer_bias_scratch(const of3_diffusion_transformer_w_t *w, int64_t n_tok)
+{
+	return (size_t)(of3_pair_rows_per_chunk(n_tok, w->c_z) * n_tok * w->c_z);
+}
+
+/* Every block's bias[N,N,H] = linear_z(LN_w(z)), a chunk of pair rows at a time: z is the same
+ * for every sample and every step of a rollout, so the 24 maps are made once, not 200 x D
+ * times. */
 void of3_diffusion_transformer_pair_bias(float *bias, const float *z,
                                          const of3_diffusion_transformer_w_t *w, int64_t n_tok,
                                          float *scratch, const of3_backend_t *be)
 {
 	const of3_ops_t *op = be->ops;
-	const int64_t N = n_tok;
-	float *zn = scratch; /* [N,c_z] one row of LN_w(z) */
+	const int64_t N = n_tok, m = of3_pair_rows_per_chunk(N, w->c_z);
+	float *zn = scratch; /* [m,N,c_z] rows of LN_w(z) */
 	for (int b = 0; b < w->n_block; b++) {
 		const of3_dt_block_w_t *bw = &w->blk[b];
-		for (int64_t i = 0; i < N; i++) {
-			op->layer_norm(zn, z + i * N * bw->c_z, bw->ln_z.w, NULL, N, bw->c_z,
+		const int64_t nh = bw->mha.n_head;
+		for (int64_t i = 0; i < N; i += m) {
+			const int64_t r = (N - i < m ? N - i : m) * N;
+			op->layer_norm(zn, z + i * N * bw->c_z, bw->ln_z.w, NULL, r, bw->c_z,
 			               OF3_LN_EPS);
-			op->linear(bias + i * N * bw->mha.n_head, zn, bw->bias.w, NULL, N, bw->c_z,
-			           bw->mha.n_head);
+			op->linear(bias + i * N * nh, zn, bw->bias.w, NULL, r, bw->c_z, nh);
 		}
-		bias += N * N * bw->mha.n_head;
+		bias += N * N * nh;
 	}
 }
 

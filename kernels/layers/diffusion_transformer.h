@@ -50,9 +50,22 @@ int of3_diffusion_transformer_bind(of3_diffusion_transformer_w_t *w, of3_ckpt_t 
                                    const char *prefix, int64_t *c_a, int64_t *c_s,
                                    int64_t *c_z) OF3_WUR;
 
+/* Pair rows [N, width] taken at once by the per-rollout loops over a pair tensor's rows (the
+ * pair biases, the conditioned pair, the atom pairs' z term): as many as fit in
+ * OF3_PAIR_CHUNK_FLOATS, at least 1, at most N. A few launches per chunk instead of per row (at
+ * 1024 tokens 24 x 1024 x 2 launches became 24 x 32 x 2), with scratch bounded. Rows are
+ * independent in every op involved, so the chunking changes no result on the CPU. */
+#define OF3_PAIR_CHUNK_FLOATS ((int64_t)1 << 22)
+int64_t of3_pair_rows_per_chunk(int64_t n_tok, int64_t width);
+/* Another chunk size in floats (0: OF3_PAIR_CHUNK_FLOATS), for the tests to take several chunks
+ * of a small query; set it before asking for scratch sizes. */
+void of3_pair_set_chunk_floats(int64_t n_floats);
+
 /* Every block's pair bias, concatenated: bias[n_block,N,N,H] = linear_z(LN_w(z[N,N,c_z]));
- * scratch: N * c_z floats. */
+ * scratch: of3_diffusion_transformer_bias_scratch floats. */
 size_t of3_diffusion_transformer_bias_size(const of3_diffusion_transformer_w_t *w, int64_t n_tok);
+size_t of3_diffusion_transformer_bias_scratch(const of3_diffusion_transformer_w_t *w,
+                                              int64_t n_tok);
 void of3_diffusion_transformer_pair_bias(float *bias, const float *z,
                                          const of3_diffusion_transformer_w_t *w, int64_t n_tok,
                                          float *scratch, const of3_backend_t *be);
