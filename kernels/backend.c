@@ -85,17 +85,6 @@ void of3_backend_set_precision(of3_backend_t *be, of3_precision_t precision)
 #endif
 }
 
-int of3_backend_weights_ready(of3_backend_t *be, const float *base, size_t n)
-{
-#ifdef OF3_WITH_CUDA
-	char why[512];
-	if (be->cuda && of3_cuda_weights_ready(be->cuda, base, n, why, sizeof why) < 0)
-		return of3_err(OF3_ERR_RUNTIME, "%s: %s", be->desc, why);
-#endif
-	(void)be, (void)base, (void)n;
-	return OF3_OK;
-}
-
 void *of3_backend_alloc(of3_backend_t *be, size_t n_bytes)
 {
 	void *p = NULL;

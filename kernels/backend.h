@@ -57,12 +57,6 @@ void of3_backend_free(of3_backend_t *be, void *p);
 void *of3_backend_host_alloc(of3_backend_t *be, size_t n_bytes);
 void of3_backend_host_free(of3_backend_t *be, void *p);
 
-/* Says that the n floats at base (backend memory, the model's weights) stay as they are until
- * base is freed with of3_backend_free: the CUDA backend's bf16 mode then keeps a bf16 copy for
- * linear's products (kernels/cuda/linear.cu); nothing on the CPU or in fp32 mode. Set the
- * precision first. OF3_OK, or OF3_ERR_RUNTIME from the backend. */
-int of3_backend_weights_ready(of3_backend_t *be, const float *base, size_t n) OF3_WUR;
-
 /* Copies n_bytes from host memory into backend memory (upload) or back (download), after every
  * op queued before; both return when the copy is done, or OF3_ERR_RUNTIME with the failure of an
  * earlier op or of the copy. */

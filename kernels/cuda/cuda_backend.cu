@@ -160,7 +160,6 @@ extern "C" void of3_cuda_close(void *state)
 		return;
 	cudaStreamSynchronize(s->stream);
 	of3_cuda_profile_report();
-	cudaFree(s->w_bf16);
 	cudaFree(s->ws);
 	cublasDestroy(s->cublas);
 	cudaFree(s->blas_ws);
@@ -200,10 +199,6 @@ extern "C" void of3_cuda_free(void *state, void *p)
 		return;
 	/* queued ops may still read it */
 	cudaStreamSynchronize(s->stream);
-	if (p == s->w_base) { /* the weights go, and their bf16 copy with them */
-		cudaFree(s->w_bf16);
-		s->w_bf16 = NULL, s->w_base = NULL, s->w_n = 0;
-	}
 	cudaFree(p);
 }
 

@@ -41,12 +41,6 @@ int of3_cuda_copy_wait(void *state, int slot, char *why, size_t why_len);
  * the caller's free(). */
 int of3_cuda_host_alloc(void *state, void **p, size_t n_bytes, char *why, size_t why_len);
 int of3_cuda_host_free(void *state, void *p);
-/* The model's weights, n floats at base in device memory, will not change until base is freed:
- * in bf16 mode linear keeps a bf16 copy of them (linear.cu) instead of having cuBLAS round W at
- * every call. Nothing in fp32 mode, or when the copy does not fit (linear then works as
- * before). 0, or -1 with why. */
-int of3_cuda_weights_ready(void *state, const float *base, size_t n, char *why, size_t why_len);
-
 /* Free and total device memory now (cudaMemGetInfo): 0, or -1 with why. */
 int of3_cuda_mem_info(void *state, size_t *free_bytes, size_t *total_bytes, char *why,
                       size_t why_len);

@@ -22,13 +22,7 @@ typedef struct {
 	int fp32; /* 1: --precision fp32 (plain fp32, no TF32); 0: bf16 tensor-core products */
 	void *ws; /* scratch of the ops that need some (tri_mul, attention, outer_product) */
 	size_t ws_bytes;
-	void *blas_ws; /* cuBLAS's workspace, ours so that graph capture never allocates (graph.cu)
-	                */
-	/* the model's weights registered by of3_cuda_weights_ready, and their bf16 copy (linear.cu)
-	 */
-	const float *w_base;
-	size_t w_n;
-	void *w_bf16;
+	void *blas_ws; /* cuBLAS's workspace, ours so that graph capture never allocates (graph.cu) */
 	size_t chunk_bytes; /* tri_mul and outer_product work in chunks of at most this scratch */
 	char err[512];      /* the first failure since the last sync; "" if none */
 } of3_cuda_ctx_t;

@@ -119,7 +119,7 @@ int of3_wbuf_upload(of3_wbuf_t *wb, of3_backend_t *be)
 	}
 	free(wb->host);
 	wb->host = NULL;
-	return rc ? rc : of3_backend_weights_ready(be, wb->base, wb->n_cap);
+	return rc;
 }
 
 int of3_wbind_all(of3_wbuf_t *wb, of3_ckpt_t *ck, of3_backend_t *be,

@@ -50,10 +50,9 @@ int of3_wbuf_alloc(of3_wbuf_t *wb) OF3_WUR;
  * backend base is host memory and the binding pass converts straight into it; on a device
  * (of3_wbuf_alloc_staged with OF3_WBUF_WINDOW_BYTES) the binding pass stages every tensor
  * through two page-locked windows, each uploaded while the other fills, and sets the pointers
- * into base. of3_wbuf_upload() then uploads the last window, waits for every copy, frees
- * the staging and registers base as the model's weights (of3_backend_weights_ready: the bf16
- * copy of the CUDA backend's bf16 mode; set the precision before); on the CPU it does nothing. Free
- * with of3_wbuf_free(), which also releases the staging of a binding pass that failed midway. */
+ * into base. of3_wbuf_upload() then uploads the last window, waits for every copy and frees
+ * the staging (on the CPU it does nothing). Free with of3_wbuf_free(), which also releases the
+ * staging of a binding pass that failed midway. */
 int of3_wbuf_alloc_on(of3_wbuf_t *wb, of3_backend_t *be) OF3_WUR;
 /* of3_wbuf_alloc_on's staged form with windows of window_bytes (0: OF3_WBUF_WINDOW_BYTES; at
  * least one float) on any backend, the CPU included: the tests bind through small windows

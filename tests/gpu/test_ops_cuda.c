@@ -180,31 +180,6 @@ static void test_linear(int64_t n_r, int64_t n_in, int64_t n_out, int bias)
 	free(x), free(w), free(b), free(ref);
 }
 
-/* linear with W inside weights registered by of3_backend_weights_ready, at an offset into them:
- * the bf16 mode's path through their bf16 copy (kernels/cuda/linear.cu) where it applies; then
- * the region is freed and a plain linear runs, which must not find the dropped copy */
-static void test_linear_weights(int64_t n_r, int64_t n_in, int64_t n_out, int bias)
-{
-	const int64_t off = 48, n_w = off + n_out * n_in + 16;
-	float *x = rnd(n_r * n_in, -1, 1), *wr = rnd(n_w, -1, 1),
-	      *b = bias ? rnd(n_out, -1, 1) : NULL;
-	float *ref = xmalloc((size_t)(n_r * n_out) * sizeof *ref);
-	cpu->linear(ref, x, wr + off, b, n_r, n_in, n_out);
-	float *dx = dev(x, n_r * n_in), *dwr = dev(wr, n_w), *db = dev(b, n_out),
-	      *dy = dev_nan(n_r * n_out);
-	int rc = of3_backend_weights_ready(&be, dwr, (size_t)n_w);
-	CHECK(rc == 0, "weights registered (%lld floats) %s", (long long)n_w,
-	      rc ? of3_errmsg() : "");
-	gpu->linear(dy, dx, dwr + off, db, n_r, n_in, n_out);
-	char s[80];
-	snprintf(s, sizeof s, "R=%lld I=%lld O=%lld%s, registered W", (long long)n_r,
-	         (long long)n_in, (long long)n_out, bias ? " bias" : "");
-	compare("linear", s, ref, dy, n_r * n_out, 1);
-	dfree(4, dx, dwr, db, dy);
-	free(x), free(wr), free(b), free(ref);
-	test_linear(n_r, n_in, n_out, bias);
-}
-
 /* the element-wise ops over n values, each against the CPU */
 static void test_elementwise(int64_t n)
 {
@@ -675,10 +650,6 @@ static void run_all(void)
 	test_linear(513, 128, 384, 1);
 	test_linear(100, 7, 3, 0);
 	test_linear(1000, 384, 128, 0);
-	test_linear_weights(37, 400, 65, 1);   /* I >= 384: the bf16 copy's path */
-	test_linear_weights(300, 128, 768, 1); /* few rows: the same */
-	test_linear_weights(5000, 128, 96, 0); /* long and narrow: the fp32 operands' path */
-	test_linear_weights(1, 1, 1, 0);
 
 	test_elementwise(1);
 	test_elementwise(1000);
