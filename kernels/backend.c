@@ -180,12 +180,20 @@ int of3_backend_download(of3_backend_t *be, void *dst, const void *src, size_t n
 _Static_assert(OF3_BACKEND_COPY_SLOTS == OF3_CUDA_COPY_SLOTS, "one set of copy slots");
 #endif
 
-static int copy_async(of3_backend_t *be, void *dst, const void *src, size_t n_bytes, int to_device,
-                      int slot)
+static int check_slot(int slot)
 {
 	if (slot < 0 || slot >= OF3_BACKEND_COPY_SLOTS)
 		return of3_err(OF3_ERR_RUNTIME, "copy slot %d (0..%d)", slot,
 		               OF3_BACKEND_COPY_SLOTS - 1);
+	return OF3_OK;
+}
+
+static int copy_async(of3_backend_t *be, void *dst, const void *src, size_t n_bytes, int to_device,
+                      int slot)
+{
+	int rc = check_slot(slot);
+	if (rc < 0)
+		return rc;
 #ifdef OF3_WITH_CUDA
 	if (be->cuda) {
 		char why[512];
@@ -212,9 +220,9 @@ int of3_backend_download_async(of3_backend_t *be, void *dst, const void *src, si
 
 int of3_backend_copy_wait(of3_backend_t *be, int slot)
 {
-	if (slot < 0 || slot >= OF3_BACKEND_COPY_SLOTS)
-		return of3_err(OF3_ERR_RUNTIME, "copy slot %d (0..%d)", slot,
-		               OF3_BACKEND_COPY_SLOTS - 1);
+	int rc = check_slot(slot);
+	if (rc < 0)
+		return rc;
 #ifdef OF3_WITH_CUDA
 	if (be->cuda) {
 		char why[512];
