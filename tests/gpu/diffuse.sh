@@ -8,7 +8,9 @@
 #   - determinism: of3-diffuse --device cuda twice with the same seed gives identical bytes, in
 #     both precisions, and the same bytes with the step's CUDA graphs off (OF3_CUDA_GRAPHS=0)
 #     (the trunk bundle comes from of3-parse | of3-featurize | of3-trunk on the CPU, as
-#     tests/run.sh makes it).
+#     tests/run.sh makes it);
+#   - a query that does not fit (OF3_CUDA_FREE_MIB=1) is refused with the estimate and the free
+#     memory in its message, and nothing is written.
 # Prints the tests' error lines and "# diffuse on GPU: N passed, N failed"; exits 1 on a failure.
 set -u
 cd "$(dirname "$0")/../.."
@@ -74,6 +76,16 @@ if "$bin/of3-parse" tests/fixtures/queries/protein_ligand.json | "$bin/of3-featu
 			not_ok "CUDA graphs: the replayed step and the ops one by one differ ($prec)"
 		fi
 	done
+	# a query that does not fit the GPU is refused before any work, with nothing written
+	OF3_CUDA_FREE_MIB=1 "$bin/of3-diffuse" -w "$w" --device cuda --steps 2 --samples 5 \
+		-o "$T/nofit.bundle" "$trunk" 2>"$T/err"
+	st=$?
+	if [ "$st" != 0 ] && [ ! -e "$T/nofit.bundle" ] && grep -q 'GiB of GPU memory' "$T/err" &&
+		grep -q 'free' "$T/err"; then
+		ok "of3-diffuse refuses a query that does not fit (exit $st): $(head -1 "$T/err")"
+	else
+		not_ok "of3-diffuse with 1 MiB of GPU memory free: exit $st: $(head -3 "$T/err")"
+	fi
 else
 	not_ok "no trunk bundle for the of3-diffuse checks: $(head -3 "$T/err")"
 fi

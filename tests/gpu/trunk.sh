@@ -5,7 +5,8 @@
 # trunk also against an fp32 run on the same card and run twice for identical bytes); then the
 # program on the tiny protein-ligand query's features (of3-parse | of3-featurize): two runs in
 # each precision give identical bundles (cmp), the memory estimate is printed (--verbose), and
-# the wall time of each run.
+# the wall time of each run; a query that does not fit (OF3_CUDA_FREE_MIB=1) is refused with
+# the estimate and the free memory in its message, and nothing is written.
 # Prints "# trunk on the GPU: N failed"; exits non-zero on any failure.
 set -u
 cd "$(dirname "$0")/../.."
@@ -50,6 +51,19 @@ for p in bf16 fp32; do
 		failed=$((failed + 1))
 	fi
 done
+# a query that does not fit the GPU is refused before any work, with nothing written
+# (OF3_CUDA_FREE_MIB makes the backend report only 1 MiB free)
+OF3_CUDA_FREE_MIB=1 "$bin/of3-trunk" -w "$w" --cycles 3 --device cuda -o "$tmp/nofit.bundle" \
+	"$tmp/f.bundle" 2>"$tmp/log"
+st=$?
+if [ "$st" != 0 ] && [ ! -e "$tmp/nofit.bundle" ] && grep -q 'GiB of GPU memory' "$tmp/log" &&
+	grep -q 'free' "$tmp/log"; then
+	echo "ok - of3-trunk refuses a query that does not fit (exit $st): $(head -1 "$tmp/log")"
+else
+	echo "not ok - of3-trunk with 1 MiB of GPU memory free: exit $st, output $(ls "$tmp/nofit.bundle" 2>/dev/null || echo none):"
+	cat "$tmp/log"
+	failed=$((failed + 1))
+fi
 "$bin/of3-trunk" -w "$w" --cycles 3 --device cpu -o "$tmp/cpu.bundle" "$tmp/f.bundle" 2>/dev/null &&
 	echo "# (cpu run for comparison: $(stat -c %s "$tmp/cpu.bundle") bytes)"
 echo "# trunk on the GPU: $failed failed"
