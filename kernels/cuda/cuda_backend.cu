@@ -294,11 +294,11 @@ fail:
 extern "C" int of3_cuda_mem_info(void *state, size_t *free_bytes, size_t *total_bytes, char *why,
                                  size_t why_len)
 {
-	(void)state;
-	CUDA_TRY(cudaMemGetInfo(free_bytes, total_bytes));
 	/* OF3_CUDA_FREE_MIB=N: report at most N MiB free, so that the tests can see the programs'
 	 * refusal of a query that does not fit without a query that large (tests/gpu/) */
 	const char *cap = getenv("OF3_CUDA_FREE_MIB");
+	(void)state;
+	CUDA_TRY(cudaMemGetInfo(free_bytes, total_bytes));
 	if (cap && *cap) {
 		const size_t b = (size_t)strtoull(cap, NULL, 10) << 20;
 		if (b < *free_bytes)
