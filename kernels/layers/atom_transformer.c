@@ -21,17 +21,6 @@ int64_t of3_atom_n_block(int64_t n_atom)
 
 /* ---- binding ---- */
 
-#define KEY_MAX 320
-
-/* dst = a + b + c; a key prefix too long for KEY_MAX is OF3_ERR_INPUT. */
-static int cat(char *dst, const char *a, const char *b, const char *c)
-{
-	int n = snprintf(dst, KEY_MAX, "%s%s%s", a, b, c);
-	if (n < 0 || n >= KEY_MAX)
-		return of3_err(OF3_ERR_INPUT, "checkpoint key prefix '%s%s' too long", a, b);
-	return 0;
-}
-
 int of3_ref_atom_bind(of3_ref_atom_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, const char *prefix,
                       int64_t *c_a)
 {
@@ -72,8 +61,8 @@ void of3_ref_atom_embed(float *c, const float *ref_pos, const float *ref_charge,
 int of3_adaln_bind(of3_adaln_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, const char *prefix,
                    const char *name, int64_t *c_a, int64_t *c_s)
 {
-	char p[KEY_MAX];
-	int rc = cat(p, prefix, name, ".");
+	char p[OF3_KEY_MAX];
+	int rc = of3_key_cat(p, prefix, name, ".");
 	rc = rc ? rc : of3_wbind_ln(wb, ck, &w->ln_s, c_s, 0, p, "layer_norm_s");
 	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->g, c_a, c_s, 1, p, "linear_g");
 	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->s, c_a, c_s, 0, p, "linear_s");
@@ -85,10 +74,10 @@ int of3_adaln_bind(of3_adaln_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, const char 
 static int block_bind(of3_atom_block_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, const char *prefix,
                       int64_t *c_a, int64_t *c_s, int64_t c_p)
 {
-	char ap[KEY_MAX], ct[KEY_MAX];
+	char ap[OF3_KEY_MAX], ct[OF3_KEY_MAX];
 	int64_t n_head = -1, c_p_in = c_p;
-	int rc = cat(ap, prefix, "attention_pair_bias.", "");
-	rc = rc ? rc : cat(ct, prefix, "conditioned_transition.", "");
+	int rc = of3_key_cat(ap, prefix, "attention_pair_bias.", "");
+	rc = rc ? rc : of3_key_cat(ct, prefix, "conditioned_transition.", "");
 	rc = rc ? rc : of3_adaln_bind(&w->ln_q, ck, wb, ap, "layer_norm_a_q", c_a, c_s);
 	rc = rc ? rc : of3_adaln_bind(&w->ln_k, ck, wb, ap, "layer_norm_a_k", c_a, c_s);
 	rc = rc ? rc : of3_wbind_ln(wb, ck, &w->ln_z, &c_p_in, 0, ap, "layer_norm_z");
@@ -102,29 +91,26 @@ static int block_bind(of3_atom_block_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, con
 	return rc;
 }
 
+typedef struct {
+	of3_atom_transformer_w_t *w;
+	of3_ckpt_t *ck;
+	of3_wbuf_t *wb;
+	int64_t *c_a, *c_s, c_p;
+} blocks_ctx_t;
+
+static int bind_one(void *ctx, int b, const char *block_prefix)
+{
+	const blocks_ctx_t *x = ctx;
+	return block_bind(&x->w->blk[b], x->ck, x->wb, block_prefix, x->c_a, x->c_s, x->c_p);
+}
+
 int of3_atom_transformer_bind(of3_atom_transformer_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb,
                               const char *prefix, int64_t *c_a, int64_t *c_s, int64_t c_p)
 {
-	char p[KEY_MAX], num[32];
 	memset(w, 0, sizeof *w);
-	int rc = cat(p, prefix, "blocks", "");
-	if (rc)
-		return rc;
-	int64_t n = of3_ckpt_count_blocks(ck, p);
-	if (n <= 0)
-		return of3_err(OF3_ERR_INPUT,
-		               "checkpoint: no key '%s.0.*' (atom transformer blocks)", p);
-	if (n > OF3_ATOM_MAX_BLOCKS)
-		return of3_err(OF3_ERR_INPUT,
-		               "checkpoint: %lld atom transformer blocks under '%s', at most %d "
-		               "supported",
-		               (long long)n, p, OF3_ATOM_MAX_BLOCKS);
-	for (int64_t b = 0; rc == 0 && b < n; b++) {
-		snprintf(num, sizeof num, ".%lld.", (long long)b);
-		rc = cat(p, prefix, "blocks", num);
-		rc = rc ? rc : block_bind(&w->blk[b], ck, wb, p, c_a, c_s, c_p);
-	}
-	w->n_block = (int)n;
+	blocks_ctx_t x = {w, ck, wb, c_a, c_s, c_p};
+	int rc = of3_wbind_blocks(ck, prefix, OF3_ATOM_MAX_BLOCKS, "atom transformer", bind_one, &x,
+	                          &w->n_block);
 	w->c_a = *c_a;
 	w->c_s = *c_s;
 	w->c_p = c_p;

@@ -8,24 +8,14 @@
 #include "../../common/error.h"
 #include "../ops.h"
 
-#define KEY_MAX 256
-
-static int cat(char *dst, const char *a, const char *b, const char *c)
-{
-	int n = snprintf(dst, KEY_MAX, "%s%s%s", a, b, c);
-	if (n < 0 || n >= KEY_MAX)
-		return of3_err(OF3_ERR_INPUT, "checkpoint: key prefix too long: %s%s", a, b);
-	return OF3_OK;
-}
-
 static int block_bind(of3_dt_block_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, const char *prefix,
                       int64_t *c_a, int64_t *c_s, int64_t *c_z)
 {
-	char apb[KEY_MAX], ct[KEY_MAX];
+	char apb[OF3_KEY_MAX], ct[OF3_KEY_MAX];
 	int64_t nh = -1;
 	memset(w, 0, sizeof *w);
-	int rc = cat(apb, prefix, "attention_pair_bias.", "");
-	rc = rc ? rc : cat(ct, prefix, "conditioned_transition.", "");
+	int rc = of3_key_cat(apb, prefix, "attention_pair_bias.", "");
+	rc = rc ? rc : of3_key_cat(ct, prefix, "conditioned_transition.", "");
 	rc = rc ? rc : of3_adaln_bind(&w->ln_a, ck, wb, apb, "layer_norm_a", c_a, c_s);
 	rc = rc ? rc : of3_wbind_ln(wb, ck, &w->ln_z, c_z, 0, apb, "layer_norm_z");
 	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->bias, &nh, c_z, 0, apb, "linear_z");
@@ -38,30 +28,26 @@ static int block_bind(of3_dt_block_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, const
 	return OF3_OK;
 }
 
+typedef struct {
+	of3_diffusion_transformer_w_t *w;
+	of3_ckpt_t *ck;
+	of3_wbuf_t *wb;
+	int64_t *c_a, *c_s, *c_z;
+} blocks_ctx_t;
+
+static int bind_one(void *ctx, int b, const char *block_prefix)
+{
+	const blocks_ctx_t *x = ctx;
+	return block_bind(&x->w->blk[b], x->ck, x->wb, block_prefix, x->c_a, x->c_s, x->c_z);
+}
+
 int of3_diffusion_transformer_bind(of3_diffusion_transformer_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb,
                                    const char *prefix, int64_t *c_a, int64_t *c_s, int64_t *c_z)
 {
-	char p[KEY_MAX], num[32];
 	memset(w, 0, sizeof *w);
-	int rc = cat(p, prefix, "blocks", "");
-	if (rc)
-		return rc;
-	int64_t n = of3_ckpt_count_blocks(ck, p);
-	if (n <= 0)
-		return of3_err(OF3_ERR_INPUT,
-		               "checkpoint: no key '%s.0.*' (diffusion transformer blocks)", p);
-	if (n > OF3_DT_MAX_BLOCKS)
-		return of3_err(
-		        OF3_ERR_INPUT,
-		        "checkpoint: %lld diffusion transformer blocks under '%s', at most %d "
-		        "supported",
-		        (long long)n, p, OF3_DT_MAX_BLOCKS);
-	for (int64_t b = 0; rc == 0 && b < n; b++) {
-		snprintf(num, sizeof num, ".%lld.", (long long)b);
-		rc = cat(p, prefix, "blocks", num);
-		rc = rc ? rc : block_bind(&w->blk[b], ck, wb, p, c_a, c_s, c_z);
-	}
-	w->n_block = (int)n;
+	blocks_ctx_t x = {w, ck, wb, c_a, c_s, c_z};
+	int rc = of3_wbind_blocks(ck, prefix, OF3_DT_MAX_BLOCKS, "diffusion transformer", bind_one,
+	                          &x, &w->n_block);
 	w->c_a = *c_a, w->c_s = *c_s, w->c_z = *c_z;
 	return rc;
 }

@@ -122,6 +122,39 @@ int of3_wbuf_upload(of3_wbuf_t *wb, of3_backend_t *be)
 	return rc;
 }
 
+int of3_key_cat(char *dst, const char *a, const char *b, const char *c)
+{
+	int n = snprintf(dst, OF3_KEY_MAX, "%s%s%s", a, b, c);
+	if (n < 0 || n >= OF3_KEY_MAX)
+		return of3_err(OF3_ERR_INPUT, "checkpoint key prefix '%s%s' too long", a, b);
+	return OF3_OK;
+}
+
+int of3_wbind_blocks(of3_ckpt_t *ck, const char *prefix, int max_blocks, const char *what,
+                     int (*bind_block)(void *ctx, int b, const char *block_prefix), void *ctx,
+                     int *n_block)
+{
+	char p[OF3_KEY_MAX];
+	*n_block = 0;
+	int len = snprintf(p, sizeof p, "%sblocks", prefix);
+	if (len < 0 || len >= (int)sizeof p - 24)
+		return of3_err(OF3_ERR_INPUT, "checkpoint key prefix '%sblocks' too long", prefix);
+	const int64_t n = of3_ckpt_count_blocks(ck, p);
+	if (n <= 0)
+		return of3_err(OF3_ERR_INPUT, "checkpoint: no key '%s.0.*' (%s blocks)", p, what);
+	if (n > max_blocks)
+		return of3_err(OF3_ERR_INPUT,
+		               "checkpoint: %lld %s blocks under '%s', at most %d supported",
+		               (long long)n, what, p, max_blocks);
+	int rc = OF3_OK;
+	for (int b = 0; rc == 0 && b < (int)n; b++) {
+		snprintf(p + len, sizeof p - (size_t)len, ".%d.", b);
+		rc = bind_block(ctx, b, p);
+	}
+	*n_block = (int)n;
+	return rc;
+}
+
 int of3_wbind_all(of3_wbuf_t *wb, of3_ckpt_t *ck, of3_backend_t *be,
                   int (*bind)(void *ctx, of3_ckpt_t *ck, of3_wbuf_t *wb), void *ctx)
 {

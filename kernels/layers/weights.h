@@ -61,6 +61,18 @@ int of3_wbuf_alloc_staged(of3_wbuf_t *wb, of3_backend_t *be, size_t window_bytes
 int of3_wbuf_upload(of3_wbuf_t *wb, of3_backend_t *be) OF3_WUR;
 void of3_wbuf_free(of3_wbuf_t *wb, of3_backend_t *be);
 
+/* Checkpoint keys and prefixes the layers build: at most OF3_KEY_MAX bytes with the NUL.
+ * of3_key_cat: dst[OF3_KEY_MAX] = a + b + c, or OF3_ERR_INPUT naming a prefix too long. */
+#define OF3_KEY_MAX 320
+int of3_key_cat(char *dst, const char *a, const char *b, const char *c) OF3_WUR;
+
+/* A stack of blocks "<prefix>blocks.<b>." b = 0 .. n-1, n as many as the checkpoint holds
+ * (1 .. max_blocks; none, or more, is OF3_ERR_INPUT naming `what`): bind_block(ctx, b,
+ * "<prefix>blocks.<b>.") for each in order, stopping at the first error; *n_block = n. */
+int of3_wbind_blocks(of3_ckpt_t *ck, const char *prefix, int max_blocks, const char *what,
+                     int (*bind_block)(void *ctx, int b, const char *block_prefix), void *ctx,
+                     int *n_block) OF3_WUR;
+
 /* The whole two-pass scheme for one set of layers: bind(ctx, ck, wb) binds every key of them;
  * it runs as the planning pass into the zeroed *wb, then into one allocation in be's memory
  * (of3_wbuf_alloc_on), and the result is uploaded. OF3_OK, or the first error; either way
