@@ -10,9 +10,9 @@
 # them, about 3 min more). Each fits the run tool's 10-minute limit:
 #
 #   run(command="BENCH_SIZES='76 256 512' tools/gpu/run_bench_on_device.sh",
-#       carry=["third_party/debs", "bench/vendor"], timeout_s=600)
+#       carry=["third_party/debs", "bench/vendor"], kind="nvidia-h100-x1", timeout_s=600)
 #   run(command="BENCH_SIZES=1024 tools/gpu/run_bench_on_device.sh",
-#       carry=["third_party/debs", "bench/vendor"], timeout_s=600)
+#       carry=["third_party/debs", "bench/vendor"], kind="nvidia-h100-x1", timeout_s=600)
 #
 # (One call with BENCH_SIZES='76 256 512 1024' is what `make bench` means, but the reference alone
 # needs about 6 min for that plus the build, so it would not end inside 10 minutes.) Each call
