@@ -4,17 +4,13 @@
 #include <math.h>
 #include <string.h>
 
+#include "../atom_blocks.h"
 #include "../ops.h"
 #include "cpu_ops.h"
 
-#define NQ    32 /* kernels/layers/atom_transformer.h: OF3_ATOM_NQ, _NK, _KEY_SHIFT */
-#define NK    128
-#define SHIFT 48
-
-static int64_t n_block(int64_t n_atom)
-{
-	return (n_atom + NQ - 1) / NQ;
-}
+#define NQ    OF3_ATOM_NQ /* short names in this file's loops */
+#define NK    OF3_ATOM_NK
+#define SHIFT OF3_ATOM_KEY_SHIFT
 
 void of3_cpu_asinh(float *y, const float *x, int64_t n)
 {
@@ -31,7 +27,7 @@ void of3_cpu_i32_to_f32(float *y, const int32_t *x, int64_t n)
 void of3_cpu_atom_windows(float *y, const float *x, int64_t n_atom, int64_t n_c, int64_t n_win,
                           int64_t first)
 {
-	const int64_t nb = n_block(n_atom);
+	const int64_t nb = of3_atom_n_block(n_atom);
 	for (int64_t b = 0; b < nb; b++)
 		for (int64_t m = 0; m < n_win; m++) {
 			const int64_t i = first + NQ * b + m;
@@ -46,7 +42,7 @@ void of3_cpu_atom_windows(float *y, const float *x, int64_t n_atom, int64_t n_c,
 void of3_cpu_atom_block_masks(float *mask_q, float *mask_k, float *pair_mask,
                               const float *atom_mask, int64_t n_atom)
 {
-	const int64_t nb = n_block(n_atom);
+	const int64_t nb = of3_atom_n_block(n_atom);
 	for (int64_t b = 0; b < nb; b++)
 		for (int64_t l = 0; l < NQ; l++) {
 			const int64_t qi = NQ * b + l;
@@ -67,73 +63,54 @@ void of3_cpu_atom_block_masks(float *mask_q, float *mask_k, float *pair_mask,
 void of3_cpu_atom_pair_feats(float *d, float *inv, float *v, const float *pos, const int32_t *uid,
                              const float *pair_mask, int64_t n_atom)
 {
-	const int64_t nb = n_block(n_atom);
-	for (int64_t b = 0; b < nb; b++)
-		for (int64_t l = 0; l < NQ; l++) {
-			const int64_t qi = NQ * b + l;
-			for (int64_t m = 0; m < NK; m++) {
-				const int64_t ki = NQ * b - SHIFT + m;
-				const int64_t e = (b * NQ + l) * NK + m;
-				/* padding is zero-filled: position 0, uid 0 (M removes it) */
-				const int qin = qi < n_atom, kin = ki >= 0 && ki < n_atom;
-				const float mm = pair_mask[e];
-				float sq = 0;
-				for (int x = 0; x < 3; x++) {
-					const float pq = qin ? pos[qi * 3 + x] : 0.f;
-					const float pk = kin ? pos[ki * 3 + x] : 0.f;
-					d[e * 3 + x] = (pq - pk) * mm;
-					sq += d[e * 3 + x] * d[e * 3 + x];
-				}
-				inv[e] = 1.f / (1.f + sq);
-				const int32_t uq = qin ? uid[qi] : 0;
-				const int32_t uk = kin ? uid[ki] : 0;
-				v[e] = (uq == uk ? 1.f : 0.f) * mm;
-			}
+	const int64_t n_e = of3_atom_n_block(n_atom) * NQ * NK;
+	for (int64_t e = 0; e < n_e; e++) {
+		const int64_t qi = of3_atom_pair_query(e), ki = of3_atom_pair_key(e);
+		/* padding is zero-filled: position 0, uid 0 (M removes it) */
+		const int qin = qi < n_atom, kin = ki >= 0 && ki < n_atom;
+		const float mm = pair_mask[e];
+		float sq = 0;
+		for (int x = 0; x < 3; x++) {
+			const float pq = qin ? pos[qi * 3 + x] : 0.f;
+			const float pk = kin ? pos[ki * 3 + x] : 0.f;
+			d[e * 3 + x] = (pq - pk) * mm;
+			sq += d[e * 3 + x] * d[e * 3 + x];
 		}
+		inv[e] = 1.f / (1.f + sq);
+		const int32_t uq = qin ? uid[qi] : 0;
+		const int32_t uk = kin ? uid[ki] : 0;
+		v[e] = (uq == uk ? 1.f : 0.f) * mm;
+	}
 }
 
 void of3_cpu_atom_pair_outer_add(float *p, const float *lq, const float *lk, const float *pair_mask,
                                  int64_t n_atom, int64_t n_c)
 {
-	const int64_t nb = n_block(n_atom);
-	for (int64_t b = 0; b < nb; b++)
-		for (int64_t l = 0; l < NQ; l++) {
-			const int64_t qi = NQ * b + l;
-			for (int64_t m = 0; m < NK; m++) {
-				const int64_t ki = NQ * b - SHIFT + m;
-				const int64_t e = (b * NQ + l) * NK + m;
-				if (pair_mask[e] == 0.f)
-					continue; /* padding: the reference adds (L + M) * 0 */
-				for (int64_t k = 0; k < n_c; k++)
-					p[e * n_c + k] += (lq[qi * n_c + k] + lk[ki * n_c + k]) *
-					                  pair_mask[e];
-			}
-		}
+	const int64_t n_e = of3_atom_n_block(n_atom) * NQ * NK;
+	for (int64_t e = 0; e < n_e; e++) {
+		if (pair_mask[e] == 0.f)
+			continue; /* padding: the reference adds (L + M) * 0 */
+		const int64_t qi = of3_atom_pair_query(e), ki = of3_atom_pair_key(e);
+		for (int64_t k = 0; k < n_c; k++)
+			p[e * n_c + k] += (lq[qi * n_c + k] + lk[ki * n_c + k]) * pair_mask[e];
+	}
 }
 
 void of3_cpu_atom_pair_gather_add(float *p, const float *z, const int32_t *tok,
                                   const float *pair_mask, int64_t n_atom, int64_t n_tok,
                                   int64_t n_c)
 {
-	const int64_t nb = n_block(n_atom);
-	for (int64_t b = 0; b < nb; b++)
-		for (int64_t l = 0; l < NQ; l++) {
-			const int64_t la = b * NQ + l;
-			if (la >= n_atom)
-				continue;
-			const int64_t tl = tok[la];
-			for (int64_t m = 0; m < NK; m++) {
-				const int64_t ma = b * NQ - SHIFT + m;
-				if (ma < 0 || ma >= n_atom)
-					continue;
-				const int64_t e = (b * NQ + l) * NK + m;
-				const float mk = pair_mask[e];
-				const float *zz = z + (tl * n_tok + tok[ma]) * n_c;
-				float *pp = p + e * n_c;
-				for (int64_t q = 0; q < n_c; q++)
-					pp[q] += zz[q] * mk;
-			}
-		}
+	const int64_t n_e = of3_atom_n_block(n_atom) * NQ * NK;
+	for (int64_t e = 0; e < n_e; e++) {
+		const int64_t la = of3_atom_pair_query(e), ma = of3_atom_pair_key(e);
+		if (la >= n_atom || ma < 0 || ma >= n_atom)
+			continue;
+		const float mk = pair_mask[e];
+		const float *zz = z + ((int64_t)tok[la] * n_tok + tok[ma]) * n_c;
+		float *pp = p + e * n_c;
+		for (int64_t q = 0; q < n_c; q++)
+			pp[q] += zz[q] * mk;
+	}
 }
 
 void of3_cpu_concat_rows(float *y, const float *a, const float *b, int64_t n_r, int64_t c_a,

@@ -5,9 +5,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "../atom_blocks.h"
 #include "cpu_ops.h"
-
-#define NQ 32 /* kernels/layers/atom_transformer.h: OF3_ATOM_NQ */
 
 /* elementwise.c's sigmoid, in double and rounded once, as sigmoid_mul takes it */
 static float sigm(float x)
@@ -69,7 +68,7 @@ void of3_cpu_gather_rows_rep(float *y, const float *x, const int32_t *idx, int64
 void of3_cpu_atom_windows_rep(float *y, const float *x, int64_t n_rep, int64_t n_atom, int64_t n_c,
                               int64_t n_win, int64_t first)
 {
-	const int64_t ny = (n_atom + NQ - 1) / NQ * n_win * n_c;
+	const int64_t ny = of3_atom_n_block(n_atom) * n_win * n_c;
 	for (int64_t d = 0; d < n_rep; d++)
 		of3_cpu_atom_windows(y + d * ny, x + d * n_atom * n_c, n_atom, n_c, n_win, first);
 }

@@ -4,16 +4,12 @@
  * the CPU's loop computes for it in the same order (no atomics, so runs are bit-reproducible);
  * products and sums whose rounding the CPU fixes are written with __fmul_rn / __fadd_rn so that
  * the compiler cannot fuse them into FMAs. */
+#include "../atom_blocks.h"
 #include "cuda_ops.h"
 
-#define NQ    32 /* kernels/layers/atom_transformer.h: OF3_ATOM_NQ, _NK, _KEY_SHIFT */
-#define NK    128
-#define SHIFT 48
-
-static int64_t n_block(int64_t n_atom)
-{
-	return (n_atom + NQ - 1) / NQ;
-}
+#define NQ    OF3_ATOM_NQ /* short names in this file's kernels */
+#define NK    OF3_ATOM_NK
+#define SHIFT OF3_ATOM_KEY_SHIFT
 
 static __global__ void asinh_kernel(float *y, const float *x, int64_t n)
 {
@@ -65,8 +61,7 @@ static __global__ void atom_pair_feats_kernel(float *d, float *inv, float *v, co
 {
 	OF3_FOR_EACH(e, n)
 	{
-		const int64_t m = e % NK, bl = e / NK, l = bl % NQ, b = bl / NQ;
-		const int64_t qi = NQ * b + l, ki = NQ * b - SHIFT + m;
+		const int64_t qi = of3_atom_pair_query(e), ki = of3_atom_pair_key(e);
 		const bool qin = qi < n_atom, kin = ki >= 0 && ki < n_atom;
 		const float mm = pair_mask[e];
 		float sq = 0.0f;
@@ -93,8 +88,7 @@ static __global__ void atom_pair_outer_add_kernel(float *p, const float *lq, con
 		const float pm = pair_mask[e];
 		if (pm == 0.0f)
 			continue; /* padding, and keys outside [0, A): untouched */
-		const int64_t m = e % NK, bl = e / NK, b = bl / NQ;
-		const int64_t qi = bl, ki = NQ * b - SHIFT + m;
+		const int64_t qi = of3_atom_pair_query(e), ki = of3_atom_pair_key(e);
 		p[o] = __fadd_rn(p[o],
 		                 __fmul_rn(__fadd_rn(lq[qi * n_c + k], lk[ki * n_c + k]), pm));
 	}
@@ -107,8 +101,7 @@ static __global__ void atom_pair_gather_add_kernel(float *p, const float *z, con
 	OF3_FOR_EACH(o, n)
 	{
 		const int64_t q = o % n_c, e = o / n_c;
-		const int64_t m = e % NK, bl = e / NK, b = bl / NQ;
-		const int64_t la = bl, ma = NQ * b - SHIFT + m;
+		const int64_t la = of3_atom_pair_query(e), ma = of3_atom_pair_key(e);
 		if (la >= n_atom || ma < 0 || ma >= n_atom)
 			continue;
 		const float zz = z[((int64_t)tok[la] * n_tok + tok[ma]) * n_c + q];
@@ -150,28 +143,28 @@ extern "C" void of3_cuda_i32_to_f32(float *y, const int32_t *x, int64_t n)
 extern "C" void of3_cuda_atom_windows(float *y, const float *x, int64_t n_atom, int64_t n_c,
                                       int64_t n_win, int64_t first)
 {
-	const int64_t n = n_block(n_atom) * n_win * n_c;
+	const int64_t n = of3_atom_n_block(n_atom) * n_win * n_c;
 	OF3_LAUNCH_1D(atom_windows, n, y, x, n_atom, n_c, n_win, first, n);
 }
 
 extern "C" void of3_cuda_atom_block_masks(float *mask_q, float *mask_k, float *pair_mask,
                                           const float *atom_mask, int64_t n_atom)
 {
-	const int64_t n = n_block(n_atom) * NQ * NK;
+	const int64_t n = of3_atom_n_block(n_atom) * NQ * NK;
 	OF3_LAUNCH_1D(atom_block_masks, n, mask_q, mask_k, pair_mask, atom_mask, n_atom, n);
 }
 
 extern "C" void of3_cuda_atom_pair_feats(float *d, float *inv, float *v, const float *pos,
                                          const int32_t *uid, const float *pair_mask, int64_t n_atom)
 {
-	const int64_t n = n_block(n_atom) * NQ * NK;
+	const int64_t n = of3_atom_n_block(n_atom) * NQ * NK;
 	OF3_LAUNCH_1D(atom_pair_feats, n, d, inv, v, pos, uid, pair_mask, n_atom, n);
 }
 
 extern "C" void of3_cuda_atom_pair_outer_add(float *p, const float *lq, const float *lk,
                                              const float *pair_mask, int64_t n_atom, int64_t n_c)
 {
-	const int64_t n = n_block(n_atom) * NQ * NK * n_c;
+	const int64_t n = of3_atom_n_block(n_atom) * NQ * NK * n_c;
 	OF3_LAUNCH_1D(atom_pair_outer_add, n, p, lq, lk, pair_mask, n_atom, n_c, n);
 }
 
@@ -179,7 +172,7 @@ extern "C" void of3_cuda_atom_pair_gather_add(float *p, const float *z, const in
                                               const float *pair_mask, int64_t n_atom, int64_t n_tok,
                                               int64_t n_c)
 {
-	const int64_t n = n_block(n_atom) * NQ * NK * n_c;
+	const int64_t n = of3_atom_n_block(n_atom) * NQ * NK * n_c;
 	OF3_LAUNCH_1D(atom_pair_gather_add, n, p, z, tok, pair_mask, n_atom, n_tok, n_c, n);
 }
 

@@ -4,10 +4,10 @@
  * computed one after the other: the same float operations in the same order, with __fmul_rn /
  * __fadd_rn wherever a product meets a sum, so that the compiler cannot fuse them into an FMA
  * the separate kernels never had. */
+#include "../atom_blocks.h"
 #include "cuda_ops.h"
 
-#define NQ             32 /* kernels/layers/atom_transformer.h: OF3_ATOM_NQ */
-#define ROWS_PER_BLOCK 8  /* adaln_apply: one warp per row, as layer_norm */
+#define ROWS_PER_BLOCK 8 /* adaln_apply: one warp per row, as layer_norm */
 
 static __global__ void add_bcast_kernel(float *y, const float *x, int64_t n, int64_t n_all)
 {
@@ -83,7 +83,7 @@ static __global__ void atom_windows_rep_kernel(float *y, const float *x, int64_t
 		const int64_t d = e / n_y, o = e % n_y;
 		const int64_t c = o % n_c, bm = o / n_c;
 		const int64_t b = bm / n_win, m = bm % n_win;
-		const int64_t i = first + NQ * b + m;
+		const int64_t i = first + OF3_ATOM_NQ * b + m;
 		y[e] = i >= 0 && i < n_atom ? x[(d * n_atom + i) * n_c + c] : 0.0f;
 	}
 }
@@ -134,7 +134,7 @@ extern "C" void of3_cuda_gather_rows_rep(float *y, const float *x, const int32_t
 extern "C" void of3_cuda_atom_windows_rep(float *y, const float *x, int64_t n_rep, int64_t n_atom,
                                           int64_t n_c, int64_t n_win, int64_t first)
 {
-	const int64_t n_y = (n_atom + NQ - 1) / NQ * n_win * n_c;
+	const int64_t n_y = of3_atom_n_block(n_atom) * n_win * n_c;
 	OF3_LAUNCH_1D(atom_windows_rep, n_rep * n_y, y, x, n_atom, n_c, n_win, first, n_y,
 	              n_rep * n_y);
 }

@@ -14,11 +14,6 @@
 
 #include "../../common/error.h"
 
-int64_t of3_atom_n_block(int64_t n_atom)
-{
-	return (n_atom + OF3_ATOM_NQ - 1) / OF3_ATOM_NQ;
-}
-
 /* ---- binding ---- */
 
 int of3_ref_atom_bind(of3_ref_atom_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, const char *prefix,

@@ -24,17 +24,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../atom_blocks.h"
 #include "../backend.h"
 #include "mha.h"
 #include "weights.h"
 
-#define OF3_ATOM_NQ         32  /* queries per block */
-#define OF3_ATOM_NK         128 /* keys per window */
-#define OF3_ATOM_KEY_SHIFT  48  /* window b starts at atom 32b - 48 */
-#define OF3_ATOM_MAX_BLOCKS 8   /* transformer blocks a checkpoint may have */
-
-/* nb = ceil(A / 32), the number of query blocks (0 for A = 0). */
-int64_t of3_atom_n_block(int64_t n_atom);
+#define OF3_ATOM_MAX_BLOCKS 8 /* transformer blocks a checkpoint may have */
 
 /* The reference-atom feature embedder both atom attention encoders begin with (spec/trunk.md
  * §3.1.2 step 1, diffusion_heads.md §3.3): c_l = linear_ref_pos(ref_pos) +

@@ -741,14 +741,6 @@ static void run_all(void)
 
 /* ---- trunk ops (issue #10): fill, copy_2d, segment_mean, relpos_embed; all exact ---- */
 
-static int32_t *trunk_i32(const int32_t *h, int64_t n)
-{
-	int32_t *d = of3_backend_alloc(&be, (size_t)(n > 0 ? n : 1) * sizeof *d);
-	if (!d || of3_backend_upload(&be, d, h, (size_t)n * sizeof *d) < 0)
-		die("upload");
-	return d;
-}
-
 static void test_trunk_ops(int64_t n_tok, int64_t n_atom, int64_t n_c)
 {
 	char s[80];
@@ -798,7 +790,7 @@ static void test_trunk_ops(int64_t n_tok, int64_t n_atom, int64_t n_c)
 	memcpy(ref, y0, (size_t)(n_tok * ld) * sizeof *ref);
 	cpu->segment_mean(ref + 2, ld, xa, w, off, rows, n_tok, n_c);
 	float *dxa = dev(xa, n_atom * n_c), *dw = dev(w, n_atom);
-	int32_t *doff = trunk_i32(off, n_tok + 1), *drows = trunk_i32(rows, n_atom);
+	int32_t *doff = dev_i32(off, n_tok + 1), *drows = dev_i32(rows, n_atom);
 	dy = dev(y0, n_tok * ld);
 	gpu->segment_mean(dy + 2, ld, dxa, dw, doff, drows, n_tok, n_c);
 	compare("segment_mean", s, ref, dy, n_tok * ld, 0);
@@ -816,7 +808,7 @@ static void test_trunk_ops(int64_t n_tok, int64_t n_atom, int64_t n_c)
 	cpu->relpos_embed(ref, zi, zj, bins, bond, wr, wb, n_tok, n_c, n_rel);
 	float *dzi = dev(zi, n_tok * n_c), *dzj = dev(zj, n_tok * n_c);
 	float *dbond = dev(bond, n_tok * n_tok), *dwr = dev(wr, n_c * n_rel), *dwb = dev(wb, n_c);
-	int32_t *dbins = trunk_i32(bins, n_tok * n_tok * 4);
+	int32_t *dbins = dev_i32(bins, n_tok * n_tok * 4);
 	dy = dev_nan(nz);
 	gpu->relpos_embed(dy, dzi, dzj, dbins, dbond, dwr, dwb, n_tok, n_c, n_rel);
 	compare("relpos_embed", s, ref, dy, nz, 0);
