@@ -49,6 +49,16 @@ int of3_diffusion_transformer_bind(of3_diffusion_transformer_w_t *w, of3_ckpt_t 
 	int rc = of3_wbind_blocks(ck, prefix, OF3_DT_MAX_BLOCKS, "diffusion transformer", bind_one,
 	                          &x, &w->n_block);
 	w->c_a = *c_a, w->c_s = *c_s, w->c_z = *c_z;
+	/* the step's stack lays every block's projections out at block 0's width */
+	for (int b = 1; rc == 0 && b < w->n_block; b++)
+		if (w->blk[b].mha.n_head * w->blk[b].mha.d_head !=
+		    w->blk[0].mha.n_head * w->blk[0].mha.d_head)
+			rc = of3_err(OF3_ERR_INPUT,
+			             "checkpoint: %sblocks.%d has %lld attention channels, block 0 "
+			             "%lld",
+			             prefix, b,
+			             (long long)(w->blk[b].mha.n_head * w->blk[b].mha.d_head),
+			             (long long)(w->blk[0].mha.n_head * w->blk[0].mha.d_head));
 	return rc;
 }
 
@@ -116,7 +126,7 @@ static size_t block_scratch(const of3_dt_block_w_t *w, int64_t n_tok, int64_t n_
  * a gate and a shift from LN_w(s), and two output gates from the raw s. T = 2 * blocks problems
  * of each kind, t = 2b (attention) and 2b + 1 (transition). */
 typedef struct {
-	int64_t wg, ws, wo, bg, bo, lnw, size;
+	int64_t wg, ws, wo, bg, bo, lnw, wqgkv, bqgkv, size;
 } stack_t;
 
 static stack_t stack_layout(const of3_diffusion_transformer_w_t *w, int64_t n_tok)
@@ -129,7 +139,12 @@ static stack_t stack_layout(const of3_diffusion_transformer_w_t *w, int64_t n_to
 	k.bg = k.wo + t * ca * cs; /* [T,c_a] */
 	k.bo = k.bg + t * ca;      /* [T,c_a] */
 	k.lnw = k.bo + t * ca;     /* [T,N,c_s] the LayerNorms' weights, one row per token */
-	k.size = k.lnw + t * n_tok * cs;
+	/* [blocks,4,H*d,c_a] and [blocks,4,H*d]: each block's q, g, k, v projections and their
+	 * biases (q's; zeros for the others), one stacked product per block */
+	const int64_t hd = w->n_block ? w->blk[0].mha.n_head * w->blk[0].mha.d_head : 0;
+	k.wqgkv = k.lnw + t * n_tok * cs;
+	k.bqgkv = k.wqgkv + (int64_t)w->n_block * 4 * hd * ca;
+	k.size = k.bqgkv + (int64_t)w->n_block * 4 * hd;
 	return k;
 }
 
@@ -157,6 +172,16 @@ void of3_diffusion_transformer_stack(float *stack, const of3_diffusion_transform
 			op->copy(stack + k.wo + t * mat, gate[j]->w, mat);
 			op->copy(stack + k.bo + t * ca, gate[j]->b, ca);
 		}
+		const int64_t hd = bw->mha.n_head * bw->mha.d_head, pm = hd * ca;
+		const of3_lin_w_t *proj[4] = {&bw->mha.q, &bw->mha.g, &bw->mha.k, &bw->mha.v};
+		float *wq = stack + k.wqgkv + (int64_t)b * 4 * pm,
+		      *bq = stack + k.bqgkv + b * 4 * hd;
+		op->fill(bq, 0.0f, 4 * hd);
+		for (int j = 0; j < 4; j++) {
+			op->copy(wq + j * pm, proj[j]->w, pm);
+			if (proj[j]->b)
+				op->copy(bq + j * hd, proj[j]->b, hd);
+		}
 	}
 }
 
@@ -183,9 +208,10 @@ size_t of3_diffusion_transformer_scratch(const of3_diffusion_transformer_w_t *w,
  * (gate logits and shifts [N,c_a]) made beforehand for every block. */
 static void block_forward(float *a, int64_t n_sample, const float *g_a, const float *sh_a,
                           const float *g_out, const float *g_t, const float *sh_t,
-                          const float *g_tr, const float *bias, const float *token_mask,
-                          const float *mask, const of3_dt_block_w_t *w, int64_t n_tok,
-                          float *scratch, const of3_backend_t *be)
+                          const float *g_tr, const float *w_qgkv, const float *b_qgkv,
+                          const float *bias, const float *token_mask, const float *mask,
+                          const of3_dt_block_w_t *w, int64_t n_tok, float *scratch,
+                          const of3_backend_t *be)
 {
 	const of3_ops_t *op = be->ops;
 	const int64_t N = n_tok, D = n_sample, R = D * N, ca = w->c_a;
@@ -201,10 +227,9 @@ static void block_forward(float *a, int64_t n_sample, const float *g_a, const fl
 	float *h2 = h1 + R * nt;
 
 	of3_adaln_apply(x, a, g_a, sh_a, D, N, ca, be);
-	op->linear(q, x, w->mha.q.w, w->mha.q.b, R, ca, hd);
-	op->linear(g, x, w->mha.g.w, NULL, R, ca, hd);
-	op->linear(k, x, w->mha.k.w, NULL, R, ca, hd);
-	op->linear(v, x, w->mha.v.w, NULL, R, ca, hd);
+	/* q, g, k, v [D,N,H*d] side by side: one stacked product (the stack's copies of the
+	 * four projections, q's bias and zeros) */
+	op->linear_stack(q, x, 0, w_qgkv, b_qgkv, 4, R, ca, hd);
 	op->attention(o, q, k, v, g, mask, bias, D, N, N, w->mha.n_head, w->mha.d_head);
 	op->linear(out, o, w->mha.o.w, NULL, R, hd, ca);
 	op->gated_residual(a, g_out, out, NULL, D, N, ca);
@@ -239,8 +264,11 @@ void of3_diffusion_transformer(float *a, int64_t n_sample, const float *s, const
 	op->linear_stack(co, s, 0, stack + k.wo, stack + k.bo, T, N, cs, ca);
 	for (int b = 0; b < w->n_block; b++) {
 		const int64_t ta = 2 * b * N * ca, tt = ta + N * ca;
+		const int64_t hd = w->blk[b].mha.n_head * w->blk[b].mha.d_head;
 		block_forward(a, n_sample, cg + ta, csh + ta, co + ta, cg + tt, csh + tt, co + tt,
-		              bias, token_mask, mask, &w->blk[b], N, blk, be);
+		              stack + k.wqgkv + (int64_t)b * 4 * hd * ca,
+		              stack + k.bqgkv + (int64_t)b * 4 * hd, bias, token_mask, mask,
+		              &w->blk[b], N, blk, be);
 		bias += N * N * w->blk[b].mha.n_head;
 	}
 }
