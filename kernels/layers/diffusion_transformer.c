@@ -49,16 +49,18 @@ int of3_diffusion_transformer_bind(of3_diffusion_transformer_w_t *w, of3_ckpt_t 
 	int rc = of3_wbind_blocks(ck, prefix, OF3_DT_MAX_BLOCKS, "diffusion transformer", bind_one,
 	                          &x, &w->n_block);
 	w->c_a = *c_a, w->c_s = *c_s, w->c_z = *c_z;
-	/* the step's stack lays every block's projections out at block 0's width */
-	for (int b = 1; rc == 0 && b < w->n_block; b++)
-		if (w->blk[b].mha.n_head * w->blk[b].mha.d_head !=
-		    w->blk[0].mha.n_head * w->blk[0].mha.d_head)
+	/* the step's stack lays every block's projections out at block 0's widths */
+	for (int b = 1; rc == 0 && b < w->n_block; b++) {
+		const of3_dt_block_w_t *x0 = &w->blk[0], *xb = &w->blk[b];
+		const int64_t hd0 = x0->mha.n_head * x0->mha.d_head;
+		const int64_t hdb = xb->mha.n_head * xb->mha.d_head;
+		if (hdb != hd0 || xb->tr.n_hidden != x0->tr.n_hidden)
 			rc = of3_err(OF3_ERR_INPUT,
-			             "checkpoint: %sblocks.%d has %lld attention channels, block 0 "
-			             "%lld",
-			             prefix, b,
-			             (long long)(w->blk[b].mha.n_head * w->blk[b].mha.d_head),
-			             (long long)(w->blk[0].mha.n_head * w->blk[0].mha.d_head));
+			             "checkpoint: %sblocks.%d has %lld attention channels and a "
+			             "%lld-wide transition, block 0 %lld and %lld",
+			             prefix, b, (long long)hdb, (long long)xb->tr.n_hidden,
+			             (long long)hd0, (long long)x0->tr.n_hidden);
+	}
 	return rc;
 }
 
@@ -126,7 +128,7 @@ static size_t block_scratch(const of3_dt_block_w_t *w, int64_t n_tok, int64_t n_
  * a gate and a shift from LN_w(s), and two output gates from the raw s. T = 2 * blocks problems
  * of each kind, t = 2b (attention) and 2b + 1 (transition). */
 typedef struct {
-	int64_t wg, ws, wo, bg, bo, lnw, wqgkv, bqgkv, size;
+	int64_t wg, ws, wo, bg, bo, lnw, wqgkv, bqgkv, wab, size;
 } stack_t;
 
 static stack_t stack_layout(const of3_diffusion_transformer_w_t *w, int64_t n_tok)
@@ -144,7 +146,10 @@ static stack_t stack_layout(const of3_diffusion_transformer_w_t *w, int64_t n_to
 	const int64_t hd = w->n_block ? w->blk[0].mha.n_head * w->blk[0].mha.d_head : 0;
 	k.wqgkv = k.lnw + t * n_tok * cs;
 	k.bqgkv = k.wqgkv + (int64_t)w->n_block * 4 * hd * ca;
-	k.size = k.bqgkv + (int64_t)w->n_block * 4 * hd;
+	/* [blocks,2,h,c_a]: each block's transition linear_a and linear_b */
+	k.wab = k.bqgkv + (int64_t)w->n_block * 4 * hd;
+	const int64_t nt = w->n_block ? w->blk[0].tr.n_hidden : 0;
+	k.size = k.wab + (int64_t)w->n_block * 2 * nt * ca;
 	return k;
 }
 
@@ -176,6 +181,9 @@ void of3_diffusion_transformer_stack(float *stack, const of3_diffusion_transform
 		const of3_lin_w_t *proj[4] = {&bw->mha.q, &bw->mha.g, &bw->mha.k, &bw->mha.v};
 		float *wq = stack + k.wqgkv + (int64_t)b * 4 * pm,
 		      *bq = stack + k.bqgkv + b * 4 * hd;
+		const int64_t tm = bw->tr.n_hidden * ca;
+		op->copy(stack + k.wab + (int64_t)b * 2 * tm, bw->tr.a.w, tm);
+		op->copy(stack + k.wab + (int64_t)b * 2 * tm + tm, bw->tr.b.w, tm);
 		op->fill(bq, 0.0f, 4 * hd);
 		for (int j = 0; j < 4; j++) {
 			op->copy(wq + j * pm, proj[j]->w, pm);
@@ -209,9 +217,9 @@ size_t of3_diffusion_transformer_scratch(const of3_diffusion_transformer_w_t *w,
 static void block_forward(float *a, int64_t n_sample, const float *g_a, const float *sh_a,
                           const float *g_out, const float *g_t, const float *sh_t,
                           const float *g_tr, const float *w_qgkv, const float *b_qgkv,
-                          const float *bias, const float *token_mask, const float *mask,
-                          const of3_dt_block_w_t *w, int64_t n_tok, float *scratch,
-                          const of3_backend_t *be)
+                          const float *w_ab, const float *bias, const float *token_mask,
+                          const float *mask, const of3_dt_block_w_t *w, int64_t n_tok,
+                          float *scratch, const of3_backend_t *be)
 {
 	const of3_ops_t *op = be->ops;
 	const int64_t N = n_tok, D = n_sample, R = D * N, ca = w->c_a;
@@ -235,7 +243,7 @@ static void block_forward(float *a, int64_t n_sample, const float *g_a, const fl
 	op->gated_residual(a, g_out, out, NULL, D, N, ca);
 
 	/* conditioned transition on the updated a; its gate takes the raw s */
-	of3_cond_transition(a, D, N, g_t, sh_t, g_tr, token_mask, &w->tr, x, out, h1, h2, be);
+	of3_cond_transition(a, D, N, g_t, sh_t, g_tr, token_mask, &w->tr, w_ab, x, out, h1, h2, be);
 }
 
 void of3_diffusion_transformer(float *a, int64_t n_sample, const float *s, const float *bias,
@@ -267,8 +275,9 @@ void of3_diffusion_transformer(float *a, int64_t n_sample, const float *s, const
 		const int64_t hd = w->blk[b].mha.n_head * w->blk[b].mha.d_head;
 		block_forward(a, n_sample, cg + ta, csh + ta, co + ta, cg + tt, csh + tt, co + tt,
 		              stack + k.wqgkv + (int64_t)b * 4 * hd * ca,
-		              stack + k.bqgkv + (int64_t)b * 4 * hd, bias, token_mask, mask,
-		              &w->blk[b], N, blk, be);
+		              stack + k.bqgkv + (int64_t)b * 4 * hd,
+		              stack + k.wab + (int64_t)b * 2 * w->blk[b].tr.n_hidden * ca, bias,
+		              token_mask, mask, &w->blk[b], N, blk, be);
 		bias += N * N * w->blk[b].mha.n_head;
 	}
 }
