@@ -253,6 +253,14 @@ typedef struct of3_ops_t {
 	 * y[n_rep,nb,n_win,C]. y must not overlap x. */
 	void (*atom_windows_rep)(float *y, const float *x, int64_t n_rep, int64_t n_atom,
 	                         int64_t n_c, int64_t n_win, int64_t first);
+
+	/* T linears in one launch (the diffusion transformer's 24 blocks' AdaLN and gate terms):
+	 *   y[t,R,O] = x_t[R,I] W_t^T + b_t    for t < T, x_t = x + t * x_stride (0: one x for
+	 * all), W [T,O,I] and b [T,O] (or NULL) contiguous; each as linear does it. y must not
+	 * overlap x. */
+	void (*linear_stack)(float *y, const float *x, int64_t x_stride, const float *w,
+	                     const float *b, int64_t n_stack, int64_t n_r, int64_t n_in,
+	                     int64_t n_out);
 } of3_ops_t;
 
 /* The CPU backend's table (kernels/cpu/). */

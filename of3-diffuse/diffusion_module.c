@@ -136,6 +136,7 @@ typedef struct {
 	size_t enc_cond; /* the encoder's atom transformer terms (pair biases, AdaLN, gates) */
 	size_t dec_cond; /* the decoder's */
 	size_t tok_bias; /* [n_block,N,N,H] the diffusion transformer's pair biases */
+	size_t dt_stack; /* the diffusion transformer's s-dependent weights side by side */
 	size_t pool;     /* int32 [N+1] segment offsets, then [A] atom rows, for segment_mean */
 	size_t size;
 } cache_t; /* offsets in floats (the int32 tables take a float's room per entry) */
@@ -148,7 +149,8 @@ static cache_t cache_layout(const of3_diffusion_module_w_t *w, int64_t n_tok, in
 	k.enc_cond = k.c + (size_t)(n_atom * w->c_atom);
 	k.dec_cond = k.enc_cond + of3_atom_transformer_cond_size(&w->enc, n_atom);
 	k.tok_bias = k.dec_cond + of3_atom_transformer_cond_size(&w->dec, n_atom);
-	k.pool = k.tok_bias + of3_diffusion_transformer_bias_size(&w->dt, n_tok);
+	k.dt_stack = k.tok_bias + of3_diffusion_transformer_bias_size(&w->dt, n_tok);
+	k.pool = k.dt_stack + of3_diffusion_transformer_stack_size(&w->dt, n_tok);
 	k.size = k.pool + (size_t)(n_tok + 1 + n_atom);
 	return k;
 }
@@ -323,6 +325,8 @@ int of3_diffusion_prepare(float *cache, const of3_diffusion_out_t *out,
 
 	int rc = conditioning_pair(z, in, hf, w, inner, be);
 	rc = rc ? rc : upload_pool(cache + k.pool, hf, n, A, be);
+	if (rc == 0)
+		of3_diffusion_transformer_stack(cache + k.dt_stack, &w->dt, n, be);
 	if (rc)
 		return rc;
 	if (out && out->cond_z)
@@ -398,7 +402,7 @@ typedef struct {
 	const of3_diffusion_out_t *out;
 	const of3_diffusion_in_t *in;
 	const of3_diffusion_module_w_t *w;
-	const float *s_base, *c_l, *enc_cond, *dec_cond, *tok_bias;
+	const float *s_base, *c_l, *enc_cond, *dec_cond, *tok_bias, *dt_stack;
 	const int32_t *pool_off, *pool_rows;
 	float *fe;     /* [n_f] Fourier features of t̂ (uploaded) */
 	float *s;      /* [N,c_s] conditioned single at t̂ */
@@ -477,7 +481,8 @@ static void step_body(void *ctx)
 		op->linear(ta, sn, w->lin_s.w, NULL, n, cs, ct);
 		op->add_bcast(a, ta, D, n * ct);
 	}
-	of3_diffusion_transformer(a, D, t->s, t->tok_bias, f->token_mask, &w->dt, n, inner, t->be);
+	of3_diffusion_transformer(a, D, t->s, t->tok_bias, t->dt_stack, f->token_mask, &w->dt, n,
+	                          inner, t->be);
 	if (out->trans_a)
 		op->copy(out->trans_a, a, D * n * ct);
 	op->layer_norm(a, a, w->ln_a.w, NULL, D * n, ct, OF3_LN_EPS);
@@ -510,6 +515,7 @@ int of3_diffusion_module_forward(const of3_diffusion_out_t *out, const of3_diffu
 	step_t t = {.out = out, .in = in, .w = w, .be = be};
 	t.s_base = cache + k.s_base, t.c_l = cache + k.c, t.enc_cond = cache + k.enc_cond;
 	t.dec_cond = cache + k.dec_cond, t.tok_bias = cache + k.tok_bias;
+	t.dt_stack = cache + k.dt_stack;
 	t.pool_off = (const int32_t *)(cache + k.pool), t.pool_rows = t.pool_off + n + 1;
 	t.s = scratch;
 	t.xh = t.s + n * cs;

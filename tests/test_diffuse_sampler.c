@@ -274,8 +274,22 @@ static void philox_checks(const of3_diffusion_module_w_t *w, of3_backend_t *be)
 	if (rc == 0) {
 		CHECK(!memcmp(a, a2, (size_t)(2 * n) * sizeof *a),
 		      "philox: the same seed twice gives the same bytes");
-		CHECK(!memcmp(a, one, (size_t)n * sizeof *a),
-		      "philox: sample 0 of a 2-sample run equals the 1-sample run's");
+		/* the noise of sample 0 never depends on --samples; its coordinates are the same
+		 * bytes at fp32, and within the bf16 bar at bf16, whose cuBLAS products may pick
+		 * another kernel (another summation order) for twice the rows */
+		if (td_bf16()) {
+			double e = 0;
+			for (int64_t i = 0; i < n; i++)
+				e += (a[i] - one[i]) * (a[i] - one[i]);
+			e = sqrt(e / (double)A);
+			CHECK(e < BAR_BF16_F32,
+			      "philox: sample 0 of a 2-sample run against the 1-sample run's: RMSD "
+			      "%.3e Å (bf16, bar %g Å)",
+			      e, BAR_BF16_F32);
+		} else {
+			CHECK(!memcmp(a, one, (size_t)n * sizeof *a),
+			      "philox: sample 0 of a 2-sample run equals the 1-sample run's");
+		}
 		CHECK(memcmp(a, a + n, (size_t)n * sizeof *a) != 0,
 		      "philox: the two samples differ");
 		double m = 0;

@@ -72,3 +72,11 @@ void of3_cpu_atom_windows_rep(float *y, const float *x, int64_t n_rep, int64_t n
 	for (int64_t d = 0; d < n_rep; d++)
 		of3_cpu_atom_windows(y + d * ny, x + d * n_atom * n_c, n_atom, n_c, n_win, first);
 }
+
+void of3_cpu_linear_stack(float *y, const float *x, int64_t x_stride, const float *w,
+                          const float *b, int64_t n_stack, int64_t n_r, int64_t n_in, int64_t n_out)
+{
+	for (int64_t t = 0; t < n_stack; t++)
+		of3_cpu_linear(y + t * n_r * n_out, x + t * x_stride, w + t * n_out * n_in,
+		               b ? b + t * n_out : NULL, n_r, n_in, n_out);
+}

@@ -82,5 +82,8 @@ void of3_cpu_gather_rows_rep(float *y, const float *x, const int32_t *idx, int64
                              int64_t n_r, int64_t n_x, int64_t n_c);
 void of3_cpu_atom_windows_rep(float *y, const float *x, int64_t n_rep, int64_t n_atom, int64_t n_c,
                               int64_t n_win, int64_t first);
+void of3_cpu_linear_stack(float *y, const float *x, int64_t x_stride, const float *w,
+                          const float *b, int64_t n_stack, int64_t n_r, int64_t n_in,
+                          int64_t n_out);
 
 #endif

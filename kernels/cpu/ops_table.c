@@ -47,6 +47,7 @@ static const of3_ops_t cpu_ops = {
         .gated_residual = of3_cpu_gated_residual,
         .gather_rows_rep = of3_cpu_gather_rows_rep,
         .atom_windows_rep = of3_cpu_atom_windows_rep,
+        .linear_stack = of3_cpu_linear_stack,
 };
 
 const of3_ops_t *of3_ops_cpu(void)

@@ -22,7 +22,8 @@ typedef struct {
 	int fp32; /* 1: --precision fp32 (plain fp32, no TF32); 0: bf16 tensor-core products */
 	void *ws; /* scratch of the ops that need some (tri_mul, attention, outer_product) */
 	size_t ws_bytes;
-	void *blas_ws; /* cuBLAS's workspace, ours so that graph capture never allocates (graph.cu) */
+	void *blas_ws; /* cuBLAS's workspace, ours so that graph capture never allocates (graph.cu)
+	                */
 	size_t chunk_bytes; /* tri_mul and outer_product work in chunks of at most this scratch */
 	char err[512];      /* the first failure since the last sync; "" if none */
 } of3_cuda_ctx_t;
@@ -192,6 +193,9 @@ void of3_cuda_gather_rows_rep(float *y, const float *x, const int32_t *idx, int6
                               int64_t n_r, int64_t n_x, int64_t n_c);
 void of3_cuda_atom_windows_rep(float *y, const float *x, int64_t n_rep, int64_t n_atom, int64_t n_c,
                                int64_t n_win, int64_t first);
+void of3_cuda_linear_stack(float *y, const float *x, int64_t x_stride, const float *w,
+                           const float *b, int64_t n_stack, int64_t n_r, int64_t n_in,
+                           int64_t n_out);
 
 #ifdef __cplusplus
 }

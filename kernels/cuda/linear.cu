@@ -35,3 +35,37 @@ extern "C" void of3_cuda_linear(float *y, const float *x, const float *w, const 
 	                           &beta, y, CUDA_R_32F, (int)n_out, of3_cuda_compute_f32(),
 	                           CUBLAS_GEMM_DEFAULT));
 }
+
+/* y[t,R,O] = b[t,O] broadcast over rows */
+static __global__ void fill_stack_rows_kernel(float *y, const float *b, int64_t n_stack,
+                                              int64_t n_r, int64_t n_c)
+{
+	OF3_FOR_EACH(i, n_stack * n_r * n_c)
+	y[i] = b[i / (n_r * n_c) * n_c + i % n_c];
+}
+
+extern "C" void of3_cuda_linear_stack(float *y, const float *x, int64_t x_stride, const float *w,
+                                      const float *b, int64_t n_stack, int64_t n_r, int64_t n_in,
+                                      int64_t n_out)
+{
+	if (n_stack <= 0 || n_r <= 0 || n_out <= 0)
+		return;
+	if (n_stack > INT_MAX || n_r > INT_MAX || n_in > INT_MAX || n_out > INT_MAX) {
+		of3_cuda_fail("linear_stack", "%lld x %lld x %lld x %lld is too large for one call",
+		              (long long)n_stack, (long long)n_r, (long long)n_in,
+		              (long long)n_out);
+		return;
+	}
+	if (b)
+		OF3_LAUNCH_1D(fill_stack_rows, n_stack * n_r * n_out, y, b, n_stack, n_r, n_out);
+	const float one = 1.0f, beta = b ? 1.0f : 0.0f;
+	const int ld = n_in > 0 ? (int)n_in : 1;
+	/* as linear, problem t at W + t*O*I, x + t*x_stride, y + t*R*O */
+	of3_cuda_blas("linear_stack",
+	              cublasGemmStridedBatchedEx(
+	                      of3_cuda_cur->cublas, CUBLAS_OP_T, CUBLAS_OP_N, (int)n_out, (int)n_r,
+	                      (int)n_in, &one, w, CUDA_R_32F, ld, (long long)(n_out * n_in), x,
+	                      CUDA_R_32F, ld, (long long)x_stride, &beta, y, CUDA_R_32F, (int)n_out,
+	                      (long long)(n_r * n_out), (int)n_stack, of3_cuda_compute_f32(),
+	                      CUBLAS_GEMM_DEFAULT));
+}

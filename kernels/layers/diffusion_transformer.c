@@ -49,6 +49,18 @@ int of3_diffusion_transformer_bind(of3_diffusion_transformer_w_t *w, of3_ckpt_t 
 	int rc = of3_wbind_blocks(ck, prefix, OF3_DT_MAX_BLOCKS, "diffusion transformer", bind_one,
 	                          &x, &w->n_block);
 	w->c_a = *c_a, w->c_s = *c_s, w->c_z = *c_z;
+	/* the step's stack lays every block's projections out at block 0's widths */
+	for (int b = 1; rc == 0 && b < w->n_block; b++) {
+		const of3_dt_block_w_t *x0 = &w->blk[0], *xb = &w->blk[b];
+		const int64_t hd0 = x0->mha.n_head * x0->mha.d_head;
+		const int64_t hdb = xb->mha.n_head * xb->mha.d_head;
+		if (hdb != hd0 || xb->tr.n_hidden != x0->tr.n_hidden)
+			rc = of3_err(OF3_ERR_INPUT,
+			             "checkpoint: %sblocks.%d has %lld attention channels and a "
+			             "%lld-wide transition, block 0 %lld and %lld",
+			             prefix, b, (long long)hdb, (long long)xb->tr.n_hidden,
+			             (long long)hd0, (long long)x0->tr.n_hidden);
+	}
 	return rc;
 }
 
@@ -104,13 +116,88 @@ void of3_diffusion_transformer_pair_bias(float *bias, const float *z,
 
 static size_t block_scratch(const of3_dt_block_w_t *w, int64_t n_tok, int64_t n_sample)
 {
-	const size_t n = (size_t)n_tok, r = n * (size_t)n_sample;
+	const size_t r = (size_t)n_tok * (size_t)n_sample;
 	const size_t hd = (size_t)(w->mha.n_head * w->mha.d_head);
-	return n * (size_t)w->c_s                /* sn */
-	       + 6 * n * (size_t)w->c_a          /* gate and shift terms */
-	       + 2 * r * (size_t)w->c_a          /* x, out */
+	return 2 * r * (size_t)w->c_a            /* x, out */
 	       + 5 * r * hd                      /* q, g, k, v, o */
 	       + 2 * r * (size_t)w->tr.n_hidden; /* h1, h2 */
+}
+
+/* The s-dependent terms of every block, made at once from the stack (the layout of
+ * of3_diffusion_transformer_stack): per block two AdaLNs (attention's, the transition's), each
+ * a gate and a shift from LN_w(s), and two output gates from the raw s. T = 2 * blocks problems
+ * of each kind, t = 2b (attention) and 2b + 1 (transition). */
+typedef struct {
+	int64_t wg, ws, wo, bg, bo, lnw, wqgkv, bqgkv, wab, size;
+} stack_t;
+
+static stack_t stack_layout(const of3_diffusion_transformer_w_t *w, int64_t n_tok)
+{
+	const int64_t t = 2 * (int64_t)w->n_block, ca = w->c_a, cs = w->c_s;
+	stack_t k;
+	k.wg = 0;                  /* [T,c_a,c_s] AdaLN gates' weights */
+	k.ws = k.wg + t * ca * cs; /* [T,c_a,c_s] AdaLN shifts' weights */
+	k.wo = k.ws + t * ca * cs; /* [T,c_a,c_s] output gates' weights */
+	k.bg = k.wo + t * ca * cs; /* [T,c_a] */
+	k.bo = k.bg + t * ca;      /* [T,c_a] */
+	k.lnw = k.bo + t * ca;     /* [T,N,c_s] the LayerNorms' weights, one row per token */
+	/* [blocks,4,H*d,c_a] and [blocks,4,H*d]: each block's q, g, k, v projections and their
+	 * biases (q's; zeros for the others), one stacked product per block */
+	const int64_t hd = w->n_block ? w->blk[0].mha.n_head * w->blk[0].mha.d_head : 0;
+	k.wqgkv = k.lnw + t * n_tok * cs;
+	k.bqgkv = k.wqgkv + (int64_t)w->n_block * 4 * hd * ca;
+	/* [blocks,2,h,c_a]: each block's transition linear_a and linear_b */
+	k.wab = k.bqgkv + (int64_t)w->n_block * 4 * hd;
+	const int64_t nt = w->n_block ? w->blk[0].tr.n_hidden : 0;
+	k.size = k.wab + (int64_t)w->n_block * 2 * nt * ca;
+	return k;
+}
+
+size_t of3_diffusion_transformer_stack_size(const of3_diffusion_transformer_w_t *w, int64_t n_tok)
+{
+	return (size_t)stack_layout(w, n_tok).size;
+}
+
+void of3_diffusion_transformer_stack(float *stack, const of3_diffusion_transformer_w_t *w,
+                                     int64_t n_tok, const of3_backend_t *be)
+{
+	const of3_ops_t *op = be->ops;
+	const stack_t k = stack_layout(w, n_tok);
+	const int64_t ca = w->c_a, cs = w->c_s, mat = ca * cs;
+	for (int b = 0; b < w->n_block; b++) {
+		const of3_dt_block_w_t *bw = &w->blk[b];
+		const of3_adaln_w_t *ln[2] = {&bw->ln_a, &bw->tr.ln};
+		const of3_lin_w_t *gate[2] = {&bw->ada_out, &bw->tr.g};
+		for (int j = 0; j < 2; j++) {
+			const int64_t t = 2 * b + j;
+			op->copy(stack + k.wg + t * mat, ln[j]->g.w, mat);
+			op->copy(stack + k.bg + t * ca, ln[j]->g.b, ca);
+			op->copy(stack + k.ws + t * mat, ln[j]->s.w, mat);
+			op->repeat(stack + k.lnw + t * n_tok * cs, ln[j]->ln_s.w, n_tok, cs);
+			op->copy(stack + k.wo + t * mat, gate[j]->w, mat);
+			op->copy(stack + k.bo + t * ca, gate[j]->b, ca);
+		}
+		const int64_t hd = bw->mha.n_head * bw->mha.d_head, pm = hd * ca;
+		const of3_lin_w_t *proj[4] = {&bw->mha.q, &bw->mha.g, &bw->mha.k, &bw->mha.v};
+		float *wq = stack + k.wqgkv + (int64_t)b * 4 * pm,
+		      *bq = stack + k.bqgkv + b * 4 * hd;
+		const int64_t tm = bw->tr.n_hidden * ca;
+		op->copy(stack + k.wab + (int64_t)b * 2 * tm, bw->tr.a.w, tm);
+		op->copy(stack + k.wab + (int64_t)b * 2 * tm + tm, bw->tr.b.w, tm);
+		op->fill(bq, 0.0f, 4 * hd);
+		for (int j = 0; j < 4; j++) {
+			op->copy(wq + j * pm, proj[j]->w, pm);
+			if (proj[j]->b)
+				op->copy(bq + j * hd, proj[j]->b, hd);
+		}
+	}
+}
+
+/* scratch of the s-dependent terms: LN(s), the T LN_w(s), the T gates, shifts, output gates */
+static size_t cond_scratch(const of3_diffusion_transformer_w_t *w, int64_t n_tok)
+{
+	const size_t t = 2 * (size_t)w->n_block, n = (size_t)n_tok;
+	return n * (size_t)w->c_s + t * n * (size_t)w->c_s + 3 * t * n * (size_t)w->c_a;
 }
 
 size_t of3_diffusion_transformer_scratch(const of3_diffusion_transformer_w_t *w, int64_t n_tok,
@@ -121,28 +208,25 @@ size_t of3_diffusion_transformer_scratch(const of3_diffusion_transformer_w_t *w,
 		size_t k = block_scratch(&w->blk[b], n_tok, n_sample);
 		m = k > m ? k : m;
 	}
-	return (size_t)(n_tok * n_sample) + m; /* the token mask per sample, then a block's */
+	/* the token mask per sample, the terms of every block, then a block's */
+	return (size_t)(n_tok * n_sample) + cond_scratch(w, n_tok) + m;
 }
 
-/* The s-dependent terms (AdaLN gates and shifts, output gates) are made once per block and
- * shared by the D samples, which run as one batch of D attention problems. */
-static void block_forward(float *a, int64_t n_sample, const float *s, const float *bias,
-                          const float *token_mask, const float *mask, const of3_dt_block_w_t *w,
-                          int64_t n_tok, float *scratch, const of3_backend_t *be)
+/* One block on D samples as one batch of D attention problems, with its s-dependent terms
+ * (gate logits and shifts [N,c_a]) made beforehand for every block. */
+static void block_forward(float *a, int64_t n_sample, const float *g_a, const float *sh_a,
+                          const float *g_out, const float *g_t, const float *sh_t,
+                          const float *g_tr, const float *w_qgkv, const float *b_qgkv,
+                          const float *w_ab, const float *bias, const float *token_mask,
+                          const float *mask, const of3_dt_block_w_t *w, int64_t n_tok,
+                          float *scratch, const of3_backend_t *be)
 {
 	const of3_ops_t *op = be->ops;
-	const int64_t N = n_tok, D = n_sample, R = D * N, ca = w->c_a, cs = w->c_s;
+	const int64_t N = n_tok, D = n_sample, R = D * N, ca = w->c_a;
 	const int64_t hd = w->mha.n_head * w->mha.d_head, nt = w->tr.n_hidden;
-	float *sn = scratch;      /* [N,c_s] LN_w(s) */
-	float *g_a = sn + N * cs; /* [N,c_a] AdaLN gate logits / shift, attention */
-	float *sh_a = g_a + N * ca;
-	float *g_out = sh_a + N * ca; /* [N,c_a] attention output gate logits */
-	float *g_t = g_out + N * ca;  /* [N,c_a] AdaLN gate logits / shift, transition */
-	float *sh_t = g_t + N * ca;
-	float *g_tr = sh_t + N * ca; /* [N,c_a] transition output gate logits */
-	float *x = g_tr + N * ca;    /* [D,N,c_a] */
-	float *out = x + R * ca;     /* [D,N,c_a] */
-	float *q = out + R * ca;     /* [D,N,H*d] */
+	float *x = scratch;      /* [D,N,c_a] */
+	float *out = x + R * ca; /* [D,N,c_a] */
+	float *q = out + R * ca; /* [D,N,H*d] */
 	float *g = q + R * hd;
 	float *k = g + R * hd;
 	float *v = k + R * hd;
@@ -150,34 +234,50 @@ static void block_forward(float *a, int64_t n_sample, const float *s, const floa
 	float *h1 = o + R * hd; /* [D,N,h] */
 	float *h2 = h1 + R * nt;
 
-	of3_adaln_cond(g_a, sh_a, s, &w->ln_a, N, sn, be);
-	op->linear(g_out, s, w->ada_out.w, w->ada_out.b, N, cs, ca);
-	of3_adaln_cond(g_t, sh_t, s, &w->tr.ln, N, sn, be);
-	op->linear(g_tr, s, w->tr.g.w, w->tr.g.b, N, cs, ca);
-
 	of3_adaln_apply(x, a, g_a, sh_a, D, N, ca, be);
-	op->linear(q, x, w->mha.q.w, w->mha.q.b, R, ca, hd);
-	op->linear(g, x, w->mha.g.w, NULL, R, ca, hd);
-	op->linear(k, x, w->mha.k.w, NULL, R, ca, hd);
-	op->linear(v, x, w->mha.v.w, NULL, R, ca, hd);
+	/* q, g, k, v [D,N,H*d] side by side: one stacked product (the stack's copies of the
+	 * four projections, q's bias and zeros) */
+	op->linear_stack(q, x, 0, w_qgkv, b_qgkv, 4, R, ca, hd);
 	op->attention(o, q, k, v, g, mask, bias, D, N, N, w->mha.n_head, w->mha.d_head);
 	op->linear(out, o, w->mha.o.w, NULL, R, hd, ca);
 	op->gated_residual(a, g_out, out, NULL, D, N, ca);
 
 	/* conditioned transition on the updated a; its gate takes the raw s */
-	of3_cond_transition(a, D, N, g_t, sh_t, g_tr, token_mask, &w->tr, x, out, h1, h2, be);
+	of3_cond_transition(a, D, N, g_t, sh_t, g_tr, token_mask, &w->tr, w_ab, x, out, h1, h2, be);
 }
 
 void of3_diffusion_transformer(float *a, int64_t n_sample, const float *s, const float *bias,
-                               const float *token_mask, const of3_diffusion_transformer_w_t *w,
-                               int64_t n_tok, float *scratch, const of3_backend_t *be)
+                               const float *stack, const float *token_mask,
+                               const of3_diffusion_transformer_w_t *w, int64_t n_tok,
+                               float *scratch, const of3_backend_t *be)
 {
-	/* attention's key mask [D,N], the same for every block */
-	float *mask = scratch;
-	be->ops->repeat(mask, token_mask, n_sample, n_tok);
+	const of3_ops_t *op = be->ops;
+	const stack_t k = stack_layout(w, n_tok);
+	const int64_t N = n_tok, T = 2 * (int64_t)w->n_block, ca = w->c_a, cs = w->c_s;
+	float *mask = scratch;           /* [D,N] attention's key mask, the same for every block */
+	float *ln = mask + N * n_sample; /* [N,c_s] LN(s) */
+	float *sn = ln + N * cs;         /* [T,N,c_s] LN_w(s) of every AdaLN */
+	float *cg = sn + T * N * cs;     /* [T,N,c_a] AdaLN gate logits */
+	float *csh = cg + T * N * ca;    /* [T,N,c_a] AdaLN shifts */
+	float *co = csh + T * N * ca;    /* [T,N,c_a] output gate logits */
+	float *blk = co + T * N * ca;
+	op->repeat(mask, token_mask, n_sample, N);
+	/* what every block takes from s, in five launches instead of twelve per block: LN_w(s) as
+	 * LN(s) times each weight, then three stacked products */
+	op->layer_norm(ln, s, NULL, NULL, N, cs, OF3_LN_EPS);
+	op->repeat(sn, ln, T, N * cs);
+	op->mul(sn, sn, stack + k.lnw, T * N * cs);
+	op->linear_stack(cg, sn, N * cs, stack + k.wg, stack + k.bg, T, N, cs, ca);
+	op->linear_stack(csh, sn, N * cs, stack + k.ws, NULL, T, N, cs, ca);
+	op->linear_stack(co, s, 0, stack + k.wo, stack + k.bo, T, N, cs, ca);
 	for (int b = 0; b < w->n_block; b++) {
-		block_forward(a, n_sample, s, bias, token_mask, mask, &w->blk[b], n_tok,
-		              scratch + n_tok * n_sample, be);
-		bias += n_tok * n_tok * w->blk[b].mha.n_head;
+		const int64_t ta = 2 * b * N * ca, tt = ta + N * ca;
+		const int64_t hd = w->blk[b].mha.n_head * w->blk[b].mha.d_head;
+		block_forward(a, n_sample, cg + ta, csh + ta, co + ta, cg + tt, csh + tt, co + tt,
+		              stack + k.wqgkv + (int64_t)b * 4 * hd * ca,
+		              stack + k.bqgkv + (int64_t)b * 4 * hd,
+		              stack + k.wab + (int64_t)b * 2 * w->blk[b].tr.n_hidden * ca, bias,
+		              token_mask, mask, &w->blk[b], N, blk, be);
+		bias += N * N * w->blk[b].mha.n_head;
 	}
 }

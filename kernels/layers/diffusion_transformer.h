@@ -73,11 +73,21 @@ void of3_diffusion_transformer_pair_bias(float *bias, const float *z,
 size_t of3_diffusion_transformer_scratch(const of3_diffusion_transformer_w_t *w, int64_t n_tok,
                                          int64_t n_sample);
 
+/* Every block's s-dependent weights side by side in backend memory (stack: stack_size floats),
+ * so that a step makes all their terms in a few stacked products (linear_stack) instead of
+ * twelve launches per block: the AdaLNs' gate and shift weights and biases, the output gates',
+ * and each AdaLN's LayerNorm weight repeated over the N tokens. Made once per rollout. */
+size_t of3_diffusion_transformer_stack_size(const of3_diffusion_transformer_w_t *w, int64_t n_tok);
+void of3_diffusion_transformer_stack(float *stack, const of3_diffusion_transformer_w_t *w,
+                                     int64_t n_tok, const of3_backend_t *be);
+
 /* a[D,N,c_a] = DiffusionTransformer(a, s[N,c_s], z, token_mask[N]) (§3.4) for D = n_sample
- * samples sharing s, with z's pair biases from of3_diffusion_transformer_pair_bias().
- * scratch: of3_diffusion_transformer_scratch() floats. */
+ * samples sharing s, with z's pair biases from of3_diffusion_transformer_pair_bias() and the
+ * stack from of3_diffusion_transformer_stack(). scratch: of3_diffusion_transformer_scratch()
+ * floats. */
 void of3_diffusion_transformer(float *a, int64_t n_sample, const float *s, const float *bias,
-                               const float *token_mask, const of3_diffusion_transformer_w_t *w,
-                               int64_t n_tok, float *scratch, const of3_backend_t *be);
+                               const float *stack, const float *token_mask,
+                               const of3_diffusion_transformer_w_t *w, int64_t n_tok,
+                               float *scratch, const of3_backend_t *be);
 
 #endif

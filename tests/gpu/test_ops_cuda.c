@@ -180,6 +180,27 @@ static void test_linear(int64_t n_r, int64_t n_in, int64_t n_out, int bias)
 	free(x), free(w), free(b), free(ref);
 }
 
+/* linear_stack: T products, one x for all (shared) or one per problem */
+static void test_linear_stack(int64_t n_stack, int64_t n_r, int64_t n_in, int64_t n_out, int shared,
+                              int bias)
+{
+	const int64_t xs = shared ? 0 : n_r * n_in, nx = shared ? n_r * n_in : n_stack * n_r * n_in;
+	const int64_t ny = n_stack * n_r * n_out;
+	float *x = rnd(nx, -1, 1), *w = rnd(n_stack * n_out * n_in, -1, 1),
+	      *b = bias ? rnd(n_stack * n_out, -1, 1) : NULL;
+	float *ref = xmalloc((size_t)ny * sizeof *ref);
+	cpu->linear_stack(ref, x, xs, w, b, n_stack, n_r, n_in, n_out);
+	float *dx = dev(x, nx), *dw = dev(w, n_stack * n_out * n_in), *db = dev(b, n_stack * n_out),
+	      *dy = dev_nan(ny);
+	gpu->linear_stack(dy, dx, xs, dw, db, n_stack, n_r, n_in, n_out);
+	char s[80];
+	snprintf(s, sizeof s, "T=%lld R=%lld I=%lld O=%lld%s%s", (long long)n_stack, (long long)n_r,
+	         (long long)n_in, (long long)n_out, shared ? " shared x" : "", bias ? " bias" : "");
+	compare("linear_stack", s, ref, dy, ny, 1);
+	dfree(4, dx, dw, db, dy);
+	free(x), free(w), free(b), free(ref);
+}
+
 /* the element-wise ops over n values, each against the CPU */
 static void test_elementwise(int64_t n)
 {
@@ -650,6 +671,11 @@ static void run_all(void)
 	test_linear(513, 128, 384, 1);
 	test_linear(100, 7, 3, 0);
 	test_linear(1000, 384, 128, 0);
+	test_linear_stack(1, 1, 1, 1, 1, 0);
+	test_linear_stack(3, 37, 33, 65, 1, 1);
+	test_linear_stack(4, 76, 384, 768, 0, 1);
+	test_linear_stack(48, 76, 384, 768, 0, 0); /* the diffusion transformer's shapes */
+	test_linear_stack(5, 100, 7, 3, 1, 0);
 
 	test_elementwise(1);
 	test_elementwise(1000);
