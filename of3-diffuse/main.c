@@ -495,6 +495,8 @@ static int process(void *ctx, const of3_bundle_t *in, of3_bwriter_t *w, const of
 		                : "bf16";
 		rc = write_result(w, in, &r, &dr, &fetch, m, D, T, N, A, o,
 		                  c->replay ? "replay" : "philox", prec);
+		if (rc == 0)
+			of3_verbose("query '%s': written at %.2f s", in->query, of3_elapsed_s());
 	}
 	dev_free_all(&dv);
 	of3_backend_host_free(&c->be, fetch.buf[0]), of3_backend_host_free(&c->be, fetch.buf[1]);

@@ -133,6 +133,8 @@ static int process(void *ctx, const of3_bundle_t *in, of3_bwriter_t *w, const of
 	rc = rc ? rc : of3_bwriter_tensor_begin(w, "z_trunk", OF3_DTYPE_F32, 3, sh_z);
 	rc = rc ? rc : of3_bwriter_tensor_data(w, out.z_trunk, (size_t)(n * n * d->c_z) * 4);
 	rc = rc ? rc : of3_bwriter_end(w);
+	if (rc == 0)
+		of3_verbose("query '%s': written at %.2f s", in->query, of3_elapsed_s());
 done:
 	of3_bundle_free(hdr);
 	of3_backend_host_free(&c->be, out.s_input);

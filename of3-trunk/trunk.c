@@ -308,7 +308,8 @@ int of3_trunk_run(const of3_trunk_t *t, const of3_bundle_t *features, int n_cycl
 	rc = rc ? rc : of3_backend_sync(be);
 	if (rc < 0)
 		goto done;
-	of3_verbose("query '%s': input embedder, %.1f s", q, now_s() - t0);
+	of3_verbose("query '%s': input embedder, %.3f s (at %.2f s)", q, now_s() - t0,
+	            of3_elapsed_s());
 
 	op->fill(s, 0.0f, (int64_t)n_s);
 	op->fill(z, 0.0f, (int64_t)n_z);
@@ -335,8 +336,8 @@ int of3_trunk_run(const of3_trunk_t *t, const of3_bundle_t *features, int n_cycl
 		rc = rc ? rc : of3_backend_sync(be);
 		if (rc < 0)
 			break;
-		of3_progress("query '%s': cycle %d/%d, %.1f s", q, cycle + 1, n_cycles,
-		             now_s() - t0);
+		of3_progress("query '%s': cycle %d/%d, %.3f s (at %.2f s)", q, cycle + 1, n_cycles,
+		             now_s() - t0, of3_elapsed_s());
 	}
 	if (rc == 0)
 		rc = of3_backend_download(be, out->s_input, s_input, n_si * sizeof(float));
