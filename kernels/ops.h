@@ -33,6 +33,16 @@
 
 #include <stdint.h>
 
+/* Buffers carved out of one allocation start at multiples of OF3_ALIGN floats (256 bytes):
+ * cuBLAS takes its vectorised kernels (and on Hopper its TMA ones) only for 16-byte aligned
+ * operands, and one odd offset, such as after D*A*3 coordinates, would cost every later product
+ * of the carve that. of3_align(n) is n rounded up to that multiple. */
+#define OF3_ALIGN 64
+static inline int64_t of3_align(int64_t n)
+{
+	return (n + OF3_ALIGN - 1) / OF3_ALIGN * OF3_ALIGN;
+}
+
 #define OF3_LN_EPS   1e-5f /* every LayerNorm of the trunk (spec/trunk.md §0) */
 #define OF3_MASK_INF 1e9f  /* additive mask bias INF*(mask - 1) (spec/trunk.md §0) */
 

@@ -144,13 +144,17 @@ typedef struct {
 static cache_t cache_layout(const of3_diffusion_module_w_t *w, int64_t n_tok, int64_t n_atom)
 {
 	cache_t k;
-	k.s_base = 0;
-	k.c = k.s_base + (size_t)(n_tok * w->c_s);
-	k.enc_cond = k.c + (size_t)(n_atom * w->c_atom);
-	k.dec_cond = k.enc_cond + of3_atom_transformer_cond_size(&w->enc, n_atom);
-	k.tok_bias = k.dec_cond + of3_atom_transformer_cond_size(&w->dec, n_atom);
-	k.dt_stack = k.tok_bias + of3_diffusion_transformer_bias_size(&w->dt, n_tok);
-	k.pool = k.dt_stack + of3_diffusion_transformer_stack_size(&w->dt, n_tok);
+	const size_t enc = of3_atom_transformer_cond_size(&w->enc, n_atom);
+	const size_t dec = of3_atom_transformer_cond_size(&w->dec, n_atom);
+	const size_t bias = of3_diffusion_transformer_bias_size(&w->dt, n_tok);
+	const size_t stack = of3_diffusion_transformer_stack_size(&w->dt, n_tok);
+	k.s_base = 0; /* each part at an of3_align boundary */
+	k.c = k.s_base + (size_t)of3_align(n_tok * w->c_s);
+	k.enc_cond = k.c + (size_t)of3_align(n_atom * w->c_atom);
+	k.dec_cond = k.enc_cond + (size_t)of3_align((int64_t)enc);
+	k.tok_bias = k.dec_cond + (size_t)of3_align((int64_t)dec);
+	k.dt_stack = k.tok_bias + (size_t)of3_align((int64_t)bias);
+	k.pool = k.dt_stack + (size_t)of3_align((int64_t)stack);
 	k.size = k.pool + (size_t)(n_tok + 1 + n_atom);
 	return k;
 }
@@ -189,7 +193,7 @@ static size_t step_scratch(const of3_diffusion_module_w_t *w, int64_t n_tok, int
 {
 	const size_t n = (size_t)n_tok, a = (size_t)n_atom, d = (size_t)n_sample;
 	const size_t ca = (size_t)w->c_atom, ct = (size_t)w->c_token, cs = (size_t)w->c_s;
-	size_t in = 2 * (size_t)w->n_fourier + cs +
+	size_t in = (size_t)(2 * of3_align(w->n_fourier) + of3_align(w->c_s)) +
 	            max2(of3_transition_scratch(&w->tr_s[0], n_tok),
 	                 of3_transition_scratch(&w->tr_s[1], n_tok));
 	in = max2(in, d * a * 3);
@@ -200,7 +204,11 @@ static size_t step_scratch(const of3_diffusion_module_w_t *w, int64_t n_tok, int
 	in = max2(in, of3_diffusion_transformer_scratch(&w->dt, n_tok, n_sample));
 	in = max2(in, d * n * ca); /* decoder input: linear_q_in(a) per token */
 	in = max2(in, d * a * (ca + 3));
-	return n * cs + d * a * (3 * 3 + 2 * ca) + (size_t)w->n_fourier + d * n * ct + in;
+	const int64_t N = n_tok, A = n_atom, D = n_sample;
+	return (size_t)(of3_align(N * w->c_s) + 3 * of3_align(D * A * 3) +
+	                of3_align(w->n_fourier) + 2 * of3_align(D * A * w->c_atom) +
+	                of3_align(D * N * w->c_token)) +
+	       in;
 }
 
 size_t of3_diffusion_module_scratch(const of3_diffusion_module_w_t *w, int64_t n_tok,
@@ -424,9 +432,9 @@ static void step_cond(void *ctx)
 	const of3_ops_t *op = t->be->ops;
 	const int64_t n = in->n_tok, A = in->n_atom, D = in->n_sample, cs = w->c_s;
 	const int64_t nf = w->n_fourier;
-	float *fn = t->inner; /* [n_f] */
-	float *ns = fn + nf;  /* [c_s] */
-	float *trs = ns + cs;
+	float *fn = t->inner;          /* [n_f] */
+	float *ns = fn + of3_align(nf); /* [c_s] */
+	float *trs = ns + of3_align(cs);
 	op->layer_norm(fn, t->fe, w->cond_ln_n.w, NULL, 1, nf, OF3_LN_EPS);
 	op->linear(ns, fn, w->cond_n.w, NULL, 1, nf, cs);
 	op->copy(t->s, t->s_base, n * cs);
@@ -517,15 +525,15 @@ int of3_diffusion_module_forward(const of3_diffusion_out_t *out, const of3_diffu
 	t.dec_cond = cache + k.dec_cond, t.tok_bias = cache + k.tok_bias;
 	t.dt_stack = cache + k.dt_stack;
 	t.pool_off = (const int32_t *)(cache + k.pool), t.pool_rows = t.pool_off + n + 1;
-	t.s = scratch;
-	t.xh = t.s + n * cs;
-	t.r = t.xh + D * A * 3;
-	t.dr = t.r + D * A * 3;
-	t.fe = t.dr + D * A * 3;
-	t.q = t.fe + w->n_fourier;
-	t.qs = t.q + D * A * ca;
-	t.a = t.qs + D * A * ca;
-	t.inner = t.a + D * n * ct;
+	t.s = scratch; /* each part at an of3_align boundary (step_scratch) */
+	t.xh = t.s + of3_align(n * cs);
+	t.r = t.xh + of3_align(D * A * 3);
+	t.dr = t.r + of3_align(D * A * 3);
+	t.fe = t.dr + of3_align(D * A * 3);
+	t.q = t.fe + of3_align(w->n_fourier);
+	t.qs = t.q + of3_align(D * A * ca);
+	t.a = t.qs + of3_align(D * A * ca);
+	t.inner = t.a + of3_align(D * n * ct);
 
 	/* the t̂-dependent scalars stay out of the recorded runs: the upload before, the scaling
 	 * of x̂ between them, the EDM combine after */

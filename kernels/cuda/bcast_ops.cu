@@ -4,6 +4,8 @@
  * computed one after the other: the same float operations in the same order, with __fmul_rn /
  * __fadd_rn wherever a product meets a sum, so that the compiler cannot fuse them into an FMA
  * the separate kernels never had. */
+#include <limits.h>
+
 #include "../atom_blocks.h"
 #include "cuda_ops.h"
 
@@ -44,6 +46,23 @@ static __global__ void adaln_apply_kernel(float *y, const float *x, const float 
 	float mean, inv;
 	of3_row_moments(xr, n_c, eps, &mean, &inv);
 	for (int64_t c = threadIdx.x; c < n_c; c += 32) {
+		const float o = (xr[c] - mean) * inv;
+		yr[c] = __fadd_rn(__fmul_rn(of3_sigmoid(gr[c]), o), sr[c]);
+	}
+}
+
+/* the same for rows of at least OF3_WIDE_ROW_MIN channels: a block per row */
+static __global__ void adaln_apply_wide_kernel(float *y, const float *x, const float *gate,
+                                               const float *shift, int64_t n_r, int64_t n_c,
+                                               float eps)
+{
+	const int64_t r = blockIdx.x;
+	const float *xr = x + r * n_c;
+	const float *gr = gate + (r % n_r) * n_c, *sr = shift + (r % n_r) * n_c;
+	float *yr = y + r * n_c;
+	float mean, inv;
+	of3_row_moments_wide(xr, n_c, eps, &mean, &inv);
+	for (int64_t c = threadIdx.x; c < n_c; c += OF3_WIDE_ROW_THREADS) {
 		const float o = (xr[c] - mean) * inv;
 		yr[c] = __fadd_rn(__fmul_rn(of3_sigmoid(gr[c]), o), sr[c]);
 	}
@@ -111,6 +130,12 @@ extern "C" void of3_cuda_adaln_apply(float *y, const float *x, const float *gate
 	const int64_t n_rows = n_rep * n_r;
 	if (n_rows <= 0 || n_c <= 0)
 		return;
+	if (n_c >= OF3_WIDE_ROW_MIN && n_rows <= INT_MAX) {
+		adaln_apply_wide_kernel<<<(unsigned)n_rows, OF3_WIDE_ROW_THREADS, 0,
+		                          of3_cuda_cur->stream>>>(y, x, gate, shift, n_r, n_c, eps);
+		of3_cuda_launched("adaln_apply");
+		return;
+	}
 	dim3 block(32, ROWS_PER_BLOCK);
 	adaln_apply_kernel<<<(unsigned)((n_rows + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK), block, 0,
 	                     of3_cuda_cur->stream>>>(y, x, gate, shift, n_rows, n_r, n_c, eps);

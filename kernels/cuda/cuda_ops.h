@@ -105,6 +105,45 @@ static __device__ __forceinline__ void of3_row_moments(const float *xr, int64_t 
 	*inv = 1.0f / sqrtf(of3_warp_sum(v) / (float)n_c + eps);
 }
 
+/* Rows at least this wide get a block of OF3_WIDE_ROW_THREADS threads each instead of a warp:
+ * the token transformer's 380 rows of 768 gave a warp-per-row kernel 48 blocks, a third of an
+ * H100's SMs, each warp walking its row three times (21 us a call against 4 us). */
+#define OF3_WIDE_ROW_MIN     512
+#define OF3_WIDE_ROW_THREADS 128
+
+/* the sum of v over the block, the same on every thread: warp sums, then the four partial sums in
+ * a fixed order (deterministic); part[] is the caller's shared scratch of one float per warp */
+static __device__ __forceinline__ float of3_block_sum(float v, float *part)
+{
+	v = of3_warp_sum(v);
+	if ((threadIdx.x & 31) == 0)
+		part[threadIdx.x >> 5] = v;
+	__syncthreads();
+	float t = 0;
+	for (int i = 0; i < OF3_WIDE_ROW_THREADS / 32; i++)
+		t += part[i];
+	__syncthreads(); /* part[] may be written again right after */
+	return t;
+}
+
+/* of3_row_moments for a block of OF3_WIDE_ROW_THREADS threads on one row (two passes, fp32) */
+static __device__ __forceinline__ void of3_row_moments_wide(const float *xr, int64_t n_c,
+                                                            float eps, float *mean, float *inv)
+{
+	__shared__ float part[OF3_WIDE_ROW_THREADS / 32];
+	float s = 0;
+	for (int64_t c = threadIdx.x; c < n_c; c += OF3_WIDE_ROW_THREADS)
+		s += xr[c];
+	const float m = of3_block_sum(s, part) / (float)n_c;
+	float v = 0;
+	for (int64_t c = threadIdx.x; c < n_c; c += OF3_WIDE_ROW_THREADS) {
+		float d = xr[c] - m;
+		v += d * d;
+	}
+	*mean = m;
+	*inv = 1.0f / sqrtf(of3_block_sum(v, part) / (float)n_c + eps);
+}
+
 /* GEMM data and compute types of the current precision for float32 operands: fp32 mode is
  * pedantic fp32 (no TF32 whatever the math mode or NVIDIA_TF32_OVERRIDE), bf16 mode lets
  * cuBLAS round the operands to bf16 for the tensor cores and accumulate in fp32. */

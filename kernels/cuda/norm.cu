@@ -2,6 +2,8 @@
  * optional weight and bias). One warp per row; the mean, then the variance around it (two passes,
  * as the CPU and torch do, so rows with a large offset keep their precision), summed in fp32 with
  * a fixed shuffle tree so that results are the same on every run. */
+#include <limits.h>
+
 extern "C" {
 #include "../ops.h"
 }
@@ -31,11 +33,37 @@ static __global__ void layer_norm_kernel(float *y, const float *x, const float *
 	}
 }
 
+/* the same for rows of at least OF3_WIDE_ROW_MIN channels: a block per row. y may equal x, as
+ * above: each thread reads its own elements in all passes before it writes them. */
+static __global__ void layer_norm_wide_kernel(float *y, const float *x, const float *w,
+                                              const float *b, int64_t n_c, float eps)
+{
+	const int64_t r = blockIdx.x;
+	const float *xr = x + r * n_c;
+	float *yr = y + r * n_c;
+	float mean, inv;
+	of3_row_moments_wide(xr, n_c, eps, &mean, &inv);
+	for (int64_t c = threadIdx.x; c < n_c; c += OF3_WIDE_ROW_THREADS) {
+		float o = (xr[c] - mean) * inv;
+		if (w)
+			o *= w[c];
+		if (b)
+			o += b[c];
+		yr[c] = o;
+	}
+}
+
 extern "C" void of3_cuda_layer_norm(float *y, const float *x, const float *w, const float *b,
                                     int64_t n_r, int64_t n_c, float eps)
 {
 	if (n_r <= 0 || n_c <= 0)
 		return;
+	if (n_c >= OF3_WIDE_ROW_MIN && n_r <= INT_MAX) {
+		layer_norm_wide_kernel<<<(unsigned)n_r, OF3_WIDE_ROW_THREADS, 0,
+		                         of3_cuda_cur->stream>>>(y, x, w, b, n_c, eps);
+		of3_cuda_launched("layer_norm");
+		return;
+	}
 	dim3 block(32, ROWS_PER_BLOCK);
 	layer_norm_kernel<<<(unsigned)((n_r + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK), block, 0,
 	                    of3_cuda_cur->stream>>>(y, x, w, b, n_r, n_c, eps);

@@ -196,8 +196,9 @@ void of3_diffusion_transformer_stack(float *stack, const of3_diffusion_transform
 /* scratch of the s-dependent terms: LN(s), the T LN_w(s), the T gates, shifts, output gates */
 static size_t cond_scratch(const of3_diffusion_transformer_w_t *w, int64_t n_tok)
 {
-	const size_t t = 2 * (size_t)w->n_block, n = (size_t)n_tok;
-	return n * (size_t)w->c_s + t * n * (size_t)w->c_s + 3 * t * n * (size_t)w->c_a;
+	const int64_t T = 2 * (int64_t)w->n_block;
+	return (size_t)(of3_align(n_tok * w->c_s) + of3_align(T * n_tok * w->c_s) +
+	                3 * of3_align(T * n_tok * w->c_a));
 }
 
 size_t of3_diffusion_transformer_scratch(const of3_diffusion_transformer_w_t *w, int64_t n_tok,
@@ -209,7 +210,7 @@ size_t of3_diffusion_transformer_scratch(const of3_diffusion_transformer_w_t *w,
 		m = k > m ? k : m;
 	}
 	/* the token mask per sample, the terms of every block, then a block's */
-	return (size_t)(n_tok * n_sample) + cond_scratch(w, n_tok) + m;
+	return (size_t)of3_align(n_tok * n_sample) + cond_scratch(w, n_tok) + m;
 }
 
 /* One block on D samples as one batch of D attention problems, with its s-dependent terms
@@ -254,13 +255,14 @@ void of3_diffusion_transformer(float *a, int64_t n_sample, const float *s, const
 	const of3_ops_t *op = be->ops;
 	const stack_t k = stack_layout(w, n_tok);
 	const int64_t N = n_tok, T = 2 * (int64_t)w->n_block, ca = w->c_a, cs = w->c_s;
-	float *mask = scratch;           /* [D,N] attention's key mask, the same for every block */
-	float *ln = mask + N * n_sample; /* [N,c_s] LN(s) */
-	float *sn = ln + N * cs;         /* [T,N,c_s] LN_w(s) of every AdaLN */
-	float *cg = sn + T * N * cs;     /* [T,N,c_a] AdaLN gate logits */
-	float *csh = cg + T * N * ca;    /* [T,N,c_a] AdaLN shifts */
-	float *co = csh + T * N * ca;    /* [T,N,c_a] output gate logits */
-	float *blk = co + T * N * ca;
+	/* each part at an of3_align boundary (cond_scratch) */
+	float *mask = scratch;                      /* [D,N] attention's key mask, every block's */
+	float *ln = mask + of3_align(N * n_sample); /* [N,c_s] LN(s) */
+	float *sn = ln + of3_align(N * cs);         /* [T,N,c_s] LN_w(s) of every AdaLN */
+	float *cg = sn + of3_align(T * N * cs);     /* [T,N,c_a] AdaLN gate logits */
+	float *csh = cg + of3_align(T * N * ca);    /* [T,N,c_a] AdaLN shifts */
+	float *co = csh + of3_align(T * N * ca);    /* [T,N,c_a] output gate logits */
+	float *blk = co + of3_align(T * N * ca);
 	op->repeat(mask, token_mask, n_sample, N);
 	/* what every block takes from s, in five launches instead of twelve per block: LN_w(s) as
 	 * LN(s) times each weight, then three stacked products */

@@ -665,6 +665,8 @@ static void run_all(void)
 	test_layer_norm(300, 128, 1, 1);
 	test_layer_norm(129, 384, 0, 0);
 	test_layer_norm(5, 1000, 1, 0);
+	test_layer_norm(380, 768, 1, 1); /* a block per row (OF3_WIDE_ROW_MIN), in place */
+	test_layer_norm(3, 513, 0, 0);
 
 	test_linear(1, 1, 1, 0);
 	test_linear(37, 33, 65, 1);
