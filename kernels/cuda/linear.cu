@@ -2,8 +2,8 @@
  * Precision (cuda_ops.h): fp32 mode is pedantic fp32, the parity mode; the default rounds x and W
  * to bf16 inside cuBLAS for the tensor cores and accumulates in fp32, output fp32. The bias is
  * written into y first and the product added on top (beta = 1): the CPU also starts each sum
- * from the bias. linear_acc adds
- * the product into y the same way. */
+ * from the bias. linear_acc adds the product into y the same way; linear_acc_t does it for the
+ * transposed pair tensor as one product per row token, through the leading dimensions. */
 #include <limits.h>
 
 #include "cuda_ops.h"
@@ -81,8 +81,8 @@ extern "C" void of3_cuda_linear_acc(float *y, const float *x, const float *w, in
 		              (long long)n_r, (long long)n_in, (long long)n_out);
 		return;
 	}
-	/* as linear with beta = 1 on y itself: cuBLAS adds the fp32 product to y, one rounding
-	 * as linear then add */
+	/* as linear with beta = 1 on y itself: cuBLAS adds its fp32 product to y, rounding as
+	 * linear then add do */
 	const float one = 1.0f;
 	const int ld = n_in > 0 ? (int)n_in : 1;
 	of3_cuda_blas("linear_acc",
