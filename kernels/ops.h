@@ -271,6 +271,42 @@ typedef struct of3_ops_t {
 	void (*linear_stack)(float *y, const float *x, int64_t x_stride, const float *w,
 	                     const float *b, int64_t n_stack, int64_t n_r, int64_t n_in,
 	                     int64_t n_out);
+
+	/* ---- fused pair-block ops (issue #10): one pass for what several ops did, each doing
+	 * their arithmetic in their order, every intermediate rounded to float as they stored it
+	 * (the same bits as the unfused sequence on the CPU) ---- */
+
+	/* y[R,O] += x[R,I] W^T, W[O,I]: linear (no bias) then add, the product rounded to float
+	 * before it is added (an output projection straight into its residual). y must not overlap
+	 * x or W. */
+	void (*linear_acc)(float *y, const float *x, const float *w, int64_t n_r, int64_t n_in,
+	                   int64_t n_out);
+
+	/* The triangle update's gated, masked projections (spec/trunk.md §3.6.1) from their
+	 * stacked product p[4,R,C] (a_p, a_g, b_p, b_g):
+	 *   a[r,c] = (σ(p[1,r,c]) ⊙ p[0,r,c]) * mask[r]
+	 *   b[r,c] = (σ(p[3,r,c]) ⊙ p[2,r,c]) * mask[r]                     a[R,C], b[R,C]
+	 * as sigmoid_mul then mask_rows. a may be p[0] and b p[2] (in place); no other overlap. */
+	void (*tri_mul_gate)(float *a, float *b, const float *p, const float *mask, int64_t n_r,
+	                     int64_t n_c);
+
+	/* y[r,c] = silu(a[r,c]) ⊙ b[r,c] * mask[r] over [R,C] (mask NULL: none), as swiglu then
+	 * mask_rows: the transition's hidden rows masked before linear_out, which for a 0/1 mask
+	 * gives the bits of masking its output. y may equal a or b. */
+	void (*swiglu_rows)(float *y, const float *a, const float *b, const float *mask,
+	                    int64_t n_r, int64_t n_c);
+
+	/* y[j,i,:] = LN(x[i,j,:]) for x[I,J,C], y[J,I,C]: layer_norm of the transposed pair
+	 * tensor, each row as layer_norm computes it (the ending-node triangle attention's input
+	 * without a transposed copy of z). y must not overlap x. */
+	void (*layer_norm_t)(float *y, const float *x, const float *w, const float *b, int64_t n_i,
+	                     int64_t n_j, int64_t n_c, float eps);
+
+	/* y[i,j,:] += x[j,i,:] W^T for x[J,I,In], W[O,In], y[I,J,O]: linear_acc into the
+	 * transposed pair tensor, each row as linear_acc computes it (the ending-node triangle
+	 * attention's output projection straight into z). y must not overlap x or W. */
+	void (*linear_acc_t)(float *y, const float *x, const float *w, int64_t n_i, int64_t n_j,
+	                     int64_t n_in, int64_t n_out);
 } of3_ops_t;
 
 /* The CPU backend's table (kernels/cpu/). */

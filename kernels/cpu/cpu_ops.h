@@ -86,4 +86,16 @@ void of3_cpu_linear_stack(float *y, const float *x, int64_t x_stride, const floa
                           const float *b, int64_t n_stack, int64_t n_r, int64_t n_in,
                           int64_t n_out);
 
+/* fused pair-block ops (issue #10): linear.c, elementwise.c, norm.c */
+void of3_cpu_linear_acc(float *y, const float *x, const float *w, int64_t n_r, int64_t n_in,
+                        int64_t n_out);
+void of3_cpu_tri_mul_gate(float *a, float *b, const float *p, const float *mask, int64_t n_r,
+                          int64_t n_c);
+void of3_cpu_swiglu_rows(float *y, const float *a, const float *b, const float *mask, int64_t n_r,
+                         int64_t n_c);
+void of3_cpu_layer_norm_t(float *y, const float *x, const float *w, const float *b, int64_t n_i,
+                          int64_t n_j, int64_t n_c, float eps);
+void of3_cpu_linear_acc_t(float *y, const float *x, const float *w, int64_t n_i, int64_t n_j,
+                          int64_t n_in, int64_t n_out);
+
 #endif

@@ -32,3 +32,12 @@ void of3_cpu_layer_norm(float *y, const float *x, const float *w, const float *b
 		}
 	}
 }
+
+void of3_cpu_layer_norm_t(float *y, const float *x, const float *w, const float *b, int64_t n_i,
+                          int64_t n_j, int64_t n_c, float eps)
+{
+	for (int64_t i = 0; i < n_i; i++)
+		for (int64_t j = 0; j < n_j; j++)
+			of3_cpu_layer_norm(y + (j * n_i + i) * n_c, x + (i * n_j + j) * n_c, w, b,
+			                   1, n_c, eps);
+}

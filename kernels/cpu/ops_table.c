@@ -48,6 +48,12 @@ static const of3_ops_t cpu_ops = {
         .gather_rows_rep = of3_cpu_gather_rows_rep,
         .atom_windows_rep = of3_cpu_atom_windows_rep,
         .linear_stack = of3_cpu_linear_stack,
+        /* fused pair-block ops (issue #10) */
+        .linear_acc = of3_cpu_linear_acc,
+        .tri_mul_gate = of3_cpu_tri_mul_gate,
+        .swiglu_rows = of3_cpu_swiglu_rows,
+        .layer_norm_t = of3_cpu_layer_norm_t,
+        .linear_acc_t = of3_cpu_linear_acc_t,
 };
 
 const of3_ops_t *of3_ops_cpu(void)

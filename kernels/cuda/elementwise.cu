@@ -1,7 +1,8 @@
 /* elementwise.cu: the CUDA pointwise ops: sigmoid, products, residual add, SwiGLU's silu(a)*b
- * (spec/trunk.md §3.0.1), row masks and the pair-tensor transpose. Memory-bound grid-stride
- * loops; the sigmoid is 1/(1+expf(-x)) with the accurate expf (no fast-math), within an ulp or two
- * of the CPU's double-precision one. */
+ * (spec/trunk.md §3.0.1), row masks and the pair-tensor transpose, and the fused pair-block
+ * gates (tri_mul_gate, swiglu_rows). Memory-bound grid-stride loops; the sigmoid is
+ * 1/(1+expf(-x)) with the accurate expf (no fast-math), within an ulp or two of the CPU's
+ * double-precision one. */
 #include "cuda_ops.h"
 
 static __global__ void sigmoid_kernel(float *y, const float *x, int64_t n)
@@ -91,4 +92,41 @@ extern "C" void of3_cuda_transpose_pair(float *y, const float *x, int64_t n_i, i
                                         int64_t n_c)
 {
 	OF3_LAUNCH_1D(transpose_pair, n_i * n_j * n_c, y, x, n_i, n_j, n_c);
+}
+
+/* The fused pair-block ops (ops.h): each product rounded on its own (no contraction is
+ * possible: there is no add), in the CPU's order. */
+static __global__ void tri_mul_gate_kernel(float *a, float *b, const float *p, const float *mask,
+                                           int64_t n_c, int64_t n)
+{
+	OF3_FOR_EACH(i, n)
+	{
+		const float m = mask[i / n_c];
+		const float ta = of3_sigmoid(p[n + i]) * p[i];
+		const float tb = of3_sigmoid(p[3 * n + i]) * p[2 * n + i];
+		a[i] = ta * m;
+		b[i] = tb * m;
+	}
+}
+
+static __global__ void swiglu_rows_kernel(float *y, const float *a, const float *b,
+                                          const float *mask, int64_t n_c, int64_t n)
+{
+	OF3_FOR_EACH(i, n)
+	{
+		const float ai = a[i], t = ai * of3_sigmoid(ai) * b[i];
+		y[i] = mask ? t * mask[i / n_c] : t;
+	}
+}
+
+extern "C" void of3_cuda_tri_mul_gate(float *a, float *b, const float *p, const float *mask,
+                                      int64_t n_r, int64_t n_c)
+{
+	OF3_LAUNCH_1D(tri_mul_gate, n_r * n_c, a, b, p, mask, n_c, n_r * n_c);
+}
+
+extern "C" void of3_cuda_swiglu_rows(float *y, const float *a, const float *b, const float *mask,
+                                     int64_t n_r, int64_t n_c)
+{
+	OF3_LAUNCH_1D(swiglu_rows, n_r * n_c, y, a, b, mask, n_c, n_r * n_c);
 }

@@ -1,7 +1,9 @@
 /* norm.cu: LayerNorm over the last dimension on the GPU (spec/trunk.md §0: biased variance, eps,
  * optional weight and bias). One warp per row; the mean, then the variance around it (two passes,
  * as the CPU and torch do, so rows with a large offset keep their precision), summed in fp32 with
- * a fixed shuffle tree so that results are the same on every run. */
+ * a fixed shuffle tree so that results are the same on every run; rows of OF3_WIDE_ROW_MIN
+ * channels or more get a block each. layer_norm_t writes each row to its place in the transposed
+ * pair tensor. */
 #include <limits.h>
 
 extern "C" {
@@ -12,15 +14,17 @@ extern "C" {
 #define ROWS_PER_BLOCK 8
 
 /* x[R,C] -> y[R,C]; y may equal x: each lane reads its own elements in all passes before it
- * writes them. */
+ * writes them. TRANSPOSED: x[I,J,C] -> y[J,I,C] (R = I*J), row (i,j) written to row (j,i). */
+template <bool TRANSPOSED>
 static __global__ void layer_norm_kernel(float *y, const float *x, const float *w, const float *b,
-                                         int64_t n_r, int64_t n_c, float eps)
+                                         int64_t n_r, int64_t n_c, float eps, int64_t n_i,
+                                         int64_t n_j)
 {
 	int64_t r = (int64_t)blockIdx.x * ROWS_PER_BLOCK + threadIdx.y;
 	if (r >= n_r)
 		return;
 	const float *xr = x + r * n_c;
-	float *yr = y + r * n_c;
+	float *yr = y + (TRANSPOSED ? (r % n_j) * n_i + r / n_j : r) * n_c;
 	float mean, inv;
 	of3_row_moments(xr, n_c, eps, &mean, &inv);
 	for (int64_t c = threadIdx.x; c < n_c; c += 32) {
@@ -65,7 +69,19 @@ extern "C" void of3_cuda_layer_norm(float *y, const float *x, const float *w, co
 		return;
 	}
 	dim3 block(32, ROWS_PER_BLOCK);
-	layer_norm_kernel<<<(unsigned)((n_r + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK), block, 0,
-	                    of3_cuda_cur->stream>>>(y, x, w, b, n_r, n_c, eps);
+	layer_norm_kernel<false><<<(unsigned)((n_r + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK), block,
+	                           0, of3_cuda_cur->stream>>>(y, x, w, b, n_r, n_c, eps, 0, 0);
 	of3_cuda_launched("layer_norm");
+}
+
+extern "C" void of3_cuda_layer_norm_t(float *y, const float *x, const float *w, const float *b,
+                                      int64_t n_i, int64_t n_j, int64_t n_c, float eps)
+{
+	const int64_t n_r = n_i * n_j;
+	if (n_r <= 0 || n_c <= 0)
+		return;
+	dim3 block(32, ROWS_PER_BLOCK);
+	layer_norm_kernel<true><<<(unsigned)((n_r + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK), block, 0,
+	                          of3_cuda_cur->stream>>>(y, x, w, b, n_r, n_c, eps, n_i, n_j);
+	of3_cuda_launched("layer_norm_t");
 }

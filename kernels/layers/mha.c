@@ -1,6 +1,7 @@
 /* mha.c: binding the gated multi-head attention's projections (mha.h). */
 #include "mha.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,13 +23,22 @@ int of3_mha_bind(of3_mha_w_t *w, of3_ckpt_t *ck, of3_wbuf_t *wb, const char *pre
 	snprintf(o, sizeof o, "%slinear_o", name);
 	memset(w, 0, sizeof *w);
 	int rc = OF3_OK;
-	if (!(flags & OF3_F_MHA_NO_QK)) {
-		rc = of3_wbind_lin(wb, ck, &w->q, &hd, c, flags & OF3_F_MHA_Q_BIAS ? 1 : 0, prefix,
-		                   q);
-		rc = rc ? rc : of3_wbind_lin(wb, ck, &w->k, &hd, c, 0, prefix, k);
+	if (flags & OF3_F_MHA_PACKED) {
+		/* one [4,H*d,c] stack: no bias may sit between them */
+		assert(!(flags & (OF3_F_MHA_Q_BIAS | OF3_F_MHA_NO_QK)));
+		of3_lin_w_t *const lin[4] = {&w->q, &w->k, &w->v, &w->g};
+		int64_t *const n_out[4] = {&hd, &hd, &hd, &hd};
+		const char *const names[4] = {q, k, v, g};
+		rc = of3_wbind_lin_packed(wb, ck, 4, lin, n_out, c, prefix, names);
+	} else {
+		if (!(flags & OF3_F_MHA_NO_QK)) {
+			rc = of3_wbind_lin(wb, ck, &w->q, &hd, c, flags & OF3_F_MHA_Q_BIAS ? 1 : 0,
+			                   prefix, q);
+			rc = rc ? rc : of3_wbind_lin(wb, ck, &w->k, &hd, c, 0, prefix, k);
+		}
+		rc = rc ? rc : of3_wbind_lin(wb, ck, &w->v, &hd, c, 0, prefix, v);
+		rc = rc ? rc : of3_wbind_lin(wb, ck, &w->g, &hd, c, 0, prefix, g);
 	}
-	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->v, &hd, c, 0, prefix, v);
-	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->g, &hd, c, 0, prefix, g);
 	rc = rc ? rc : of3_wbind_lin(wb, ck, &w->o, c, &hd, 0, prefix, o);
 	if (rc)
 		return rc;

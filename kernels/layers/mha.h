@@ -17,6 +17,9 @@
 /* No linear_q, linear_k (q, k left zero): pair-weighted averaging, whose weights come from the
  * bias alone. */
 #define OF3_F_MHA_NO_QK 0x2u
+/* linear_{q,k,v,g} bound back to back (of3_wbind_lin_packed): q.w is W[4,H*d,c], the four as
+ * one linear_stack (y [4,R,H*d]: q, k, v, g). Not with Q_BIAS or NO_QK. */
+#define OF3_F_MHA_PACKED 0x4u
 
 /* linear_{q,k,v,g} [H*d, c] (no bias but q under OF3_F_MHA_Q_BIAS), linear_o [c, H*d]; H heads
  * of width d. */

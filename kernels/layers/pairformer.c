@@ -47,12 +47,10 @@ int of3_pairformer_block_bind(of3_pairformer_block_w_t *w, of3_ckpt_t *ck, of3_w
 
 size_t of3_pair_block_scratch(const of3_pair_block_w_t *w, int64_t n_tok)
 {
-	const size_t r = (size_t)(n_tok * n_tok);
 	size_t n = max2(of3_tri_mul_scratch(&w->mul_out, n_tok),
 	                of3_tri_mul_scratch(&w->mul_in, n_tok));
 	n = max2(n, of3_tri_att_scratch(&w->att_start, n_tok));
-	/* the ending node works on a transposed copy of z and of the mask */
-	n = max2(n, r * (size_t)w->c_z + r + of3_tri_att_scratch(&w->att_end, n_tok));
+	n = max2(n, of3_tri_att_scratch(&w->att_end, n_tok));
 	return max2(n, of3_transition_scratch(&w->transition, n_tok * n_tok));
 }
 
@@ -65,19 +63,11 @@ size_t of3_pairformer_block_scratch(const of3_pairformer_block_w_t *w, int64_t n
 void of3_pair_block(float *z, const float *pair_mask, const of3_pair_block_w_t *w, int64_t n_tok,
                     float *scratch, const of3_backend_t *be)
 {
-	const of3_ops_t *op = be->ops;
-	const int64_t r = n_tok * n_tok, c = w->c_z;
-	float *zt = scratch;    /* [N,N,c_z] z transposed, for the ending node */
-	float *mt = zt + r * c; /* [N,N] pair_mask transposed */
-	float *rest = mt + r;   /* the ending node's own scratch */
 	of3_tri_mul(z, pair_mask, &w->mul_out, 0, n_tok, scratch, be);
 	of3_tri_mul(z, pair_mask, &w->mul_in, 1, n_tok, scratch, be);
-	of3_tri_att(z, pair_mask, &w->att_start, n_tok, scratch, be);
-	op->transpose_pair(zt, z, n_tok, n_tok, c);
-	op->transpose_pair(mt, pair_mask, n_tok, n_tok, 1);
-	of3_tri_att(zt, mt, &w->att_end, n_tok, rest, be);
-	op->transpose_pair(z, zt, n_tok, n_tok, c);
-	of3_transition(z, pair_mask, &w->transition, r, scratch, be);
+	of3_tri_att(z, pair_mask, &w->att_start, 0, n_tok, scratch, be);
+	of3_tri_att(z, pair_mask, &w->att_end, 1, n_tok, scratch, be);
+	of3_transition(z, pair_mask, &w->transition, n_tok * n_tok, scratch, be);
 }
 
 size_t of3_pair_block_template_scratch(const of3_pair_block_w_t *w, int64_t n_tok)
@@ -95,7 +85,7 @@ void of3_pair_block_template(float *z, const float *pair_mask, const of3_pair_bl
 	 * on a transposed contiguous copy, so it and the transition after it are lost. */
 	of3_tri_mul(z, pair_mask, &w->mul_out, 0, n_tok, scratch, be);
 	of3_tri_mul(z, pair_mask, &w->mul_in, 1, n_tok, scratch, be);
-	of3_tri_att(z, pair_mask, &w->att_start, n_tok, scratch, be);
+	of3_tri_att(z, pair_mask, &w->att_start, 0, n_tok, scratch, be);
 }
 
 void of3_pairformer_block(float *s, float *z, const float *token_mask, const float *pair_mask,

@@ -22,8 +22,8 @@
 #include "mha.h"
 #include "weights.h"
 
-/* SwiGLU transition: LN_wb, linear_a (under SiLU) and linear_b [n_hidden, c], linear_out
- * [c, n_hidden], no biases. */
+/* SwiGLU transition: LN_wb, linear_a (under SiLU) and linear_b [n_hidden, c] (bound back to
+ * back: a.w is their [2, n_hidden, c] stack), linear_out [c, n_hidden], no biases. */
 typedef struct {
 	of3_ln_w_t ln;
 	of3_lin_w_t a, b, out;
@@ -31,7 +31,8 @@ typedef struct {
 } of3_transition_w_t;
 
 /* Triangle multiplicative update: layer_norm_in [c_z], linear_{a,b}_{p,g} [h, c_z], linear_g
- * [c_z, c_z] (output gate), layer_norm_out [h], linear_z [c_z, h] (output projection). */
+ * [c_z, c_z] (output gate), layer_norm_out [h], linear_z [c_z, h] (output projection).
+ * a_p, a_g, b_p, b_g and g are bound back to back (a_p.w is their [4h + c_z, c_z] stack). */
 typedef struct {
 	of3_ln_w_t ln_in, ln_out;
 	of3_lin_w_t a_p, a_g, b_p, b_g, g, z;
@@ -39,8 +40,8 @@ typedef struct {
 } of3_tri_mul_w_t;
 
 /* Triangle attention (starting node; the ending node is the same on the transposed pair):
- * layer_norm [c_z], linear_z [H, c_z] (triangle bias), mha.linear_{q,k,v,g} [H*d, c_z],
- * mha.linear_o [c_z, H*d], no biases. */
+ * layer_norm [c_z], linear_z [H, c_z] (triangle bias), mha.linear_{q,k,v,g} [H*d, c_z] (bound
+ * back to back, OF3_F_MHA_PACKED), mha.linear_o [c_z, H*d], no biases. */
 typedef struct {
 	of3_ln_w_t ln;
 	of3_lin_w_t bias;
@@ -115,9 +116,10 @@ void of3_transition(float *x, const float *mask, const of3_transition_w_t *w, in
 void of3_tri_mul(float *z, const float *pair_mask, const of3_tri_mul_w_t *w, int incoming,
                  int64_t n_tok, float *scratch, const of3_backend_t *be);
 
-/* z[N,N,c_z] += TriAttStart(z, pair_mask[N,N]): row i attends over j (queries) x k (keys). */
-void of3_tri_att(float *z, const float *pair_mask, const of3_tri_att_w_t *w, int64_t n_tok,
-                 float *scratch, const of3_backend_t *be);
+/* ending 0: z[N,N,c_z] += TriAttStart(z, pair_mask[N,N]): row i attends over j (queries) x k
+ * (keys); ending 1: z += TriAttEnd(z, pair_mask) = (TriAttStart(z^T, pair_mask^T))^T. */
+void of3_tri_att(float *z, const float *pair_mask, const of3_tri_att_w_t *w, int ending,
+                 int64_t n_tok, float *scratch, const of3_backend_t *be);
 
 /* s[N,c_s] += AttentionPairBias(s, z[N,N,c_z], token_mask[N]). */
 void of3_apb(float *s, const float *z, const float *token_mask, const of3_apb_w_t *w, int64_t n_tok,

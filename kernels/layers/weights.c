@@ -177,8 +177,10 @@ void of3_wbuf_free(of3_wbuf_t *wb, of3_backend_t *be)
 	wb->base = wb->host = NULL;
 }
 
-int of3_wbind(of3_wbuf_t *wb, of3_ckpt_t *ck, const float **dst, int ndim, int64_t *shape,
-              const char *prefix, const char *name)
+/* of3_wbind; packed: no padding after the tensor (the next one follows it directly), else
+ * padding up to the next multiple of ALIGN_FLOATS in the buffer, which also ends a packed run */
+static int wbind(of3_wbuf_t *wb, of3_ckpt_t *ck, const float **dst, int ndim, int64_t *shape,
+                 const char *prefix, const char *name, int packed)
 {
 	const of3_ckpt_tensor_t *t;
 	int rc = of3_ckpt_expect(ck, &t, ndim, shape, "%s%s", prefix, name);
@@ -186,8 +188,10 @@ int of3_wbind(of3_wbuf_t *wb, of3_ckpt_t *ck, const float **dst, int ndim, int64
 		return rc;
 	for (int i = 0; i < ndim; i++)
 		shape[i] = t->shape[i];
-	size_t n = (size_t)t->numel;
-	size_t n_carve = (n + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+	size_t n = (size_t)t->numel, end = wb->n_used + n;
+	if (!packed)
+		end = (end + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+	size_t n_carve = end - wb->n_used;
 	if (!wb->base) {
 		*dst = NULL;
 	} else {
@@ -207,6 +211,12 @@ int of3_wbind(of3_wbuf_t *wb, of3_ckpt_t *ck, const float **dst, int ndim, int64
 	}
 	wb->n_used += n_carve;
 	return OF3_OK;
+}
+
+int of3_wbind(of3_wbuf_t *wb, of3_ckpt_t *ck, const float **dst, int ndim, int64_t *shape,
+              const char *prefix, const char *name)
+{
+	return wbind(wb, ck, dst, ndim, shape, prefix, name, 0);
 }
 
 int of3_wbind_ln(of3_wbuf_t *wb, of3_ckpt_t *ck, of3_ln_w_t *ln, int64_t *n_c, int has_bias,
@@ -243,6 +253,25 @@ int of3_wbind_lin(of3_wbuf_t *wb, of3_ckpt_t *ck, of3_lin_w_t *lin, int64_t *n_o
 		int64_t bshape[1] = {shape[0]};
 		snprintf(key, sizeof key, "%s.bias", name);
 		rc = of3_wbind(wb, ck, &lin->b, 1, bshape, prefix, key);
+	}
+	return rc;
+}
+
+int of3_wbind_lin_packed(of3_wbuf_t *wb, of3_ckpt_t *ck, int n, of3_lin_w_t *const lin[],
+                         int64_t *const n_out[], int64_t *n_in, const char *prefix,
+                         const char *const name[])
+{
+	char key[256];
+	int rc = OF3_OK;
+	for (int k = 0; k < n && rc == OF3_OK; k++) {
+		int64_t shape[2] = {*n_out[k], *n_in};
+		snprintf(key, sizeof key, "%s.weight", name[k]);
+		rc = wbind(wb, ck, &lin[k]->w, 2, shape, prefix, key, k < n - 1);
+		if (rc < 0)
+			break;
+		*n_out[k] = lin[k]->n_out = shape[0];
+		*n_in = lin[k]->n_in = shape[1];
+		lin[k]->b = NULL;
 	}
 	return rc;
 }

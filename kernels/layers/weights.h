@@ -26,7 +26,8 @@ typedef struct {
 	                  at most OF3_WBUF_HOST_FLOATS floats (biases, LayerNorm weights, small
 	                  tables such as the diffusion module's Fourier embedding), until
 	                  of3_wbuf_upload; larger ones go through the staging windows only */
-	size_t n_used; /* floats carved so far (each tensor rounded up to 16 floats, 64 bytes) */
+	size_t n_used; /* floats carved so far (each tensor, or run of packed ones, rounded up to
+	                  16 floats, 64 bytes) */
 	size_t n_cap;  /* floats available at base (ignored when planning) */
 	/* staging of device weights (of3_wbuf_alloc_staged): the binding pass converts tensors
 	 * into two page-locked windows in turn and uploads each full one asynchronously while it
@@ -105,5 +106,14 @@ int of3_wbind_ln(of3_wbuf_t *wb, of3_ckpt_t *ck, of3_ln_w_t *ln, int64_t *n_c, i
 /* "<prefix><name>.weight" [n_out, n_in] and, with has_bias, ".bias" [n_out]; -1 learns. */
 int of3_wbind_lin(of3_wbuf_t *wb, of3_ckpt_t *ck, of3_lin_w_t *lin, int64_t *n_out, int64_t *n_in,
                   int has_bias, const char *prefix, const char *name) OF3_WUR;
+
+/* n bias-free linears "<prefix><name[k]>.weight" [n_out[k], n_in], bound back to back with
+ * no padding between them, so that lin[0]->w is their weights stacked: W[n,O,I] for one
+ * linear_stack when they share O, else one [ΣO, I] matrix (lin[k]->w is still each one's own).
+ * Keys are checked and bound in order, each as of3_wbind_lin (-1 learns; a shared width
+ * pointer makes them agree). */
+int of3_wbind_lin_packed(of3_wbuf_t *wb, of3_ckpt_t *ck, int n, of3_lin_w_t *const lin[],
+                         int64_t *const n_out[], int64_t *n_in, const char *prefix,
+                         const char *const name[]) OF3_WUR;
 
 #endif

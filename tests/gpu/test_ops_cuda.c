@@ -201,6 +201,83 @@ static void test_linear_stack(int64_t n_stack, int64_t n_r, int64_t n_in, int64_
 	free(x), free(w), free(b), free(ref);
 }
 
+/* linear_acc: y0 + x W^T into a y that holds y0 */
+static void test_linear_acc(int64_t n_r, int64_t n_in, int64_t n_out)
+{
+	float *x = rnd(n_r * n_in, -1, 1), *w = rnd(n_out * n_in, -1, 1),
+	      *ref = rnd(n_r * n_out, -2, 2);
+	float *dx = dev(x, n_r * n_in), *dw = dev(w, n_out * n_in), *dy = dev(ref, n_r * n_out);
+	cpu->linear_acc(ref, x, w, n_r, n_in, n_out);
+	gpu->linear_acc(dy, dx, dw, n_r, n_in, n_out);
+	char s[64];
+	snprintf(s, sizeof s, "R=%lld I=%lld O=%lld", (long long)n_r, (long long)n_in,
+	         (long long)n_out);
+	compare("linear_acc", s, ref, dy, n_r * n_out, 1);
+	dfree(3, dx, dw, dy);
+	free(x), free(w), free(ref);
+}
+
+/* the transposed pair ops: layer_norm_t of x[I,J,C] into y[J,I,C]; linear_acc_t of x[J,I,In]
+ * into y[I,J,O] that holds y0 */
+static void test_pair_t(int64_t n_i, int64_t n_j, int64_t n_c, int64_t n_out, int affine)
+{
+	const int64_t n = n_i * n_j * n_c, ny = n_i * n_j * n_out;
+	float *x = rnd(n, -3, 5), *w = affine ? rnd(n_c, 0.5, 1.5) : NULL,
+	      *b = affine ? rnd(n_c, -1, 1) : NULL, *ref = xmalloc((size_t)n * sizeof *ref);
+	float *dx = dev(x, n), *dw = dev(w, n_c), *db = dev(b, n_c), *dy = dev_nan(n);
+	char s[80];
+	snprintf(s, sizeof s, "I=%lld J=%lld C=%lld%s", (long long)n_i, (long long)n_j,
+	         (long long)n_c, affine ? " w,b" : "");
+	cpu->layer_norm_t(ref, x, w, b, n_i, n_j, n_c, OF3_LN_EPS);
+	gpu->layer_norm_t(dy, dx, dw, db, n_i, n_j, n_c, OF3_LN_EPS);
+	compare("layer_norm_t", s, ref, dy, n, 0);
+	dfree(3, dw, db, dy);
+	free(w), free(b), free(ref);
+	/* x read as [J,I,C] */
+	float *wl = rnd(n_out * n_c, -1, 1), *ry = rnd(ny, -2, 2);
+	float *dwl = dev(wl, n_out * n_c);
+	dy = dev(ry, ny);
+	cpu->linear_acc_t(ry, x, wl, n_i, n_j, n_c, n_out);
+	gpu->linear_acc_t(dy, dx, dwl, n_i, n_j, n_c, n_out);
+	snprintf(s, sizeof s, "I=%lld J=%lld In=%lld O=%lld", (long long)n_i, (long long)n_j,
+	         (long long)n_c, (long long)n_out);
+	compare("linear_acc_t", s, ry, dy, ny, 1);
+	dfree(3, dx, dwl, dy);
+	free(x), free(wl), free(ry);
+}
+
+/* the fused gates: tri_mul_gate from a [4,R,C] stack (out of place, and in place over the
+ * stack's a_p and b_p), swiglu_rows with and without the mask (out of place, and in place
+ * over a) */
+static void test_fused_gates(int64_t n_r, int64_t n_c)
+{
+	const int64_t n = n_r * n_c;
+	float *p = rnd(4 * n, -6, 6), *mask = rmask(n_r);
+	float *ra = xmalloc((size_t)n * sizeof *ra), *rb = xmalloc((size_t)n * sizeof *rb);
+	float *dp = dev(p, 4 * n), *dm = dev(mask, n_r), *da = dev_nan(n), *db = dev_nan(n);
+	char s[64];
+	snprintf(s, sizeof s, "R=%lld C=%lld", (long long)n_r, (long long)n_c);
+	cpu->tri_mul_gate(ra, rb, p, mask, n_r, n_c);
+	gpu->tri_mul_gate(da, db, dp, dm, n_r, n_c);
+	compare("tri_mul_gate", s, ra, da, n, 0);
+	compare("tri_mul_gate", "b", rb, db, n, 0);
+	gpu->tri_mul_gate(dp, dp + 2 * n, dp, dm, n_r, n_c);
+	compare("tri_mul_gate", "a in place", ra, dp, n, 0);
+	compare("tri_mul_gate", "b in place", rb, dp + 2 * n, n, 0);
+	of3_backend_free(&be, dp);
+	dp = dev(p, 2 * n);
+	for (int masked = 0; masked < 2; masked++) {
+		const float *m = masked ? mask : NULL, *dmm = masked ? dm : NULL;
+		cpu->swiglu_rows(ra, p, p + n, m, n_r, n_c);
+		gpu->swiglu_rows(da, dp, dp + n, dmm, n_r, n_c);
+		compare("swiglu_rows", masked ? "masked" : s, ra, da, n, 0);
+	}
+	gpu->swiglu_rows(dp, dp, dp + n, dm, n_r, n_c);
+	compare("swiglu_rows", "masked, in place", ra, dp, n, 0);
+	dfree(4, dp, dm, da, db);
+	free(p), free(mask), free(ra), free(rb);
+}
+
 /* the element-wise ops over n values, each against the CPU */
 static void test_elementwise(int64_t n)
 {
@@ -678,6 +755,25 @@ static void run_all(void)
 	test_linear_stack(4, 76, 384, 768, 0, 1);
 	test_linear_stack(48, 76, 384, 768, 0, 0); /* the diffusion transformer's shapes */
 	test_linear_stack(5, 100, 7, 3, 1, 0);
+	test_linear_stack(5, 37 * 37, 64, 64, 1, 0); /* triangle update's 5 projections */
+	test_linear_acc(1, 1, 1);
+	test_linear_acc(37, 33, 65);
+	test_linear_acc(1000, 128, 128); /* triangle update, pair transition's linear_out */
+	test_linear_acc(77, 512, 128);
+	test_linear_acc(100, 7, 3);
+
+	/* fused gates: odd sizes, the pair block's widths */
+	test_fused_gates(1, 1);
+	test_fused_gates(37, 33);
+	test_fused_gates(70 * 70, 128);
+	test_fused_gates(101, 512);
+
+	/* transposed pair ops: non-square, odd, the pair block's widths (c_z 128, H*d 128) */
+	test_pair_t(1, 1, 1, 1, 0);
+	test_pair_t(5, 7, 3, 2, 1);
+	test_pair_t(33, 31, 128, 128, 1);
+	test_pair_t(70, 70, 128, 128, 0);
+	test_pair_t(9, 40, 33, 65, 1);
 
 	test_elementwise(1);
 	test_elementwise(1000);
