@@ -225,5 +225,6 @@ int main(int argc, char **argv)
 	}
 	of3_trunk_free(ctx.trunk);
 	of3_backend_close(&ctx.be);
+	of3_verbose("backend closed at %.2f s", of3_elapsed_s());
 	return rc < 0 ? of3_report(rc) : 0;
 }

@@ -237,8 +237,10 @@ static void block_forward(float *a, int64_t n_sample, const float *g_a, const fl
 
 	of3_adaln_apply(x, a, g_a, sh_a, D, N, ca, be);
 	/* q, g, k, v [D,N,H*d] side by side: one stacked product (the stack's copies of the
-	 * four projections, q's bias and zeros) */
-	op->linear_stack(q, x, 0, w_qgkv, b_qgkv, 4, R, ca, hd);
+	 * four projections), then q's bias, the only one there is, on q alone (a bias through the
+	 * stack would first write all four outputs) */
+	op->linear_stack(q, x, 0, w_qgkv, NULL, 4, R, ca, hd);
+	op->add_bcast(q, b_qgkv, R, hd);
 	op->attention(o, q, k, v, g, mask, bias, D, N, N, w->mha.n_head, w->mha.d_head);
 	op->linear(out, o, w->mha.o.w, NULL, R, hd, ca);
 	op->gated_residual(a, g_out, out, NULL, D, N, ca);
