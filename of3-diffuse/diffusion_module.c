@@ -205,9 +205,8 @@ static size_t step_scratch(const of3_diffusion_module_w_t *w, int64_t n_tok, int
 	in = max2(in, d * n * ca); /* decoder input: linear_q_in(a) per token */
 	in = max2(in, d * a * (ca + 3));
 	const int64_t N = n_tok, A = n_atom, D = n_sample;
-	return (size_t)(of3_align(N * w->c_s) + 3 * of3_align(D * A * 3) +
-	                of3_align(w->n_fourier) + 2 * of3_align(D * A * w->c_atom) +
-	                of3_align(D * N * w->c_token)) +
+	return (size_t)(of3_align(N * w->c_s) + 3 * of3_align(D * A * 3) + of3_align(w->n_fourier) +
+	                2 * of3_align(D * A * w->c_atom) + of3_align(D * N * w->c_token)) +
 	       in;
 }
 
@@ -432,7 +431,7 @@ static void step_cond(void *ctx)
 	const of3_ops_t *op = t->be->ops;
 	const int64_t n = in->n_tok, A = in->n_atom, D = in->n_sample, cs = w->c_s;
 	const int64_t nf = w->n_fourier;
-	float *fn = t->inner;          /* [n_f] */
+	float *fn = t->inner;           /* [n_f] */
 	float *ns = fn + of3_align(nf); /* [c_s] */
 	float *trs = ns + of3_align(cs);
 	op->layer_norm(fn, t->fe, w->cond_ln_n.w, NULL, 1, nf, OF3_LN_EPS);

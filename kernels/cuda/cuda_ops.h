@@ -127,8 +127,8 @@ static __device__ __forceinline__ float of3_block_sum(float v, float *part)
 }
 
 /* of3_row_moments for a block of OF3_WIDE_ROW_THREADS threads on one row (two passes, fp32) */
-static __device__ __forceinline__ void of3_row_moments_wide(const float *xr, int64_t n_c,
-                                                            float eps, float *mean, float *inv)
+static __device__ __forceinline__ void of3_row_moments_wide(const float *xr, int64_t n_c, float eps,
+                                                            float *mean, float *inv)
 {
 	__shared__ float part[OF3_WIDE_ROW_THREADS / 32];
 	float s = 0;

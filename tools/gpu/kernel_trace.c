@@ -76,9 +76,9 @@ static void CUPTIAPI buffer_completed(CUcontext ctx, uint32_t stream, uint8_t *b
 				break;
 			tr.r = r, tr.cap = cap;
 		}
-		tr.r[tr.n++] = (rec_t){k->start,      k->end,     k->graphId, k->correlationId,
-		                       intern(k->name), k->gridX, k->gridY,   k->gridZ,
-		                       k->blockX};
+		tr.r[tr.n++] =
+		        (rec_t){k->start, k->end,   k->graphId, k->correlationId, intern(k->name),
+		                k->gridX, k->gridY, k->gridZ,   k->blockX};
 	}
 	free(buf);
 }
@@ -134,7 +134,8 @@ static void report_graph(FILE *f, uint32_t graph)
 		const rec_t *r = &tr.r[i];
 		if (r->graph != graph || r->corr != last_corr)
 			continue;
-		fprintf(f, "  %8.2f %7.2f  %5dx%-3dx%-3d %5d  %s\n", 1e-3 * (double)(r->end - r->start),
+		fprintf(f, "  %8.2f %7.2f  %5dx%-3dx%-3d %5d  %s\n",
+		        1e-3 * (double)(r->end - r->start),
 		        prev_end ? 1e-3 * ((double)r->start - (double)prev_end) : 0.0, r->gx, r->gy,
 		        r->gz, r->bx, short_name(r->name));
 		prev_end = r->end;
