@@ -13,6 +13,21 @@ extern "C" {
 
 #define ROWS_PER_BLOCK 8
 
+/* yr = (xr - mean) * inv, then *w and +b where given: the elements threadIdx.x, +step, ... */
+static __device__ __forceinline__ void normalize_row(float *yr, const float *xr, const float *w,
+                                                     const float *b, float mean, float inv,
+                                                     int64_t n_c, int step)
+{
+	for (int64_t c = threadIdx.x; c < n_c; c += step) {
+		float o = (xr[c] - mean) * inv;
+		if (w)
+			o *= w[c];
+		if (b)
+			o += b[c];
+		yr[c] = o;
+	}
+}
+
 /* x[R,C] -> y[R,C]; y may equal x: each lane reads its own elements in all passes before it
  * writes them. TRANSPOSED: x[I,J,C] -> y[J,I,C] (R = I*J), row (i,j) written to row (j,i). */
 template <bool TRANSPOSED>
@@ -27,14 +42,7 @@ static __global__ void layer_norm_kernel(float *y, const float *x, const float *
 	float *yr = y + (TRANSPOSED ? (r % n_j) * n_i + r / n_j : r) * n_c;
 	float mean, inv;
 	of3_row_moments(xr, n_c, eps, &mean, &inv);
-	for (int64_t c = threadIdx.x; c < n_c; c += 32) {
-		float o = (xr[c] - mean) * inv;
-		if (w)
-			o *= w[c];
-		if (b)
-			o += b[c];
-		yr[c] = o;
-	}
+	normalize_row(yr, xr, w, b, mean, inv, n_c, 32);
 }
 
 /* the same for rows of at least OF3_WIDE_ROW_MIN channels: a block per row. y may equal x, as
@@ -47,14 +55,7 @@ static __global__ void layer_norm_wide_kernel(float *y, const float *x, const fl
 	float *yr = y + r * n_c;
 	float mean, inv;
 	of3_row_moments_wide(xr, n_c, eps, &mean, &inv);
-	for (int64_t c = threadIdx.x; c < n_c; c += OF3_WIDE_ROW_THREADS) {
-		float o = (xr[c] - mean) * inv;
-		if (w)
-			o *= w[c];
-		if (b)
-			o += b[c];
-		yr[c] = o;
-	}
+	normalize_row(yr, xr, w, b, mean, inv, n_c, OF3_WIDE_ROW_THREADS);
 }
 
 extern "C" void of3_cuda_layer_norm(float *y, const float *x, const float *w, const float *b,
