@@ -12,10 +12,10 @@
  * and friends in backend.h). CUDA ops only queue work on the backend's stream; a failure there
  * (a launch error, scratch that cannot be had) is reported by the next of3_backend_sync(). The
  * CUDA backend keeps one scratch buffer of its own for tri_mul, outer_product (at most 256 MiB,
- * worked in chunks) and attention's bias (Q*K*H floats). "Sums in double" below is the CPU's
- * reference; the GPU sums in fp32 (--precision fp32: plain fp32 products, no TF32; default: bf16
- * operands for linear, tri_mul, outer_product, pair_weighted_avg and the two attention products
- * (on tensor cores), fp32 accumulation and softmax).
+ * worked in chunks), attention's bias (Q*K*H floats) and linear_stack_lp's bf16 x. "Sums in double"
+ * below is the CPU's reference; the GPU sums in fp32 (--precision fp32: plain fp32 products, no
+ * TF32; default: bf16 operands for linear, tri_mul, outer_product, pair_weighted_avg and the two
+ * attention products (on tensor cores), fp32 accumulation and softmax).
  *
  * Dimension letters, used verbatim in shape comments here and in kernels/layers/:
  *   N   tokens                 A   atoms               S   MSA rows        D   samples
@@ -307,6 +307,21 @@ typedef struct of3_ops_t {
 	 * attention's output projection straight into z). y must not overlap x or W. */
 	void (*linear_acc_t)(float *y, const float *x, const float *w, int64_t n_i, int64_t n_j,
 	                     int64_t n_in, int64_t n_out);
+
+	/* ---- low-precision product operands (the token transformer's products) ---- */
+
+	/* y[n] = the bf16 of x[n] (uint16 each: the float's top 16 bits after rounding to nearest
+	 * even; a NaN becomes the canonical NaN 0x7fff, infinities stay, overflow gives infinity):
+	 * weight copies for linear_stack_lp, made once. y must not overlap x. */
+	void (*to_bf16)(void *y, const float *x, int64_t n);
+
+	/* linear_stack's result (same arguments, same y), where w_lp is to_bf16 of w ([T,O,I]
+	 * uint16) kept by the caller: a backend whose default precision rounds product operands
+	 * (CUDA in bf16 mode) may take w_lp and x rounded to bf16, with fp32 sums; the CPU, and
+	 * CUDA in fp32 mode, compute linear_stack from w and ignore w_lp. y must not overlap x. */
+	void (*linear_stack_lp)(float *y, const float *x, int64_t x_stride, const float *w,
+	                        const void *w_lp, const float *b, int64_t n_stack, int64_t n_r,
+	                        int64_t n_in, int64_t n_out);
 } of3_ops_t;
 
 /* The CPU backend's table (kernels/cpu/). */

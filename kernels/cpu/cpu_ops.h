@@ -98,4 +98,10 @@ void of3_cpu_layer_norm_t(float *y, const float *x, const float *w, const float 
 void of3_cpu_linear_acc_t(float *y, const float *x, const float *w, int64_t n_i, int64_t n_j,
                           int64_t n_in, int64_t n_out);
 
+/* low-precision product operands: linear.c */
+void of3_cpu_to_bf16(void *y, const float *x, int64_t n);
+void of3_cpu_linear_stack_lp(float *y, const float *x, int64_t x_stride, const float *w,
+                             const void *w_lp, const float *b, int64_t n_stack, int64_t n_r,
+                             int64_t n_in, int64_t n_out);
+
 #endif

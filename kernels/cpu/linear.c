@@ -1,7 +1,10 @@
 /* linear.c: y = x W^T + b on the CPU, W as torch stores it ([out, in]). Each dot product is a
  * contiguous row of x against a contiguous row of W, summed in double: the reference, not the
  * fast path (the CUDA backend uses cuBLAS). linear_acc is the same
- * product added into y. */
+ * product added into y. to_bf16 makes the bf16 weight copies linear_stack_lp takes; the CPU's
+ * linear_stack_lp ignores them and is linear_stack (the reference stays fp32). */
+#include <string.h>
+
 #include "cpu_ops.h"
 
 void of3_cpu_linear(float *y, const float *x, const float *w, const float *b, int64_t n_r,
@@ -44,4 +47,30 @@ void of3_cpu_linear_acc_t(float *y, const float *x, const float *w, int64_t n_i,
 		for (int64_t j = 0; j < n_j; j++)
 			of3_cpu_linear_acc(y + (i * n_j + j) * n_out, x + (j * n_i + i) * n_in, w,
 			                   1, n_in, n_out);
+}
+
+void of3_cpu_to_bf16(void *y, const float *x, int64_t n)
+{
+	uint16_t *o = y;
+	for (int64_t i = 0; i < n; i++) {
+		uint32_t u;
+		memcpy(&u, &x[i], sizeof u);
+		if ((u & 0x7fffffffu) > 0x7f800000u) {
+			o[i] = 0x7fff; /* a NaN: the canonical one, as CUDA's conversion gives */
+			continue;
+		}
+		/* round to nearest even on the 16 bits dropped: add 0x7fff plus the kept lowest
+		 * bit, the carry running into the exponent where it must (to infinity past the
+		 * largest finite bf16) */
+		u += 0x7fffu + ((u >> 16) & 1u);
+		o[i] = (uint16_t)(u >> 16);
+	}
+}
+
+void of3_cpu_linear_stack_lp(float *y, const float *x, int64_t x_stride, const float *w,
+                             const void *w_lp, const float *b, int64_t n_stack, int64_t n_r,
+                             int64_t n_in, int64_t n_out)
+{
+	(void)w_lp; /* the reference keeps fp32 operands */
+	of3_cpu_linear_stack(y, x, x_stride, w, b, n_stack, n_r, n_in, n_out);
 }

@@ -54,6 +54,9 @@ static const of3_ops_t cpu_ops = {
         .swiglu_rows = of3_cpu_swiglu_rows,
         .layer_norm_t = of3_cpu_layer_norm_t,
         .linear_acc_t = of3_cpu_linear_acc_t,
+        /* low-precision product operands */
+        .to_bf16 = of3_cpu_to_bf16,
+        .linear_stack_lp = of3_cpu_linear_stack_lp,
 };
 
 const of3_ops_t *of3_ops_cpu(void)

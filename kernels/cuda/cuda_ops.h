@@ -20,7 +20,8 @@ typedef struct {
 	cudaStream_t stream;
 	cublasHandle_t cublas;
 	int fp32; /* 1: --precision fp32 (plain fp32, no TF32); 0: bf16 tensor-core products */
-	void *ws; /* scratch of the ops that need some (tri_mul, attention, outer_product) */
+	void *ws; /* scratch of the ops that need some (tri_mul, attention, outer_product,
+	           * linear_stack_lp) */
 	size_t ws_bytes;
 	void *blas_ws; /* cuBLAS's workspace, ours so that graph capture never allocates (graph.cu)
 	                */
@@ -247,6 +248,12 @@ void of3_cuda_layer_norm_t(float *y, const float *x, const float *w, const float
                            int64_t n_j, int64_t n_c, float eps);
 void of3_cuda_linear_acc_t(float *y, const float *x, const float *w, int64_t n_i, int64_t n_j,
                            int64_t n_in, int64_t n_out);
+
+/* low-precision product operands: linear.cu */
+void of3_cuda_to_bf16(void *y, const float *x, int64_t n);
+void of3_cuda_linear_stack_lp(float *y, const float *x, int64_t x_stride, const float *w,
+                              const void *w_lp, const float *b, int64_t n_stack, int64_t n_r,
+                              int64_t n_in, int64_t n_out);
 
 #ifdef __cplusplus
 }

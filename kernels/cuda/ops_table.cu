@@ -6,7 +6,7 @@ extern "C" {
 
 /* in ops.h's order (C++17 has no designated initializers); the size check catches a new op, the
  * op tests a swapped pair of the same signature */
-static_assert(sizeof(of3_ops_t) == 48 * sizeof(void (*)(void)), "of3_ops_t changed: update");
+static_assert(sizeof(of3_ops_t) == 50 * sizeof(void (*)(void)), "of3_ops_t changed: update");
 static const of3_ops_t cuda_ops = {
         of3_cuda_layer_norm,
         of3_cuda_linear,
@@ -60,6 +60,9 @@ static const of3_ops_t cuda_ops = {
         of3_cuda_swiglu_rows,
         of3_cuda_layer_norm_t,
         of3_cuda_linear_acc_t,
+        /* low-precision product operands */
+        of3_cuda_to_bf16,
+        of3_cuda_linear_stack_lp,
 };
 
 extern "C" const of3_ops_t *of3_ops_cuda(void)

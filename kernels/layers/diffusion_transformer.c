@@ -126,10 +126,21 @@ static size_t block_scratch(const of3_dt_block_w_t *w, int64_t n_tok, int64_t n_
 /* The s-dependent terms of every block, made at once from the stack (the layout of
  * of3_diffusion_transformer_stack): per block two AdaLNs (attention's, the transition's), each
  * a gate and a shift from LN_w(s), and two output gates from the raw s. T = 2 * blocks problems
- * of each kind, t = 2b (attention) and 2b + 1 (transition). */
+ * of each kind, t = 2b (attention) and 2b + 1 (transition). Then bf16 copies (to_bf16, uint16)
+ * of each block's four product groups for linear_stack_lp: a block's region of lp_blk floats at
+ * lp, in it q/g/k/v [4,H*d,c_a], the attention output [c_a,H*d], the transition's a/b
+ * [2,h,c_a] and its output [c_a,h], each at an of3_align boundary (as the step's other
+ * operands, for cuBLAS's aligned kernels). */
 typedef struct {
-	int64_t wg, ws, wo, bg, bo, lnw, wqgkv, bqgkv, wab, size;
+	int64_t wg, ws, wo, bg, bo, lnw, wqgkv, bqgkv, wab;
+	int64_t lp, lp_blk, lp_qgkv, lp_o, lp_ab, lp_out, size;
 } stack_t;
+
+/* the floats n uint16 take, rounded up to an of3_align boundary */
+static int64_t lp_floats(int64_t n)
+{
+	return of3_align((n + 1) / 2);
+}
 
 static stack_t stack_layout(const of3_diffusion_transformer_w_t *w, int64_t n_tok)
 {
@@ -149,7 +160,13 @@ static stack_t stack_layout(const of3_diffusion_transformer_w_t *w, int64_t n_to
 	/* [blocks,2,h,c_a]: each block's transition linear_a and linear_b */
 	k.wab = k.bqgkv + (int64_t)w->n_block * 4 * hd;
 	const int64_t nt = w->n_block ? w->blk[0].tr.n_hidden : 0;
-	k.size = k.wab + (int64_t)w->n_block * 2 * nt * ca;
+	k.lp = of3_align(k.wab + (int64_t)w->n_block * 2 * nt * ca);
+	k.lp_qgkv = 0;
+	k.lp_o = k.lp_qgkv + lp_floats(4 * hd * ca);
+	k.lp_ab = k.lp_o + lp_floats(ca * hd);
+	k.lp_out = k.lp_ab + lp_floats(2 * nt * ca);
+	k.lp_blk = k.lp_out + lp_floats(ca * nt);
+	k.size = k.lp + (int64_t)w->n_block * k.lp_blk;
 	return k;
 }
 
@@ -190,6 +207,11 @@ void of3_diffusion_transformer_stack(float *stack, const of3_diffusion_transform
 			if (proj[j]->b)
 				op->copy(bq + j * hd, proj[j]->b, hd);
 		}
+		float *lp = stack + k.lp + (int64_t)b * k.lp_blk;
+		op->to_bf16(lp + k.lp_qgkv, wq, 4 * pm);
+		op->to_bf16(lp + k.lp_o, bw->mha.o.w, ca * hd);
+		op->to_bf16(lp + k.lp_ab, stack + k.wab + (int64_t)b * 2 * tm, 2 * tm);
+		op->to_bf16(lp + k.lp_out, bw->tr.out.w, tm);
 	}
 }
 
@@ -213,14 +235,21 @@ size_t of3_diffusion_transformer_scratch(const of3_diffusion_transformer_w_t *w,
 	return (size_t)of3_align(n_tok * n_sample) + cond_scratch(w, n_tok) + m;
 }
 
+/* A block's bf16 weight copies in the stack (stack_t's lp region), for linear_stack_lp. */
+typedef struct {
+	const void *qgkv, *o, *ab, *out;
+} block_lp_t;
+
 /* One block on D samples as one batch of D attention problems, with its s-dependent terms
- * (gate logits and shifts [N,c_a]) made beforehand for every block. */
+ * (gate logits and shifts [N,c_a]) made beforehand for every block. Its four product groups
+ * (q/g/k/v, the attention output, the transition's a/b and output) go through linear_stack_lp
+ * with their bf16 copies lp. */
 static void block_forward(float *a, int64_t n_sample, const float *g_a, const float *sh_a,
                           const float *g_out, const float *g_t, const float *sh_t,
                           const float *g_tr, const float *w_qgkv, const float *b_qgkv,
-                          const float *w_ab, const float *bias, const float *token_mask,
-                          const float *mask, const of3_dt_block_w_t *w, int64_t n_tok,
-                          float *scratch, const of3_backend_t *be)
+                          const float *w_ab, const block_lp_t *lp, const float *bias,
+                          const float *token_mask, const float *mask, const of3_dt_block_w_t *w,
+                          int64_t n_tok, float *scratch, const of3_backend_t *be)
 {
 	const of3_ops_t *op = be->ops;
 	const int64_t N = n_tok, D = n_sample, R = D * N, ca = w->c_a;
@@ -239,14 +268,15 @@ static void block_forward(float *a, int64_t n_sample, const float *g_a, const fl
 	/* q, g, k, v [D,N,H*d] side by side: one stacked product (the stack's copies of the
 	 * four projections), then q's bias, the only one there is, on q alone (a bias through the
 	 * stack would first write all four outputs) */
-	op->linear_stack(q, x, 0, w_qgkv, NULL, 4, R, ca, hd);
+	op->linear_stack_lp(q, x, 0, w_qgkv, lp->qgkv, NULL, 4, R, ca, hd);
 	op->add_bcast(q, b_qgkv, R, hd);
 	op->attention(o, q, k, v, g, mask, bias, D, N, N, w->mha.n_head, w->mha.d_head);
-	op->linear(out, o, w->mha.o.w, NULL, R, hd, ca);
+	op->linear_stack_lp(out, o, 0, w->mha.o.w, lp->o, NULL, 1, R, hd, ca);
 	op->gated_residual(a, g_out, out, NULL, D, N, ca);
 
 	/* conditioned transition on the updated a; its gate takes the raw s */
-	of3_cond_transition(a, D, N, g_t, sh_t, g_tr, token_mask, &w->tr, w_ab, x, out, h1, h2, be);
+	of3_cond_transition(a, D, N, g_t, sh_t, g_tr, token_mask, &w->tr, w_ab, lp->ab, lp->out, x,
+	                    out, h1, h2, be);
 }
 
 void of3_diffusion_transformer(float *a, int64_t n_sample, const float *s, const float *bias,
@@ -277,11 +307,13 @@ void of3_diffusion_transformer(float *a, int64_t n_sample, const float *s, const
 	for (int b = 0; b < w->n_block; b++) {
 		const int64_t ta = 2 * b * N * ca, tt = ta + N * ca;
 		const int64_t hd = w->blk[b].mha.n_head * w->blk[b].mha.d_head;
+		const float *lp = stack + k.lp + (int64_t)b * k.lp_blk;
+		const block_lp_t blp = {lp + k.lp_qgkv, lp + k.lp_o, lp + k.lp_ab, lp + k.lp_out};
 		block_forward(a, n_sample, cg + ta, csh + ta, co + ta, cg + tt, csh + tt, co + tt,
 		              stack + k.wqgkv + (int64_t)b * 4 * hd * ca,
 		              stack + k.bqgkv + (int64_t)b * 4 * hd,
-		              stack + k.wab + (int64_t)b * 2 * w->blk[b].tr.n_hidden * ca, bias,
-		              token_mask, mask, &w->blk[b], N, blk, be);
+		              stack + k.wab + (int64_t)b * 2 * w->blk[b].tr.n_hidden * ca, &blp,
+		              bias, token_mask, mask, &w->blk[b], N, blk, be);
 		bias += N * N * w->blk[b].mha.n_head;
 	}
 }

@@ -76,7 +76,9 @@ size_t of3_diffusion_transformer_scratch(const of3_diffusion_transformer_w_t *w,
 /* Every block's s-dependent weights side by side in backend memory (stack: stack_size floats),
  * so that a step makes all their terms in a few stacked products (linear_stack) instead of
  * twelve launches per block: the AdaLNs' gate and shift weights and biases, the output gates',
- * and each AdaLN's LayerNorm weight repeated over the N tokens. Made once per rollout. */
+ * and each AdaLN's LayerNorm weight repeated over the N tokens; and bf16 copies (to_bf16) of each
+ * block's product weights (q/g/k/v, attention output, transition a/b and output) for
+ * linear_stack_lp. Made once per rollout. */
 size_t of3_diffusion_transformer_stack_size(const of3_diffusion_transformer_w_t *w, int64_t n_tok);
 void of3_diffusion_transformer_stack(float *stack, const of3_diffusion_transformer_w_t *w,
                                      int64_t n_tok, const of3_backend_t *be);

@@ -201,6 +201,80 @@ static void test_linear_stack(int64_t n_stack, int64_t n_r, int64_t n_in, int64_
 	free(x), free(w), free(b), free(ref);
 }
 
+/* to_bf16: n random bit patterns (every exponent, NaNs with payloads of either sign) and the
+ * edge cases, the GPU's bits against the CPU's */
+static void test_to_bf16(int64_t n)
+{
+	static const uint32_t edge[] = {
+	        0x00000000, 0x80000000, 0x7f800000, 0xff800000, /* ±0, ±inf */
+	        0x7fc00000, 0xffc00001, 0x7f800001, 0xff812345, /* NaNs */
+	        0x3f808000, 0x3f818000, 0xbf808000, 0xbf818000, /* ties: to even, down and up */
+	        0x3f807fff, 0x3f808001, 0x3f80ffff,             /* either side of a tie */
+	        0x7f7fffff, 0xff7fffff, 0x7f7f7fff, 0x7f7f8000, /* largest floats: inf or not */
+	        0x00000001, 0x00008000, 0x00018000, 0x007fffff, /* subnormals */
+	        0x00800000, 0x807fffff, 0x3f800000, 0xc0490fdb, /* smallest normal, 1, -pi */
+	};
+	const int64_t n_edge = (int64_t)(sizeof edge / sizeof edge[0]), nt = n + n_edge;
+	uint32_t *u = xmalloc((size_t)nt * sizeof *u);
+	for (int64_t i = 0; i < nt; i++)
+		u[i] = i < n_edge ? edge[i] : (uint32_t)(urand() * 4294967296.0);
+	float *x = xmalloc((size_t)nt * sizeof *x);
+	memcpy(x, u, (size_t)nt * sizeof *x);
+	uint16_t *ref = xmalloc((size_t)nt * sizeof *ref), *got = xmalloc((size_t)nt * sizeof *got);
+	cpu->to_bf16(ref, x, nt);
+	float *dx = dev(x, nt);
+	void *dy = of3_backend_alloc(&be, (size_t)nt * sizeof *got);
+	if (!dy)
+		die("alloc");
+	memset(got, 0xa5, (size_t)nt * sizeof *got); /* poison: not a value to_bf16 makes of x */
+	if (of3_backend_upload(&be, dy, got, (size_t)nt * sizeof *got) < 0)
+		die("upload");
+	gpu->to_bf16(dy, dx, nt);
+	if (of3_backend_sync(&be) < 0 ||
+	    of3_backend_download(&be, got, dy, (size_t)nt * sizeof *got) < 0)
+		die("download");
+	int64_t n_bad = 0, first = -1;
+	for (int64_t i = 0; i < nt; i++)
+		if (got[i] != ref[i] && n_bad++ == 0)
+			first = i;
+	CHECK(n_bad == 0, "%s to_bf16 n=%lld: identical bits (%lld differ%s)",
+	      fp32_mode ? "fp32" : "bf16", (long long)nt, (long long)n_bad,
+	      first < 0 ? "" : ", e.g. the first");
+	if (first >= 0)
+		printf("#   x %08x: gpu %04x cpu %04x\n", u[first], got[first], ref[first]);
+	dfree(2, dx, dy);
+	free(u), free(x), free(ref), free(got);
+}
+
+/* linear_stack_lp against the CPU's linear_stack: T products, one x for all (shared) or one per
+ * problem, the weights' bf16 copy made on the GPU by to_bf16 as the layers make it. fp32 mode
+ * computes linear_stack (tolerance 1e-5); bf16 mode rounds both operands to bf16 (unit roundoff
+ * 2^-9), which for inputs uniform in [-1, 1] gives errors of about 2e-3 of max|y|: the 1e-2 of
+ * the bf16 products still fails a transposed W, a lost bias, or, at these widths, one term of
+ * the I left out (|x w| up to 1 against max|y| ~ 1.3 sqrt(I)). */
+static void test_linear_stack_lp(int64_t n_stack, int64_t n_r, int64_t n_in, int64_t n_out,
+                                 int shared, int bias)
+{
+	const int64_t xs = shared ? 0 : n_r * n_in, nx = shared ? n_r * n_in : n_stack * n_r * n_in;
+	const int64_t ny = n_stack * n_r * n_out, nw = n_stack * n_out * n_in;
+	float *x = rnd(nx, -1, 1), *w = rnd(nw, -1, 1),
+	      *b = bias ? rnd(n_stack * n_out, -1, 1) : NULL;
+	float *ref = xmalloc((size_t)ny * sizeof *ref);
+	cpu->linear_stack(ref, x, xs, w, b, n_stack, n_r, n_in, n_out);
+	float *dx = dev(x, nx), *dw = dev(w, nw), *db = dev(b, n_stack * n_out), *dy = dev_nan(ny);
+	void *dwl = of3_backend_alloc(&be, (size_t)(nw > 0 ? nw : 1) * sizeof(uint16_t));
+	if (!dwl)
+		die("alloc");
+	gpu->to_bf16(dwl, dw, nw);
+	gpu->linear_stack_lp(dy, dx, xs, dw, dwl, db, n_stack, n_r, n_in, n_out);
+	char s[80];
+	snprintf(s, sizeof s, "T=%lld R=%lld I=%lld O=%lld%s%s", (long long)n_stack, (long long)n_r,
+	         (long long)n_in, (long long)n_out, shared ? " shared x" : "", bias ? " bias" : "");
+	compare("linear_stack_lp", s, ref, dy, ny, 1);
+	dfree(5, dx, dw, db, dy, dwl);
+	free(x), free(w), free(b), free(ref);
+}
+
 /* linear_acc: y0 + x W^T into a y that holds y0 */
 static void test_linear_acc(int64_t n_r, int64_t n_in, int64_t n_out)
 {
@@ -756,6 +830,20 @@ static void run_all(void)
 	test_linear_stack(48, 76, 384, 768, 0, 0); /* the diffusion transformer's shapes */
 	test_linear_stack(5, 100, 7, 3, 1, 0);
 	test_linear_stack(5, 37 * 37, 64, 64, 1, 0); /* triangle update's 5 projections */
+	test_to_bf16(0);
+	test_to_bf16(100003);
+	test_linear_stack_lp(1, 1, 1, 1, 1, 0);
+	test_linear_stack_lp(1, 37, 33, 65, 1, 1);
+	test_linear_stack_lp(3, 37, 33, 65, 0, 1);
+	test_linear_stack_lp(2, 13, 1, 5, 0, 0);
+	test_linear_stack_lp(5, 100, 7, 3, 1, 1);
+	test_linear_stack_lp(4, 17, 96, 40, 0, 0);
+	/* the token transformer's products (380 rows: D = 5 samples of 76 tokens): q/g/k/v, the
+	 * attention output, the transition's a/b and output */
+	test_linear_stack_lp(4, 380, 768, 768, 1, 0);
+	test_linear_stack_lp(1, 380, 768, 768, 1, 0);
+	test_linear_stack_lp(2, 100, 768, 1536, 1, 0);
+	test_linear_stack_lp(1, 100, 1536, 768, 1, 1);
 	test_linear_acc(1, 1, 1);
 	test_linear_acc(37, 33, 65);
 	test_linear_acc(1000, 128, 128); /* triangle update, pair transition's linear_out */
