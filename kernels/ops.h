@@ -12,10 +12,11 @@
  * and friends in backend.h). CUDA ops only queue work on the backend's stream; a failure there
  * (a launch error, scratch that cannot be had) is reported by the next of3_backend_sync(). The
  * CUDA backend keeps one scratch buffer of its own for tri_mul, outer_product (at most 256 MiB,
- * worked in chunks), attention's bias (Q*K*H floats) and linear_stack_lp's bf16 x. "Sums in double"
- * below is the CPU's reference; the GPU sums in fp32 (--precision fp32: plain fp32 products, no
- * TF32; default: bf16 operands for linear, tri_mul, outer_product, pair_weighted_avg and the two
- * attention products (on tensor cores), fp32 accumulation and softmax).
+ * worked in chunks), attention's bias (Q*K*H floats) and linear_stack_lp's bf16 x (none when
+ * linear_stack_lpx is handed one). "Sums in double" below is the CPU's reference; the GPU sums
+ * in fp32 (--precision fp32: plain fp32 products, no TF32; default: bf16 operands for linear,
+ * tri_mul, outer_product, pair_weighted_avg and the two attention products (on tensor cores),
+ * fp32 accumulation and softmax).
  *
  * Dimension letters, used verbatim in shape comments here and in kernels/layers/:
  *   N   tokens                 A   atoms               S   MSA rows        D   samples
@@ -322,6 +323,32 @@ typedef struct of3_ops_t {
 	void (*linear_stack_lp)(float *y, const float *x, int64_t x_stride, const float *w,
 	                        const void *w_lp, const float *b, int64_t n_stack, int64_t n_r,
 	                        int64_t n_in, int64_t n_out);
+
+	/* ---- producers of ready bf16 product operands: the op that makes a product's x also
+	 * writes its bf16 copy, so that linear_stack_lpx need not launch a conversion of its own
+	 * (the token transformer's AdaLN and SwiGLU outputs) ---- */
+
+	/* adaln_apply (y may equal x); where the backend rounds product operands to bf16 (CUDA in
+	 * bf16 mode) it also writes y_lp[D,R,C] = to_bf16(y) (uint16, the same bits); otherwise
+	 * (the CPU, CUDA in fp32 mode) y_lp is not touched. y_lp must not overlap y, x, gate or
+	 * shift. */
+	void (*adaln_apply_lp)(float *y, void *y_lp, const float *x, const float *gate,
+	                       const float *shift, int64_t n_rep, int64_t n_r, int64_t n_c,
+	                       float eps);
+
+	/* swiglu (y may equal a or b), with y_lp[n] = to_bf16(y) as adaln_apply_lp writes it (and
+	 * only where it does). y_lp must not overlap y, a or b. */
+	void (*swiglu_lp)(float *y, void *y_lp, const float *a, const float *b, int64_t n);
+
+	/* linear_stack_lp (same arguments, same y) with x_lp: NULL, or the bf16 copy of x that an
+	 * _lp producer above wrote on this backend in its current mode (uint16, slice t at
+	 * x_lp + t * x_stride as x's). A backend that rounds x (CUDA in bf16 mode, with w_lp) takes
+	 * x_lp as it is instead of rounding x itself: the same operands, the same y as without it,
+	 * one launch fewer. Where the producers leave x_lp untouched (the CPU, CUDA in fp32 mode)
+	 * it is ignored, as w_lp is. y must not overlap x or x_lp. */
+	void (*linear_stack_lpx)(float *y, const float *x, const void *x_lp, int64_t x_stride,
+	                         const float *w, const void *w_lp, const float *b, int64_t n_stack,
+	                         int64_t n_r, int64_t n_in, int64_t n_out);
 } of3_ops_t;
 
 /* The CPU backend's table (kernels/cpu/). */

@@ -44,6 +44,13 @@ void of3_cpu_adaln_apply(float *y, const float *x, const float *gate, const floa
 	}
 }
 
+void of3_cpu_adaln_apply_lp(float *y, void *y_lp, const float *x, const float *gate,
+                            const float *shift, int64_t n_rep, int64_t n_r, int64_t n_c, float eps)
+{
+	(void)y_lp; /* the CPU's products keep fp32 operands: no bf16 copy to make */
+	of3_cpu_adaln_apply(y, x, gate, shift, n_rep, n_r, n_c, eps);
+}
+
 void of3_cpu_gated_residual(float *a, const float *g, const float *x, const float *mask,
                             int64_t n_rep, int64_t n_r, int64_t n_c)
 {

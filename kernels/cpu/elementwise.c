@@ -34,6 +34,12 @@ void of3_cpu_swiglu(float *y, const float *a, const float *b, int64_t n)
 		y[i] = a[i] * sigm(a[i]) * b[i];
 }
 
+void of3_cpu_swiglu_lp(float *y, void *y_lp, const float *a, const float *b, int64_t n)
+{
+	(void)y_lp; /* as adaln_apply_lp: untouched on the CPU */
+	of3_cpu_swiglu(y, a, b, n);
+}
+
 void of3_cpu_sigmoid_mul(float *y, const float *g, const float *x, int64_t n)
 {
 	for (int64_t i = 0; i < n; i++)

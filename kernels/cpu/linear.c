@@ -2,7 +2,8 @@
  * contiguous row of x against a contiguous row of W, summed in double: the reference, not the
  * fast path (the CUDA backend uses cuBLAS). linear_acc is the same
  * product added into y. to_bf16 makes the bf16 weight copies linear_stack_lp takes; the CPU's
- * linear_stack_lp ignores them and is linear_stack (the reference stays fp32). */
+ * linear_stack_lp ignores them and is linear_stack (the reference stays fp32), and so is
+ * linear_stack_lpx, whose x_lp the CPU's producers never write. */
 #include <string.h>
 
 #include "cpu_ops.h"
@@ -72,5 +73,13 @@ void of3_cpu_linear_stack_lp(float *y, const float *x, int64_t x_stride, const f
                              int64_t n_in, int64_t n_out)
 {
 	(void)w_lp; /* the reference keeps fp32 operands */
+	of3_cpu_linear_stack(y, x, x_stride, w, b, n_stack, n_r, n_in, n_out);
+}
+
+void of3_cpu_linear_stack_lpx(float *y, const float *x, const void *x_lp, int64_t x_stride,
+                              const float *w, const void *w_lp, const float *b, int64_t n_stack,
+                              int64_t n_r, int64_t n_in, int64_t n_out)
+{
+	(void)x_lp, (void)w_lp; /* fp32 operands: x_lp was never written here */
 	of3_cpu_linear_stack(y, x, x_stride, w, b, n_stack, n_r, n_in, n_out);
 }

@@ -57,6 +57,10 @@ static const of3_ops_t cpu_ops = {
         /* low-precision product operands */
         .to_bf16 = of3_cpu_to_bf16,
         .linear_stack_lp = of3_cpu_linear_stack_lp,
+        /* producers of ready bf16 product operands */
+        .adaln_apply_lp = of3_cpu_adaln_apply_lp,
+        .swiglu_lp = of3_cpu_swiglu_lp,
+        .linear_stack_lpx = of3_cpu_linear_stack_lpx,
 };
 
 const of3_ops_t *of3_ops_cpu(void)

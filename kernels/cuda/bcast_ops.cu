@@ -3,7 +3,9 @@
  * to fill the GPU) as one launch over all samples. Each computes the bits the ops it replaces
  * computed one after the other: the same float operations in the same order, with __fmul_rn /
  * __fadd_rn wherever a product meets a sum, so that the compiler cannot fuse them into an FMA
- * the separate kernels never had. */
+ * the separate kernels never had. adaln_apply_lp is adaln_apply whose kernel also stores the bf16
+ * of each value it writes (bf16 mode), the product's operand ready for linear_stack_lpx. */
+#include <cuda_bf16.h>
 #include <limits.h>
 
 #include "../atom_blocks.h"
@@ -32,10 +34,12 @@ static __global__ void mask_rows_rep_kernel(float *x, const float *mask, int64_t
 
 /* layer_norm_kernel without weight and bias (the same sums in the same order), then the gate
  * and the shift of row r % n_r on the value in hand instead of a second and third pass through
- * memory. y may equal x: each lane reads its own elements in all passes before it writes them. */
-static __global__ void adaln_apply_kernel(float *y, const float *x, const float *gate,
-                                          const float *shift, int64_t n_rows, int64_t n_r,
-                                          int64_t n_c, float eps)
+ * memory. y may equal x: each lane reads its own elements in all passes before it writes them.
+ * y_lp (adaln_apply_lp in bf16 mode; else NULL): the bf16 of each y as well, rounded as
+ * to_bf16 rounds it. */
+static __global__ void adaln_apply_kernel(float *y, __nv_bfloat16 *y_lp, const float *x,
+                                          const float *gate, const float *shift, int64_t n_rows,
+                                          int64_t n_r, int64_t n_c, float eps)
 {
 	int64_t r = (int64_t)blockIdx.x * ROWS_PER_BLOCK + threadIdx.y;
 	if (r >= n_rows)
@@ -47,14 +51,17 @@ static __global__ void adaln_apply_kernel(float *y, const float *x, const float 
 	of3_row_moments(xr, n_c, eps, &mean, &inv);
 	for (int64_t c = threadIdx.x; c < n_c; c += 32) {
 		const float o = (xr[c] - mean) * inv;
-		yr[c] = __fadd_rn(__fmul_rn(of3_sigmoid(gr[c]), o), sr[c]);
+		const float v = __fadd_rn(__fmul_rn(of3_sigmoid(gr[c]), o), sr[c]);
+		yr[c] = v;
+		if (y_lp)
+			y_lp[r * n_c + c] = __float2bfloat16_rn(v);
 	}
 }
 
 /* the same for rows of at least OF3_WIDE_ROW_MIN channels: a block per row */
-static __global__ void adaln_apply_wide_kernel(float *y, const float *x, const float *gate,
-                                               const float *shift, int64_t n_r, int64_t n_c,
-                                               float eps)
+static __global__ void adaln_apply_wide_kernel(float *y, __nv_bfloat16 *y_lp, const float *x,
+                                               const float *gate, const float *shift, int64_t n_r,
+                                               int64_t n_c, float eps)
 {
 	const int64_t r = blockIdx.x;
 	const float *xr = x + r * n_c;
@@ -64,7 +71,10 @@ static __global__ void adaln_apply_wide_kernel(float *y, const float *x, const f
 	of3_row_moments_wide(xr, n_c, eps, &mean, &inv);
 	for (int64_t c = threadIdx.x; c < n_c; c += OF3_WIDE_ROW_THREADS) {
 		const float o = (xr[c] - mean) * inv;
-		yr[c] = __fadd_rn(__fmul_rn(of3_sigmoid(gr[c]), o), sr[c]);
+		const float v = __fadd_rn(__fmul_rn(of3_sigmoid(gr[c]), o), sr[c]);
+		yr[c] = v;
+		if (y_lp)
+			y_lp[r * n_c + c] = __float2bfloat16_rn(v);
 	}
 }
 
@@ -123,23 +133,42 @@ extern "C" void of3_cuda_mask_rows_rep(float *x, const float *mask, int64_t n_ma
 	OF3_LAUNCH_1D(mask_rows_rep, n_r * n_c, x, mask, n_mask, n_r, n_c);
 }
 
-extern "C" void of3_cuda_adaln_apply(float *y, const float *x, const float *gate,
-                                     const float *shift, int64_t n_rep, int64_t n_r, int64_t n_c,
-                                     float eps)
+/* adaln_apply, and with y_lp (not NULL) adaln_apply_lp's bf16 copy from the same launch */
+static void adaln_launch(const char *op, float *y, __nv_bfloat16 *y_lp, const float *x,
+                         const float *gate, const float *shift, int64_t n_rep, int64_t n_r,
+                         int64_t n_c, float eps)
 {
 	const int64_t n_rows = n_rep * n_r;
 	if (n_rows <= 0 || n_c <= 0)
 		return;
 	if (n_c >= OF3_WIDE_ROW_MIN && n_rows <= INT_MAX) {
 		adaln_apply_wide_kernel<<<(unsigned)n_rows, OF3_WIDE_ROW_THREADS, 0,
-		                          of3_cuda_cur->stream>>>(y, x, gate, shift, n_r, n_c, eps);
-		of3_cuda_launched("adaln_apply");
+		                          of3_cuda_cur->stream>>>(y, y_lp, x, gate, shift, n_r, n_c,
+		                                                  eps);
+		of3_cuda_launched(op);
 		return;
 	}
 	dim3 block(32, ROWS_PER_BLOCK);
 	adaln_apply_kernel<<<(unsigned)((n_rows + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK), block, 0,
-	                     of3_cuda_cur->stream>>>(y, x, gate, shift, n_rows, n_r, n_c, eps);
-	of3_cuda_launched("adaln_apply");
+	                     of3_cuda_cur->stream>>>(y, y_lp, x, gate, shift, n_rows, n_r, n_c,
+	                                             eps);
+	of3_cuda_launched(op);
+}
+
+extern "C" void of3_cuda_adaln_apply(float *y, const float *x, const float *gate,
+                                     const float *shift, int64_t n_rep, int64_t n_r, int64_t n_c,
+                                     float eps)
+{
+	adaln_launch("adaln_apply", y, NULL, x, gate, shift, n_rep, n_r, n_c, eps);
+}
+
+extern "C" void of3_cuda_adaln_apply_lp(float *y, void *y_lp, const float *x, const float *gate,
+                                        const float *shift, int64_t n_rep, int64_t n_r, int64_t n_c,
+                                        float eps)
+{
+	/* fp32 mode: linear_stack_lpx rounds nothing, so no copy (y_lp untouched) */
+	adaln_launch("adaln_apply_lp", y, of3_cuda_cur->fp32 ? NULL : (__nv_bfloat16 *)y_lp, x,
+	             gate, shift, n_rep, n_r, n_c, eps);
 }
 
 extern "C" void of3_cuda_gated_residual(float *a, const float *g, const float *x, const float *mask,

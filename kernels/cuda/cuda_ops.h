@@ -255,6 +255,15 @@ void of3_cuda_linear_stack_lp(float *y, const float *x, int64_t x_stride, const 
                               const void *w_lp, const float *b, int64_t n_stack, int64_t n_r,
                               int64_t n_in, int64_t n_out);
 
+/* producers of ready bf16 product operands: bcast_ops.cu, elementwise.cu, linear.cu */
+void of3_cuda_adaln_apply_lp(float *y, void *y_lp, const float *x, const float *gate,
+                             const float *shift, int64_t n_rep, int64_t n_r, int64_t n_c,
+                             float eps);
+void of3_cuda_swiglu_lp(float *y, void *y_lp, const float *a, const float *b, int64_t n);
+void of3_cuda_linear_stack_lpx(float *y, const float *x, const void *x_lp, int64_t x_stride,
+                               const float *w, const void *w_lp, const float *b, int64_t n_stack,
+                               int64_t n_r, int64_t n_in, int64_t n_out);
+
 #ifdef __cplusplus
 }
 #endif

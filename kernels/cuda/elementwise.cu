@@ -1,8 +1,11 @@
 /* elementwise.cu: the CUDA pointwise ops: sigmoid, products, residual add, SwiGLU's silu(a)*b
  * (spec/trunk.md §3.0.1), row masks and the pair-tensor transpose, and the fused pair-block
- * gates (tri_mul_gate, swiglu_rows). Memory-bound grid-stride loops; the sigmoid is
+ * gates (tri_mul_gate, swiglu_rows); swiglu_lp also stores each output's bf16 (bf16 mode), the
+ * operand of the product that follows. Memory-bound grid-stride loops; the sigmoid is
  * 1/(1+expf(-x)) with the accurate expf (no fast-math), within an ulp or two of the CPU's
  * double-precision one. */
+#include <cuda_bf16.h>
+
 #include "cuda_ops.h"
 
 static __global__ void sigmoid_kernel(float *y, const float *x, int64_t n)
@@ -23,13 +26,18 @@ static __global__ void add_kernel(float *y, const float *x, int64_t n)
 	y[i] += x[i];
 }
 
-static __global__ void swiglu_kernel(float *y, const float *a, const float *b, int64_t n)
+/* y_lp (swiglu_lp in bf16 mode; else NULL): the bf16 of each y as well, as to_bf16 rounds it */
+static __global__ void swiglu_kernel(float *y, __nv_bfloat16 *y_lp, const float *a, const float *b,
+                                     int64_t n)
 {
 	/* a*σ(a) first, then *b: the CPU's order */
 	OF3_FOR_EACH(i, n)
 	{
 		float ai = a[i];
-		y[i] = ai * of3_sigmoid(ai) * b[i];
+		const float v = ai * of3_sigmoid(ai) * b[i];
+		y[i] = v;
+		if (y_lp)
+			y_lp[i] = __float2bfloat16_rn(v);
 	}
 }
 
@@ -75,7 +83,14 @@ extern "C" void of3_cuda_add(float *y, const float *x, int64_t n)
 
 extern "C" void of3_cuda_swiglu(float *y, const float *a, const float *b, int64_t n)
 {
-	OF3_LAUNCH_1D(swiglu, n, y, a, b, n);
+	OF3_LAUNCH_1D(swiglu, n, y, (__nv_bfloat16 *)NULL, a, b, n);
+}
+
+extern "C" void of3_cuda_swiglu_lp(float *y, void *y_lp, const float *a, const float *b, int64_t n)
+{
+	/* fp32 mode: no copy (y_lp untouched), as adaln_apply_lp */
+	__nv_bfloat16 *yb = of3_cuda_cur->fp32 ? NULL : (__nv_bfloat16 *)y_lp;
+	OF3_LAUNCH_1D(swiglu, n, y, yb, a, b, n);
 }
 
 extern "C" void of3_cuda_sigmoid_mul(float *y, const float *g, const float *x, int64_t n)

@@ -5,7 +5,8 @@
  * from the bias. linear_acc adds the product into y the same way; linear_acc_t does it for the
  * transposed pair tensor as one product per row token, through the leading dimensions.
  * linear_stack_lp takes its operands in bf16 itself (bf16 mode): the weights from the caller's
- * to_bf16 copy, x rounded into scratch, CUDA_R_16BF products with fp32 sums (CUBLAS_COMPUTE_32F);
+ * to_bf16 copy, x rounded into scratch (or, linear_stack_lpx, the bf16 copy its producer wrote:
+ * adaln_apply_lp, swiglu_lp), CUDA_R_16BF products with fp32 sums (CUBLAS_COMPUTE_32F);
  * at the token transformer's shapes these run 1.7-2.9x faster than fp32 operands with
  * CUBLAS_COMPUTE_32F_FAST_16BF, which cuBLAS took as TF32 kernels. */
 #include <cuda_bf16.h>
@@ -138,13 +139,15 @@ static __global__ void to_bf16_slices_kernel(__nv_bfloat16 *y, const float *x, i
 	y[i] = __float2bfloat16_rn(x[i / n * x_stride + i % n]);
 }
 
-extern "C" void of3_cuda_linear_stack_lp(float *y, const float *x, int64_t x_stride, const float *w,
-                                         const void *w_lp, const float *b, int64_t n_stack,
-                                         int64_t n_r, int64_t n_in, int64_t n_out)
+/* linear_stack_lp, and linear_stack_lpx with x_lp (not NULL): x's bf16 copy made by its
+ * producer, which in bf16 mode saves the conversion launch and the scratch */
+static void linear_stack_lp_run(float *y, const float *x, const void *x_lp, int64_t x_stride,
+                                const float *w, const void *w_lp, const float *b, int64_t n_stack,
+                                int64_t n_r, int64_t n_in, int64_t n_out)
 {
 	if (of3_cuda_cur->fp32 || !w_lp || n_in <= 0) {
 		/* fp32 mode: the op it stands for, a single product as linear (its bits unchanged);
-		 * I = 0 has no operand to round */
+		 * I = 0 has no operand to round; x_lp unused (fp32 mode: never written) */
 		if (n_stack == 1)
 			of3_cuda_linear(y, x, w, b, n_r, n_in, n_out);
 		else
@@ -159,25 +162,47 @@ extern "C" void of3_cuda_linear_stack_lp(float *y, const float *x, int64_t x_str
 		        (long long)n_stack, (long long)n_r, (long long)n_in, (long long)n_out);
 		return;
 	}
-	/* x in bf16 in the scratch: one [R,I] shared by the T problems (x_stride 0), else the T
-	 * slices x_stride floats apart packed R*I apart */
-	const int64_t n_slice = x_stride ? n_stack : 1, nx = n_r * n_in;
-	__nv_bfloat16 *xb = (__nv_bfloat16 *)of3_cuda_scratch(
-	        "linear_stack_lp", (size_t)(n_slice * nx) * sizeof(__nv_bfloat16));
-	if (!xb)
-		return;
-	OF3_LAUNCH_1D(to_bf16_slices, n_slice * nx, xb, x, x_stride, n_slice, nx);
+	/* x in bf16: the producer's copy (slices as x's, x_stride apart), or rounded into the
+	 * scratch here, one [R,I] shared by the T problems (x_stride 0), else the T slices packed
+	 * R*I apart */
+	const int64_t nx = n_r * n_in;
+	const __nv_bfloat16 *xb = (const __nv_bfloat16 *)x_lp;
+	long long xb_stride = (long long)x_stride;
+	if (!xb) {
+		const int64_t n_slice = x_stride ? n_stack : 1;
+		__nv_bfloat16 *s = (__nv_bfloat16 *)of3_cuda_scratch(
+		        "linear_stack_lp", (size_t)(n_slice * nx) * sizeof(__nv_bfloat16));
+		if (!s)
+			return;
+		OF3_LAUNCH_1D(to_bf16_slices, n_slice * nx, s, x, x_stride, n_slice, nx);
+		xb = s;
+		xb_stride = x_stride ? (long long)nx : 0LL;
+	}
 	if (b)
 		OF3_LAUNCH_1D(fill_stack_rows, n_stack * n_r * n_out, y, b, n_stack, n_r, n_out);
 	const float one = 1.0f, beta = b ? 1.0f : 0.0f;
-	/* as linear_stack, problem t at w_lp + t*O*I, xb + t*R*I (or xb), y + t*R*O; fp32 sums
+	/* as linear_stack, problem t at w_lp + t*O*I, xb + t*xb_stride, y + t*R*O; fp32 sums
 	 * (CUBLAS_COMPUTE_32F: with bf16 operands it runs them on the tensor cores) */
-	of3_cuda_blas(
-	        "linear_stack_lp",
-	        cublasGemmStridedBatchedEx(of3_cuda_cur->cublas, CUBLAS_OP_T, CUBLAS_OP_N,
-	                                   (int)n_out, (int)n_r, (int)n_in, &one, w_lp, CUDA_R_16BF,
-	                                   (int)n_in, (long long)(n_out * n_in), xb, CUDA_R_16BF,
-	                                   (int)n_in, x_stride ? (long long)nx : 0LL, &beta, y,
-	                                   CUDA_R_32F, (int)n_out, (long long)(n_r * n_out),
-	                                   (int)n_stack, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+	of3_cuda_blas("linear_stack_lp",
+	              cublasGemmStridedBatchedEx(
+	                      of3_cuda_cur->cublas, CUBLAS_OP_T, CUBLAS_OP_N, (int)n_out, (int)n_r,
+	                      (int)n_in, &one, w_lp, CUDA_R_16BF, (int)n_in,
+	                      (long long)(n_out * n_in), xb, CUDA_R_16BF, (int)n_in, xb_stride,
+	                      &beta, y, CUDA_R_32F, (int)n_out, (long long)(n_r * n_out),
+	                      (int)n_stack, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+}
+
+extern "C" void of3_cuda_linear_stack_lp(float *y, const float *x, int64_t x_stride, const float *w,
+                                         const void *w_lp, const float *b, int64_t n_stack,
+                                         int64_t n_r, int64_t n_in, int64_t n_out)
+{
+	linear_stack_lp_run(y, x, NULL, x_stride, w, w_lp, b, n_stack, n_r, n_in, n_out);
+}
+
+extern "C" void of3_cuda_linear_stack_lpx(float *y, const float *x, const void *x_lp,
+                                          int64_t x_stride, const float *w, const void *w_lp,
+                                          const float *b, int64_t n_stack, int64_t n_r,
+                                          int64_t n_in, int64_t n_out)
+{
+	linear_stack_lp_run(y, x, x_lp, x_stride, w, w_lp, b, n_stack, n_r, n_in, n_out);
 }

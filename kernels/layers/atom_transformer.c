@@ -269,23 +269,33 @@ void of3_cond_transition(float *a, int64_t n_rep, int64_t n_r, const float *gate
                          const float *shift, const float *out_gate, const float *mask,
                          const of3_cond_transition_w_t *w, const float *w_ab, const void *w_ab_lp,
                          const void *w_out_lp, float *x, float *out, float *h1, float *h2,
-                         const of3_backend_t *be)
+                         void *x_lp, const of3_backend_t *be)
 {
 	const of3_ops_t *op = be->ops;
 	const int64_t R = n_rep * n_r, ca = w->out.n_out, nh = w->n_hidden;
-	of3_adaln_apply(x, a, gate, shift, n_rep, n_r, ca, be);
-	if (w_ab && h2 == h1 + R * nh) {
+	const int stacked = w_ab && h2 == h1 + R * nh;
+	/* the bf16 copies of the products' x, made by the ops that make x, only for a product
+	 * on bf16 weights that takes them */
+	void *ab_lp = stacked && w_ab_lp ? x_lp : NULL, *out_lp = w_out_lp ? x_lp : NULL;
+	if (ab_lp)
+		op->adaln_apply_lp(x, ab_lp, a, gate, shift, n_rep, n_r, ca, OF3_LN_EPS);
+	else
+		of3_adaln_apply(x, a, gate, shift, n_rep, n_r, ca, be);
+	if (stacked) {
 		if (w_ab_lp)
-			op->linear_stack_lp(h1, x, 0, w_ab, w_ab_lp, NULL, 2, R, ca, nh);
+			op->linear_stack_lpx(h1, x, ab_lp, 0, w_ab, w_ab_lp, NULL, 2, R, ca, nh);
 		else
 			op->linear_stack(h1, x, 0, w_ab, NULL, 2, R, ca, nh);
 	} else {
 		op->linear(h1, x, w->a.w, NULL, R, ca, nh);
 		op->linear(h2, x, w->b.w, NULL, R, ca, nh);
 	}
-	op->swiglu(h1, h1, h2, R * nh);
+	if (out_lp)
+		op->swiglu_lp(h1, out_lp, h1, h2, R * nh);
+	else
+		op->swiglu(h1, h1, h2, R * nh);
 	if (w_out_lp)
-		op->linear_stack_lp(out, h1, 0, w->out.w, w_out_lp, NULL, 1, R, nh, ca);
+		op->linear_stack_lpx(out, h1, out_lp, 0, w->out.w, w_out_lp, NULL, 1, R, nh, ca);
 	else
 		op->linear(out, h1, w->out.w, NULL, R, nh, ca);
 	op->gated_residual(a, out_gate, out, mask, n_rep, n_r, ca);
@@ -423,7 +433,7 @@ static void block_run(float *a, int64_t n_sample, const float *cond, const float
 
 	/* conditioned transition on the updated a; its gate takes the raw s */
 	of3_cond_transition(a, D, A, cond + c.g_t, cond + c.sh_t, cond + c.g_tr, atom_mask, &w->tr,
-	                    NULL, NULL, NULL, x, out, h1, h2, be);
+	                    NULL, NULL, NULL, x, out, h1, h2, NULL, be);
 }
 
 void of3_atom_transformer_run(float *a, int64_t n_sample, const float *cond, const float *atom_mask,

@@ -97,12 +97,15 @@ int of3_cond_transition_bind(of3_cond_transition_w_t *w, of3_ckpt_t *ck, of3_wbu
  * given: linear_a's and linear_b's weights side by side ([2,h,c_a], a copy the caller keeps), for
  * one stacked product instead of two (NULL: two products). w_ab_lp (with w_ab) and w_out_lp:
  * to_bf16 copies of w_ab and linear_out's weight the caller keeps, for linear_stack_lp (the
- * token transformer); NULL: fp32 weights through linear_stack and linear (the atom blocks). */
+ * token transformer); NULL: fp32 weights through linear_stack and linear (the atom blocks).
+ * x_lp: NULL, or scratch [D,R,max(c_a,h)] bf16 (uint16; ceil(n/2) floats) for the copies of
+ * x and of the SwiGLU output that adaln_apply_lp and swiglu_lp make for those products
+ * (linear_stack_lpx), in place of the products' own conversions. */
 void of3_cond_transition(float *a, int64_t n_rep, int64_t n_r, const float *gate,
                          const float *shift, const float *out_gate, const float *mask,
                          const of3_cond_transition_w_t *w, const float *w_ab, const void *w_ab_lp,
                          const void *w_out_lp, float *x, float *out, float *h1, float *h2,
-                         const of3_backend_t *be);
+                         void *x_lp, const of3_backend_t *be);
 
 /* One atom transformer block: attention_pair_bias.{layer_norm_a_q, layer_norm_a_k (AdaLNs),
  * layer_norm_z [c_p] (weight only), linear_z [H, c_p], mha.linear_q [H*d, c_a] + bias,

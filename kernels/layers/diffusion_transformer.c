@@ -114,13 +114,26 @@ void of3_diffusion_transformer_pair_bias(float *bias, const float *z,
 	}
 }
 
+/* the floats n uint16 take, rounded up to an of3_align boundary */
+static int64_t lp_floats(int64_t n)
+{
+	return of3_align((n + 1) / 2);
+}
+
+/* A block's scratch: x, out [D,N,c_a], q, g, k, v, o [D,N,H*d], h1, h2 [D,N,h], then at an
+ * of3_align boundary (cuBLAS's aligned kernels) the bf16 copy [D,N,max(c_a,h)] (uint16) of
+ * the product operand in hand, AdaLN's x or SwiGLU's h1, written by its producer for
+ * linear_stack_lpx. */
+static int64_t block_lp_offset(const of3_dt_block_w_t *w, int64_t r)
+{
+	const int64_t hd = w->mha.n_head * w->mha.d_head;
+	return of3_align(2 * r * w->c_a + 5 * r * hd + 2 * r * w->tr.n_hidden);
+}
+
 static size_t block_scratch(const of3_dt_block_w_t *w, int64_t n_tok, int64_t n_sample)
 {
-	const size_t r = (size_t)n_tok * (size_t)n_sample;
-	const size_t hd = (size_t)(w->mha.n_head * w->mha.d_head);
-	return 2 * r * (size_t)w->c_a            /* x, out */
-	       + 5 * r * hd                      /* q, g, k, v, o */
-	       + 2 * r * (size_t)w->tr.n_hidden; /* h1, h2 */
+	const int64_t r = n_tok * n_sample, nt = w->tr.n_hidden;
+	return (size_t)(block_lp_offset(w, r) + lp_floats(r * (w->c_a > nt ? w->c_a : nt)));
 }
 
 /* The s-dependent terms of every block, made at once from the stack (the layout of
@@ -135,12 +148,6 @@ typedef struct {
 	int64_t wg, ws, wo, bg, bo, lnw, wqgkv, bqgkv, wab;
 	int64_t lp, lp_blk, lp_qgkv, lp_o, lp_ab, lp_out, size;
 } stack_t;
-
-/* the floats n uint16 take, rounded up to an of3_align boundary */
-static int64_t lp_floats(int64_t n)
-{
-	return of3_align((n + 1) / 2);
-}
 
 static stack_t stack_layout(const of3_diffusion_transformer_w_t *w, int64_t n_tok)
 {
@@ -243,7 +250,9 @@ typedef struct {
 /* One block on D samples as one batch of D attention problems, with its s-dependent terms
  * (gate logits and shifts [N,c_a]) made beforehand for every block. Its four product groups
  * (q/g/k/v, the attention output, the transition's a/b and output) go through linear_stack_lp
- * with their bf16 copies lp. */
+ * with their bf16 copies lp; three of them (all but the attention output) with x's bf16 copy
+ * from the op that made x (adaln_apply_lp, swiglu_lp: linear_stack_lpx), no conversion launch
+ * of their own. */
 static void block_forward(float *a, int64_t n_sample, const float *g_a, const float *sh_a,
                           const float *g_out, const float *g_t, const float *sh_t,
                           const float *g_tr, const float *w_qgkv, const float *b_qgkv,
@@ -263,12 +272,13 @@ static void block_forward(float *a, int64_t n_sample, const float *g_a, const fl
 	float *o = v + R * hd;
 	float *h1 = o + R * hd; /* [D,N,h] */
 	float *h2 = h1 + R * nt;
+	void *x_lp = scratch + block_lp_offset(w, R); /* [D,N,max(c_a,h)] bf16 (block_scratch) */
 
-	of3_adaln_apply(x, a, g_a, sh_a, D, N, ca, be);
+	op->adaln_apply_lp(x, x_lp, a, g_a, sh_a, D, N, ca, OF3_LN_EPS);
 	/* q, g, k, v [D,N,H*d] side by side: one stacked product (the stack's copies of the
 	 * four projections), then q's bias, the only one there is, on q alone (a bias through the
 	 * stack would first write all four outputs) */
-	op->linear_stack_lp(q, x, 0, w_qgkv, lp->qgkv, NULL, 4, R, ca, hd);
+	op->linear_stack_lpx(q, x, x_lp, 0, w_qgkv, lp->qgkv, NULL, 4, R, ca, hd);
 	op->add_bcast(q, b_qgkv, R, hd);
 	op->attention(o, q, k, v, g, mask, bias, D, N, N, w->mha.n_head, w->mha.d_head);
 	op->linear_stack_lp(out, o, 0, w->mha.o.w, lp->o, NULL, 1, R, hd, ca);
@@ -276,7 +286,7 @@ static void block_forward(float *a, int64_t n_sample, const float *g_a, const fl
 
 	/* conditioned transition on the updated a; its gate takes the raw s */
 	of3_cond_transition(a, D, N, g_t, sh_t, g_tr, token_mask, &w->tr, w_ab, lp->ab, lp->out, x,
-	                    out, h1, h2, be);
+	                    out, h1, h2, x_lp, be);
 }
 
 void of3_diffusion_transformer(float *a, int64_t n_sample, const float *s, const float *bias,

@@ -275,6 +275,181 @@ static void test_linear_stack_lp(int64_t n_stack, int64_t n_r, int64_t n_in, int
 	free(x), free(w), free(b), free(ref);
 }
 
+/* ---- producers of ready bf16 product operands (adaln_apply_lp, swiglu_lp) and the product
+ * that takes their copy (linear_stack_lpx) ---- */
+
+/* n uint16 of device memory filled with 0xa5a5, a pattern no bf16 copy of these inputs has
+ * (|x| ~ 3e-16): an _lp producer that writes where it must not, or leaves out an element it
+ * must write, shows */
+static void *dev_lp_poison(int64_t n)
+{
+	uint16_t *h = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *h);
+	memset(h, 0xa5, (size_t)(n > 0 ? n : 1) * sizeof *h);
+	void *d = of3_backend_alloc(&be, (size_t)(n > 0 ? n : 1) * sizeof *h);
+	if (!d || of3_backend_upload(&be, d, h, (size_t)n * sizeof *h) < 0)
+		die("upload");
+	free(h);
+	return d;
+}
+
+/* y_lp[n] against y[n], both of the GPU: bf16 mode, the bits of to_bf16 of the y the GPU
+ * wrote (the CPU's to_bf16, itself checked bit for bit against the GPU's); fp32 mode, the
+ * poison of dev_lp_poison untouched */
+static void check_lp_copy(const char *op, const char *shape, const float *d_y, const void *d_lp,
+                          int64_t n)
+{
+	float *y = host(d_y, n);
+	uint16_t *got = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *got),
+	         *want = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *want);
+	if (of3_backend_download(&be, got, d_lp, (size_t)n * sizeof *got) < 0)
+		die("download");
+	if (fp32_mode)
+		memset(want, 0xa5, (size_t)n * sizeof *want);
+	else
+		cpu->to_bf16(want, y, n);
+	int64_t n_bad = 0, first = -1;
+	for (int64_t i = 0; i < n; i++)
+		if (got[i] != want[i] && n_bad++ == 0)
+			first = i;
+	CHECK(n_bad == 0, "%s %-17s %-34s y_lp %s (%lld differ)", fp32_mode ? "fp32" : "bf16", op,
+	      shape, fp32_mode ? "untouched" : "= to_bf16(y)", (long long)n_bad);
+	if (first >= 0) {
+		uint32_t u;
+		memcpy(&u, &y[first], sizeof u);
+		printf("#   [%lld] y %08x: y_lp %04x want %04x\n", (long long)first, u, got[first],
+		       want[first]);
+	}
+	free(y), free(got), free(want);
+}
+
+/* identical bytes of two device results of n floats */
+static void check_same(const char *what, const char *shape, const float *d_a, const float *d_b,
+                       int64_t n)
+{
+	float *x = host(d_a, n), *y = host(d_b, n);
+	CHECK(memcmp(x, y, (size_t)n * sizeof *x) == 0, "%s %-34s %s: identical bytes",
+	      fp32_mode ? "fp32" : "bf16", shape, what);
+	free(x), free(y);
+}
+
+/* The token transformer's chains on D = n_rep repeats of [R,C]: adaln_apply_lp (out of place
+ * and in place) into the T = n_stack stacked products of O = n_out outputs, swiglu_lp (in
+ * place, as the transition) into one of C outputs, each product by linear_stack_lpx on the
+ * producer's copy. The producers' y against the CPU (exact ops: 1e-5) and the same bytes as
+ * adaln_apply's and swiglu's; y_lp as check_lp_copy; the products against the CPU's fp32
+ * linear_stack of the GPU's x (the bf16 bar in bf16 mode), and the same bytes as
+ * linear_stack_lp rounding x itself (the same operands through the same cuBLAS call). Then
+ * linear_stack_lpx with one x per problem (x_stride), its copy from to_bf16. */
+static void test_lp_producers(int64_t n_rep, int64_t n_r, int64_t n_c, int64_t n_stack,
+                              int64_t n_out, int bias)
+{
+	const int64_t n = n_r * n_c, na = n_rep * n, R = n_rep * n_r;
+	const int64_t nw = n_stack * n_out * n_c, ny = n_stack * R * n_out;
+	char s[80];
+	snprintf(s, sizeof s, "D=%lld R=%lld C=%lld T=%lld O=%lld%s", (long long)n_rep,
+	         (long long)n_r, (long long)n_c, (long long)n_stack, (long long)n_out,
+	         bias ? " bias" : "");
+	float *x = rnd(na, -4, 4), *sh = rnd(n, -1, 1), *g = rnd(n, -6, 6), *ref = rnd(na, 0, 1);
+	float *w = rnd(nw, -1, 1), *b = bias ? rnd(n_stack * n_out, -1, 1) : NULL;
+	float *dx = dev(x, na), *dsh = dev(sh, n), *dg = dev(g, n), *dw = dev(w, nw),
+	      *db = dev(b, n_stack * n_out);
+	void *dwl = of3_backend_alloc(&be, (size_t)(nw > 0 ? nw : 1) * sizeof(uint16_t));
+	if (!dwl)
+		die("alloc");
+	gpu->to_bf16(dwl, dw, nw);
+
+	/* the CPU's producers leave y_lp alone */
+	uint16_t *hl = xmalloc((size_t)(na > 0 ? na : 1) * sizeof *hl);
+	memset(hl, 0xa5, (size_t)(na > 0 ? na : 1) * sizeof *hl);
+	cpu->adaln_apply_lp(ref, hl, x, g, sh, n_rep, n_r, n_c, OF3_LN_EPS);
+	cpu->swiglu_lp(ref, hl, x, g, n);
+	int64_t n_touched = 0;
+	for (int64_t i = 0; i < na; i++)
+		n_touched += hl[i] != 0xa5a5;
+	CHECK(n_touched == 0, "%s cpu _lp producers %-34s y_lp untouched (%lld written)",
+	      fp32_mode ? "fp32" : "bf16", s, (long long)n_touched);
+	free(hl);
+
+	/* adaln_apply_lp out of place: y, y_lp, the same y as adaln_apply */
+	cpu->adaln_apply(ref, x, g, sh, n_rep, n_r, n_c, OF3_LN_EPS);
+	float *dy = dev_nan(na), *dy0 = dev_nan(na);
+	void *dyl = dev_lp_poison(na);
+	gpu->adaln_apply_lp(dy, dyl, dx, dg, dsh, n_rep, n_r, n_c, OF3_LN_EPS);
+	gpu->adaln_apply(dy0, dx, dg, dsh, n_rep, n_r, n_c, OF3_LN_EPS);
+	compare("adaln_apply_lp", s, ref, dy, na, 0);
+	check_lp_copy("adaln_apply_lp", s, dy, dyl, na);
+	check_same("adaln_apply_lp's y = adaln_apply's", s, dy, dy0, na);
+	/* in place (y = x), as the layers may */
+	float *dyi = dev(x, na);
+	void *dyli = dev_lp_poison(na);
+	gpu->adaln_apply_lp(dyi, dyli, dyi, dg, dsh, n_rep, n_r, n_c, OF3_LN_EPS);
+	compare("adaln_apply_lp", "in place", ref, dyi, na, 0);
+	check_lp_copy("adaln_apply_lp", "in place", dyi, dyli, na);
+	dfree(2, dyi, dyli);
+
+	/* the stacked product on the copy (shared x, as q/g/k/v and the transition's a/b) against
+	 * the CPU's on the GPU's y, and against linear_stack_lp rounding y itself */
+	float *yh = host(dy, na), *pref = xmalloc((size_t)ny * sizeof *pref);
+	cpu->linear_stack(pref, yh, 0, w, b, n_stack, R, n_c, n_out);
+	float *dp = dev_nan(ny), *dp0 = dev_nan(ny);
+	gpu->linear_stack_lpx(dp, dy, dyl, 0, dw, dwl, db, n_stack, R, n_c, n_out);
+	gpu->linear_stack_lp(dp0, dy, 0, dw, dwl, db, n_stack, R, n_c, n_out);
+	compare("linear_stack_lpx", s, pref, dp, ny, 1);
+	check_same("linear_stack_lpx = linear_stack_lp", s, dp, dp0, ny);
+	dfree(2, dp, dp0);
+	free(pref);
+
+	/* swiglu_lp in place on a = y (the transition's h1 = silu(h1) * h2), b = x; then its
+	 * output product into C outputs (T = 1, as linear_out) */
+	{
+		float *sref = xmalloc((size_t)na * sizeof *sref);
+		cpu->swiglu(sref, yh, x, na);
+		float *ds = dev(yh, na), *ds0 = dev_nan(na);
+		void *dsl = dev_lp_poison(na);
+		gpu->swiglu_lp(ds, dsl, ds, dx, na);
+		gpu->swiglu(ds0, dy, dx, na);
+		compare("swiglu_lp", s, sref, ds, na, 0);
+		check_lp_copy("swiglu_lp", s, ds, dsl, na);
+		check_same("swiglu_lp's y = swiglu's", s, ds, ds0, na);
+		const int64_t no = R * n_c, nwo = n_c * n_c;
+		float *wo = rnd(nwo, -1, 1), *sh2 = host(ds, na),
+		      *oref = xmalloc((size_t)no * sizeof *oref);
+		cpu->linear_stack(oref, sh2, 0, wo, NULL, 1, R, n_c, n_c);
+		float *dwo = dev(wo, nwo), *dout = dev_nan(no), *dout0 = dev_nan(no);
+		void *dwol = of3_backend_alloc(&be, (size_t)(nwo > 0 ? nwo : 1) * sizeof(uint16_t));
+		if (!dwol)
+			die("alloc");
+		gpu->to_bf16(dwol, dwo, nwo);
+		gpu->linear_stack_lpx(dout, ds, dsl, 0, dwo, dwol, NULL, 1, R, n_c, n_c);
+		gpu->linear_stack_lp(dout0, ds, 0, dwo, dwol, NULL, 1, R, n_c, n_c);
+		compare("linear_stack_lpx", "after swiglu_lp", oref, dout, no, 1);
+		check_same("linear_stack_lpx = linear_stack_lp", "after swiglu_lp", dout, dout0,
+		           no);
+		dfree(7, ds, ds0, dsl, dwo, dout, dout0, dwol);
+		free(sref), free(wo), free(sh2), free(oref);
+	}
+
+	/* one x per problem: slices x_stride = R*C apart, the copy from to_bf16 (only bf16 mode
+	 * reads it; fp32 mode computes linear_stack whatever it holds) */
+	{
+		const int64_t xs = R * n_c, nx = n_stack * xs;
+		float *xx = rnd(nx, -1, 1), *xref = xmalloc((size_t)ny * sizeof *xref);
+		cpu->linear_stack(xref, xx, xs, w, b, n_stack, R, n_c, n_out);
+		float *dxx = dev(xx, nx), *dq = dev_nan(ny), *dq0 = dev_nan(ny);
+		void *dxl = dev_lp_poison(nx);
+		gpu->to_bf16(dxl, dxx, nx);
+		gpu->linear_stack_lpx(dq, dxx, dxl, xs, dw, dwl, db, n_stack, R, n_c, n_out);
+		gpu->linear_stack_lp(dq0, dxx, xs, dw, dwl, db, n_stack, R, n_c, n_out);
+		compare("linear_stack_lpx", "one x per problem", xref, dq, ny, 1);
+		check_same("linear_stack_lpx = linear_stack_lp", "one x per problem", dq, dq0, ny);
+		dfree(4, dxx, dq, dq0, dxl);
+		free(xx), free(xref);
+	}
+
+	dfree(9, dx, dsh, dg, dw, db, dwl, dy, dy0, dyl);
+	free(x), free(sh), free(g), free(ref), free(w), free(b), free(yh);
+}
+
 /* linear_acc: y0 + x W^T into a y that holds y0 */
 static void test_linear_acc(int64_t n_r, int64_t n_in, int64_t n_out)
 {
@@ -844,6 +1019,13 @@ static void run_all(void)
 	test_linear_stack_lp(1, 380, 768, 768, 1, 0);
 	test_linear_stack_lp(2, 100, 768, 1536, 1, 0);
 	test_linear_stack_lp(1, 100, 1536, 768, 1, 1);
+	/* the producers of ready bf16 operands and linear_stack_lpx: one value, odd widths on
+	 * the warp-per-row AdaLN, the token transformer's (c_a 768: a block per row; q/g/k/v) */
+	test_lp_producers(1, 1, 1, 1, 1, 0);
+	test_lp_producers(3, 37, 33, 2, 65, 1);
+	test_lp_producers(2, 13, 130, 3, 7, 0);
+	test_lp_producers(5, 76, 768, 4, 768, 0);
+	test_lp_producers(2, 9, 513, 2, 40, 1);
 	test_linear_acc(1, 1, 1);
 	test_linear_acc(37, 33, 65);
 	test_linear_acc(1000, 128, 128); /* triangle update, pair transition's linear_out */
