@@ -57,6 +57,8 @@ static const of3_ops_t cpu_ops = {
         /* low-precision product operands */
         .to_bf16 = of3_cpu_to_bf16,
         .linear_stack_lp = of3_cpu_linear_stack_lp,
+        /* the atom transformer's attention in place */
+        .attention_atoms = of3_cpu_attention_atoms,
 };
 
 const of3_ops_t *of3_ops_cpu(void)

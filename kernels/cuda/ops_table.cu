@@ -6,7 +6,7 @@ extern "C" {
 
 /* in ops.h's order (C++17 has no designated initializers); the size check catches a new op, the
  * op tests a swapped pair of the same signature */
-static_assert(sizeof(of3_ops_t) == 50 * sizeof(void (*)(void)), "of3_ops_t changed: update");
+static_assert(sizeof(of3_ops_t) == 51 * sizeof(void (*)(void)), "of3_ops_t changed: update");
 static const of3_ops_t cuda_ops = {
         of3_cuda_layer_norm,
         of3_cuda_linear,
@@ -63,6 +63,8 @@ static const of3_ops_t cuda_ops = {
         /* low-precision product operands */
         of3_cuda_to_bf16,
         of3_cuda_linear_stack_lp,
+        /* the atom transformer's attention in place */
+        of3_cuda_attention_atoms,
 };
 
 extern "C" const of3_ops_t *of3_ops_cuda(void)
