@@ -349,6 +349,23 @@ typedef struct of3_ops_t {
 	void (*linear_stack_lpx)(float *y, const float *x, const void *x_lp, int64_t x_stride,
 	                         const float *w, const void *w_lp, const float *b, int64_t n_stack,
 	                         int64_t n_r, int64_t n_in, int64_t n_out);
+
+	/* ---- the atom transformer's attention in place ---- */
+
+	/* attention_grouped over the atom blocks of n_rep samples, reading the blocks straight out
+	 * of q[D,A,H*d], k[D,A,H*d], v[D,A,H*d], gate[D,A,H*d] (logits; NULL: no gate) instead of
+	 * window copies: problem (d, b) of the nb = ceil(A/32) blocks takes the queries at atoms
+	 * 32b .. 32b+31 and the keys and values at atoms 32b-48 .. 32b+79 of sample d, a key
+	 * outside [0, A) read as a zero row (as atom_windows pads), with the key mask row
+	 * mask[b] (mask[nb,128], atom_block_masks' mask_k: 0 there) and the bias bias[b]
+	 * (bias[nb,32,128,H]); both required. Only the real query atoms are written:
+	 *   o[d,a,:] for a < A                                                        o[D,A,H*d]
+	 * The same results as atom_windows_rep of q, gate (32, first 0) and of k, v (128, first
+	 * -48), attention_grouped (D*nb problems in nb groups) and the first A rows of each sample
+	 * (the CPU: the same bytes). o must not overlap the inputs. */
+	void (*attention_atoms)(float *o, const float *q, const float *k, const float *v,
+	                        const float *gate, const float *mask, const float *bias,
+	                        int64_t n_rep, int64_t n_atom, int64_t n_head, int64_t d_head);
 } of3_ops_t;
 
 /* The CPU backend's table (kernels/cpu/). */

@@ -270,6 +270,50 @@ static void test_attention(const of3_ops_t *op)
 	free(q), free(k), free(v), free(g), free(bias), free(mask), free(o), free(ref);
 }
 
+/* attention_atoms against what it replaces: the windows of q, gate (32, first 0) and of k, v
+ * (128, first -48), attention_grouped over every block of every sample, the first A rows of each
+ * sample. The same bytes, at one atom, A below 32 and 128 (windows past both ends), A no
+ * multiple of 32, a multiple; with and without a gate; masked atoms. */
+static void test_attention_atoms(const of3_ops_t *op)
+{
+	const int64_t As[] = {1, 20, 33, 100, 128, 161}, H = 2, d = 3, hd = H * d;
+	for (int t = 0; t < 6; t++)
+		for (int64_t D = 1; D <= 3; D += 2) {
+			const int64_t A = As[t], nb = (A + 31) / 32, n = D * A * hd;
+			const int64_t nq = D * nb * 32 * hd, nk = D * nb * 128 * hd;
+			float *q = rnd(n, 2.0), *k = rnd(n, 2.0), *v = rnd(n, 1.0);
+			float *g = t % 2 ? rnd(n, 3.0) : NULL,
+			      *am = malloc((size_t)A * sizeof(float));
+			float *bias = rnd(nb * 32 * 128 * H, 2.0),
+			      *mask = malloc((size_t)(nb * 128) * sizeof(float));
+			float *qw = malloc((size_t)nq * sizeof(float)),
+			      *gw = malloc((size_t)nq * sizeof(float)),
+			      *ow = malloc((size_t)nq * sizeof(float));
+			float *kw = malloc((size_t)nk * sizeof(float)),
+			      *vw = malloc((size_t)nk * sizeof(float));
+			float *o = malloc((size_t)n * sizeof(float)),
+			      *ref = malloc((size_t)n * sizeof(float));
+			for (int64_t a = 0; a < A; a++)
+				am[a] = a % 5 == 2 ? 0.0f : 1.0f;
+			op->atom_block_masks(NULL, mask, NULL, am, A);
+			op->atom_windows_rep(qw, q, D, A, hd, 32, 0);
+			if (g)
+				op->atom_windows_rep(gw, g, D, A, hd, 32, 0);
+			op->atom_windows_rep(kw, k, D, A, hd, 128, -48);
+			op->atom_windows_rep(vw, v, D, A, hd, 128, -48);
+			op->attention_grouped(ow, qw, kw, vw, g ? gw : NULL, mask, bias, D * nb, nb,
+			                      32, 128, H, d);
+			op->copy_2d(ref, A * hd, ow, nb * 32 * hd, D, A * hd);
+			op->attention_atoms(o, q, k, v, g, mask, bias, D, A, H, d);
+			CHECK(memcmp(o, ref, (size_t)n * sizeof *o) == 0,
+			      "attention_atoms D=%lld A=%lld%s: the bytes of windows + "
+			      "attention_grouped",
+			      (long long)D, (long long)A, g ? " gated" : "");
+			free(q), free(k), free(v), free(g), free(am), free(bias), free(mask);
+			free(qw), free(gw), free(ow), free(kw), free(vw), free(o), free(ref);
+		}
+}
+
 static void test_tri_mul(const of3_ops_t *op)
 {
 	const int64_t N = 7, h = 5;
@@ -396,6 +440,7 @@ int main(void)
 	test_transpose(op);
 	test_softmax(op);
 	test_attention(op);
+	test_attention_atoms(op);
 	test_tri_mul(op);
 	test_pair_embed(op);
 	test_msa_ops(op);

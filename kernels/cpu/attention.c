@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stddef.h>
 
+#include "../atom_blocks.h"
 #include "../ops.h"
 #include "cpu_ops.h"
 
@@ -14,8 +15,9 @@ static float logit(const float *qi, const float *kj, int64_t d_head, float scale
                    const float *bias)
 {
 	double dot = 0;
-	for (int64_t c = 0; c < d_head; c++)
-		dot += (double)(qi[c] * scale) * kj[c];
+	if (kj) /* NULL: a zero key row (attention_atoms' padding), whose terms add +0 to +0 */
+		for (int64_t c = 0; c < d_head; c++)
+			dot += (double)(qi[c] * scale) * kj[c];
 	float l = (float)dot + mbias;
 	return bias ? l + *bias : l;
 }
@@ -86,4 +88,74 @@ void of3_cpu_attention_grouped(float *o, const float *q, const float *k, const f
 		                  mask + g * n_k, bias + g * n_q * n_k * n_head, 1, n_q, n_k,
 		                  n_head, d_head);
 	}
+}
+
+/* attention's loops for each query atom of each block, the rows read in place from [D,A,H*d]. A
+ * key outside [0, A) is the zero row of a padded window: its dot product is +0 (logit's NULL)
+ * and its value terms p * 0 = +0, added to an output sum that starts at +0 and so is never -0,
+ * change nothing, so they are skipped; its mask bias and bias are added as for any key. The
+ * result is the bytes of the window copies through attention_grouped. */
+void of3_cpu_attention_atoms(float *o, const float *q, const float *k, const float *v,
+                             const float *gate, const float *mask, const float *bias, int64_t n_rep,
+                             int64_t n_atom, int64_t n_head, int64_t d_head)
+{
+	const int64_t hd = n_head * d_head, nb = of3_atom_n_block(n_atom);
+	const int64_t NQ = OF3_ATOM_NQ, NK = OF3_ATOM_NK;
+	const float scale = (float)(1.0 / sqrt((double)d_head));
+	for (int64_t d = 0; d < n_rep; d++)
+		for (int64_t b = 0; b < nb; b++) {
+			const float *mb = mask + b * NK, *bb = bias + b * NQ * NK * n_head;
+			const int64_t k0 =
+			        NQ * b - OF3_ATOM_KEY_SHIFT; /* the window's first atom */
+			const float *krow[OF3_ATOM_NK], *vrow[OF3_ATOM_NK];
+			for (int64_t j = 0; j < NK; j++) {
+				const int64_t ka = k0 + j;
+				const int in = ka >= 0 && ka < n_atom;
+				krow[j] = in ? k + (d * n_atom + ka) * hd : NULL;
+				vrow[j] = in ? v + (d * n_atom + ka) * hd : NULL;
+			}
+			for (int64_t i = 0; i < NQ && NQ * b + i < n_atom; i++) {
+				const int64_t row =
+				        d * n_atom + NQ * b + i; /* the query atom's row */
+				for (int64_t h = 0; h < n_head; h++) {
+					const float *qi = q + row * hd + h * d_head;
+					float *oi = o + row * hd + h * d_head;
+					float mx = -INFINITY;
+					for (int64_t j = 0; j < NK; j++) {
+						float mbias = OF3_MASK_INF * (mb[j] - 1.0f);
+						const float *kj =
+						        krow[j] ? krow[j] + h * d_head : NULL;
+						float l = logit(qi, kj, d_head, scale, mbias,
+						                bb + (i * NK + j) * n_head + h);
+						if (l > mx)
+							mx = l;
+					}
+					for (int64_t c = 0; c < d_head; c++)
+						oi[c] = 0.0f;
+					double sum = 0;
+					for (int64_t j = 0; j < NK; j++) {
+						float mbias = OF3_MASK_INF * (mb[j] - 1.0f);
+						const float *kj =
+						        krow[j] ? krow[j] + h * d_head : NULL;
+						float l = logit(qi, kj, d_head, scale, mbias,
+						                bb + (i * NK + j) * n_head + h);
+						double p = exp((double)l - mx);
+						sum += p;
+						if (!vrow[j])
+							continue;
+						const float *vj = vrow[j] + h * d_head;
+						for (int64_t c = 0; c < d_head; c++)
+							oi[c] += (float)(p * vj[c]);
+					}
+					const float *gi =
+					        gate ? gate + row * hd + h * d_head : NULL;
+					for (int64_t c = 0; c < d_head; c++) {
+						double val = oi[c] / sum;
+						if (gi)
+							val *= 1.0 / (1.0 + exp(-(double)gi[c]));
+						oi[c] = (float)val;
+					}
+				}
+			}
+		}
 }

@@ -61,6 +61,8 @@ static const of3_ops_t cpu_ops = {
         .adaln_apply_lp = of3_cpu_adaln_apply_lp,
         .swiglu_lp = of3_cpu_swiglu_lp,
         .linear_stack_lpx = of3_cpu_linear_stack_lpx,
+        /* the atom transformer's attention in place */
+        .attention_atoms = of3_cpu_attention_atoms,
 };
 
 const of3_ops_t *of3_ops_cpu(void)

@@ -20,7 +20,11 @@
  * That kernel is the fp32 (parity) mode's. The bf16 mode runs attention_tc_kernel instead, the
  * same flash structure on the tensor cores, with the loads of the next key tile (cp.async into
  * shared memory) in flight while the current one is computed (see its comment); the bias
- * transpose is shared. */
+ * transpose is shared.
+ *
+ * attention_atoms is the grouped form on the atom blocks read in place (ATOMS = true in both
+ * kernels): only the rows a problem reads and writes move (problem_rows), every computation on
+ * them stays as it is, so its results are the grouped op's on the window copies. */
 #include <cuda_bf16.h>
 #include <math.h>
 #include <stdint.h>
@@ -28,16 +32,48 @@
 extern "C" {
 #include "../ops.h"
 }
+#include "../atom_blocks.h"
 #include "cuda_ops.h"
 
 #define BQ 64 /* queries per block */
 
-template <int D, int BK>
+/* Where problem b's rows lie: query i (i < q_end) is row q0 + i of q, gate and o; key j is row
+ * k0 + j of k and v for k_lo <= j < k_hi, a zero row (not read) elsewhere. The plain layout
+ * [B,Q,H*d], [B,K,H*d] (ATOMS false: q_end Q, every key read), or attention_atoms' blocks in
+ * place in [D,A,H*d] (ATOMS: b = d * nb + block with nb = n_grp, query i is atom 32 block + i,
+ * key j atom 32 block - 48 + j of sample d; rows past A are the query padding, never written,
+ * and keys outside [0, A) the zero padding of atom_windows). The plain kernels test no key
+ * range (the !ATOMS terms): their loads and arithmetic are what they were. */
+struct rows_t {
+	int64_t q0, k0;
+	int q_end, k_lo, k_hi;
+};
+
+template <bool ATOMS>
+static __device__ __forceinline__ rows_t problem_rows(int64_t b, int64_t n_q, int64_t n_k,
+                                                      int64_t n_atom, int64_t n_grp)
+{
+	rows_t r;
+	if (!ATOMS) {
+		r.q0 = b * n_q, r.k0 = b * n_k;
+		r.q_end = (int)n_q, r.k_lo = 0, r.k_hi = (int)n_k;
+		return r;
+	}
+	const int64_t a = b % n_grp * OF3_ATOM_NQ, row = b / n_grp * n_atom + a;
+	r.q0 = row, r.k0 = row - OF3_ATOM_KEY_SHIFT;
+	r.q_end = (int)(n_atom - a < n_q ? n_atom - a : n_q);
+	r.k_lo = a < OF3_ATOM_KEY_SHIFT ? (int)(OF3_ATOM_KEY_SHIFT - a) : 0;
+	r.k_hi = (int)(n_atom - a + OF3_ATOM_KEY_SHIFT < n_k ? n_atom - a + OF3_ATOM_KEY_SHIFT
+	                                                     : n_k);
+	return r;
+}
+
+template <int D, int BK, bool ATOMS>
 static __global__ void __launch_bounds__(BQ)
         attention_kernel(float *o, const float *q, const float *k, const float *v,
                          const float *gate, const float *mask, const float *bias_t, int64_t n_q,
                          int64_t n_k, int n_head, int d_head, int64_t n_qt, float scale,
-                         int64_t mask_grp, int64_t bias_grp)
+                         int64_t mask_grp, int64_t bias_grp, int64_t n_atom)
 {
 	__shared__ float ks[BK][D], vs[BK][D];
 	__shared__ float bs[BQ][BK + 1]; /* padded: thread t reads row t */
@@ -50,13 +86,14 @@ static __global__ void __launch_bounds__(BQ)
 	const int64_t hd = (int64_t)n_head * d_head;
 	const int tid = threadIdx.x;
 	const int64_t i0 = qt * BQ, i = i0 + tid;
-	const bool live = i < n_q;
+	const rows_t rw = problem_rows<ATOMS>(b, n_q, n_k, n_atom, mask_grp);
+	const bool live = i < rw.q_end;
 	const int64_t mrow = b % mask_grp;
 	if (bias_t)
 		bias_t += (b % bias_grp) * n_head * n_q * n_k;
 
 	float qr[D], acc[D];
-	const float *qi = q + (b * n_q + i) * hd + h * d_head;
+	const float *qi = q + (rw.q0 + i) * hd + h * d_head;
 #pragma unroll
 	for (int c = 0; c < D; c++) {
 		qr[c] = live && c < d_head ? qi[c] * scale : 0.0f;
@@ -69,9 +106,10 @@ static __global__ void __launch_bounds__(BQ)
 		__syncthreads(); /* the previous tile is consumed */
 		for (int e = tid; e < BK * D; e += BQ) {
 			int jj = e / D, c = e % D;
+			const int64_t j = j0 + jj;
 			float kv = 0.0f, vv = 0.0f;
-			if (jj < nj && c < d_head) {
-				int64_t off = (b * n_k + j0 + jj) * hd + h * d_head + c;
+			if (jj < nj && c < d_head && (!ATOMS || (j >= rw.k_lo && j < rw.k_hi))) {
+				int64_t off = (rw.k0 + j) * hd + h * d_head + c;
 				kv = k[off];
 				vv = v[off];
 			}
@@ -123,8 +161,8 @@ static __global__ void __launch_bounds__(BQ)
 	}
 	if (!live)
 		return;
-	float *oi = o + (b * n_q + i) * hd + h * d_head;
-	const float *gi = gate ? gate + (b * n_q + i) * hd + h * d_head : NULL;
+	float *oi = o + (rw.q0 + i) * hd + h * d_head;
+	const float *gi = gate ? gate + (rw.q0 + i) * hd + h * d_head : NULL;
 #pragma unroll
 	for (int c = 0; c < D; c++)
 		if (c < d_head) {
@@ -341,12 +379,13 @@ static constexpr int tc_min_blocks(int dp, int nw)
  * Exponentials are base 2 (logits times log2 e), one multiply less per element. No atomics and
  * a fixed order everywhere: the same inputs give the same bytes. Rows past Q compute on zero
  * queries (and row 0's bias) and are not written. */
-template <int DP, int BK, int NW>
+template <int DP, int BK, int NW, bool ATOMS>
 static __global__ void __launch_bounds__(32 * NW, tc_min_blocks(DP, NW))
         attention_tc_kernel(float *o, const float *q, const float *k, const float *v,
                             const float *gate, const float *mask, const float *bias_t, int64_t n_b,
                             int64_t n_q, int64_t n_k, int n_head, int d_head, int64_t n_qt,
-                            float scale, int64_t mask_grp, int64_t bias_grp, int b_inner)
+                            float scale, int64_t mask_grp, int64_t bias_grp, int b_inner,
+                            int64_t n_atom)
 {
 	/* ks, vs rows of DP + 8 bf16: 16-byte aligned for ldmatrix, and a row stride of 4 words
 	 * mod 8 spreads the 8 rows of a fragment load over all 32 banks */
@@ -371,38 +410,42 @@ static __global__ void __launch_bounds__(32 * NW, tc_min_blocks(DP, NW))
 	const int tid = threadIdx.x, lane = tid & 31, g = lane >> 2, t = lane & 3;
 	const int64_t w0 = qt * QROWS + (tid >> 5) * 16; /* the warp's first row */
 	const int64_t r0 = w0 + g, r1 = r0 + 8;          /* this lane's rows */
-	const bool live0 = r0 < n_q, live1 = r1 < n_q;
+	const rows_t rw = problem_rows<ATOMS>(b, n_q, n_k, n_atom, mask_grp);
+	const bool live0 = r0 < rw.q_end, live1 = r1 < rw.q_end;
 	const int64_t mrow = b % mask_grp;
 	float *bw = (float *)(smem + L::bs) + (tid >> 5) * 16 * BK; /* the warp's bias tile */
 	if (bias_t)
 		bias_t += (b % bias_grp) * n_head * n_q * n_k + (int64_t)h * n_q * n_k;
-	const float *kb = k + b * n_k * hd + h * d_head, *vb = v + b * n_k * hd + h * d_head;
+	const int64_t kv0 = rw.k0 * hd + h * d_head; /* key 0's offset (negative: atom padding) */
 	/* 16-byte copies need every chunk aligned: d % 4 == 0 makes the row stride H*d and the
 	 * column offsets multiples of 4 floats, so the bases decide */
-	const bool kv16 = d_head % 4 == 0 && (((uintptr_t)kb | (uintptr_t)vb) & 15) == 0;
+	const bool kv16 = d_head % 4 == 0 && (((uintptr_t)k | (uintptr_t)v) & 15) == 0;
 	const bool bias16 = n_k % 4 == 0 && ((uintptr_t)bias_t & 15) == 0;
 
-	/* K, V and the mask of the tile at key j0 into kf, vf, mf; what lies past K or d is not
-	 * copied (the rounding step reads zeros there instead) */
+	/* K, V and the mask of the tile at key j0 into kf, vf, mf; what lies past K or d, and an
+	 * absent key row, is not copied (the rounding step reads zeros there instead) */
 	auto issue_kv = [&](int64_t j0) {
 		const int nj = n_k - j0 < BK ? (int)(n_k - j0) : BK;
-		const float *kt = kb + j0 * hd, *vt = vb + j0 * hd;
+		const int lo = (int)(rw.k_lo - j0),
+		          hi = (int)(rw.k_hi - j0); /* present: [lo, hi) */
 		if (kv16) {
 #pragma unroll 1
 			for (int e = tid; e < BK * (DP / 4); e += NT) {
 				const int jj = e / (DP / 4), c = 4 * (e % (DP / 4));
-				if (jj < nj && c < d_head) {
-					cp_async16(kf + jj * DP + c, kt + jj * hd + c);
-					cp_async16(vf + jj * DP + c, vt + jj * hd + c);
+				if (jj < nj && c < d_head && (!ATOMS || (jj >= lo && jj < hi))) {
+					const int64_t off = kv0 + (j0 + jj) * hd + c;
+					cp_async16(kf + jj * DP + c, k + off);
+					cp_async16(vf + jj * DP + c, v + off);
 				}
 			}
 		} else {
 #pragma unroll 1
 			for (int e = tid; e < BK * DP; e += NT) {
 				const int jj = e / DP, c = e % DP;
-				if (jj < nj && c < d_head) {
-					cp_async4(kf + jj * DP + c, kt + jj * hd + c);
-					cp_async4(vf + jj * DP + c, vt + jj * hd + c);
+				if (jj < nj && c < d_head && (!ATOMS || (jj >= lo && jj < hi))) {
+					const int64_t off = kv0 + (j0 + jj) * hd + c;
+					cp_async4(kf + jj * DP + c, k + off);
+					cp_async4(vf + jj * DP + c, v + off);
 				}
 			}
 		}
@@ -442,8 +485,8 @@ static __global__ void __launch_bounds__(32 * NW, tc_min_blocks(DP, NW))
 	cp_async_commit();
 	uint32_t qa[DP / 16][4];
 	{
-		const float *q0 = q + (b * n_q + (live0 ? r0 : 0)) * hd + h * d_head;
-		const float *q1 = q + (b * n_q + (live1 ? r1 : 0)) * hd + h * d_head;
+		const float *q0 = q + (rw.q0 + (live0 ? r0 : 0)) * hd + h * d_head;
+		const float *q1 = q + (rw.q0 + (live1 ? r1 : 0)) * hd + h * d_head;
 #pragma unroll
 		for (int kk = 0; kk < DP / 16; kk++) {
 			const int c = 16 * kk + 2 * t;
@@ -465,10 +508,11 @@ static __global__ void __launch_bounds__(32 * NW, tc_min_blocks(DP, NW))
 		const bool more = j0 + BK < n_k;
 		cp_async_wait1(); /* this thread's copies of K, V, mask of this tile have landed */
 		__syncthreads();  /* everyone's have, and the previous tile is consumed */
+		const int lo = (int)(rw.k_lo - j0), hi = (int)(rw.k_hi - j0); /* keys present */
 		for (int e = tid; e < BK * (DP / 2); e += NT) {
 			const int jj = e / (DP / 2), c = 2 * (e % (DP / 2));
 			float k0 = 0.0f, k1 = 0.0f, v0 = 0.0f, v1 = 0.0f;
-			if (jj < nj && c < d_head) {
+			if (jj < nj && c < d_head && (!ATOMS || (jj >= lo && jj < hi))) {
 				const float2 kx = *(const float2 *)&kf[jj * DP + c];
 				const float2 vx = *(const float2 *)&vf[jj * DP + c];
 				k0 = kx.x, v0 = vx.x;
@@ -583,10 +627,10 @@ static __global__ void __launch_bounds__(32 * NW, tc_min_blocks(DP, NW))
 #pragma unroll
 	for (int half = 0; half < 2; half++) {
 		const int64_t r = half ? r1 : r0;
-		if (r >= n_q)
+		if (r >= rw.q_end)
 			continue;
-		float *oi = o + (b * n_q + r) * hd + h * d_head;
-		const float *gi = gate ? gate + (b * n_q + r) * hd + h * d_head : NULL;
+		float *oi = o + (rw.q0 + r) * hd + h * d_head;
+		const float *gi = gate ? gate + (rw.q0 + r) * hd + h * d_head : NULL;
 #pragma unroll
 		for (int n = 0; n < DP / 8; n++)
 #pragma unroll
@@ -602,21 +646,22 @@ static __global__ void __launch_bounds__(32 * NW, tc_min_blocks(DP, NW))
 	}
 }
 
-template <int DP, int BK, int NW>
+template <int DP, int BK, int NW, bool ATOMS>
 static void launch_tc_nw(unsigned n_blocks, float *o, const float *q, const float *k,
                          const float *v, const float *gate, const float *mask, const float *bias_t,
                          int64_t n_b, int64_t n_q, int64_t n_k, int64_t n_head, int64_t d_head,
-                         int64_t n_qt, float scale, int64_t mask_grp, int64_t bias_grp, int b_inner)
+                         int64_t n_qt, float scale, int64_t mask_grp, int64_t bias_grp, int b_inner,
+                         int64_t n_atom)
 {
 	/* past 48 KiB of shared memory a kernel must ask for it; the carveout preference keeps the
 	 * driver from sizing shared memory below what the occupancy needs. Both are host-side
 	 * attribute writes, cheap enough to repeat at every launch (FlashAttention sets the first
 	 * one so), and so right on whichever device is current. */
 	const int smem = (int)tc_smem<DP, BK, NW>::bytes;
-	cudaError_t err = cudaFuncSetAttribute(attention_tc_kernel<DP, BK, NW>,
+	cudaError_t err = cudaFuncSetAttribute(attention_tc_kernel<DP, BK, NW, ATOMS>,
 	                                       cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
 	if (err == cudaSuccess)
-		err = cudaFuncSetAttribute(attention_tc_kernel<DP, BK, NW>,
+		err = cudaFuncSetAttribute(attention_tc_kernel<DP, BK, NW, ATOMS>,
 		                           cudaFuncAttributePreferredSharedMemoryCarveout,
 		                           cudaSharedmemCarveoutMaxShared);
 	if (err != cudaSuccess) {
@@ -625,16 +670,17 @@ static void launch_tc_nw(unsigned n_blocks, float *o, const float *q, const floa
 		              cudaGetErrorString(err));
 		return;
 	}
-	attention_tc_kernel<DP, BK, NW><<<n_blocks, 32 * NW, smem, of3_cuda_cur->stream>>>(
+	attention_tc_kernel<DP, BK, NW, ATOMS><<<n_blocks, 32 * NW, smem, of3_cuda_cur->stream>>>(
 	        o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, (int)n_head, (int)d_head, n_qt,
-	        scale, mask_grp, bias_grp, b_inner);
+	        scale, mask_grp, bias_grp, b_inner, n_atom);
 	of3_cuda_launched("attention");
 }
 
-template <int DP, int BK>
+template <int DP, int BK, bool ATOMS>
 static void launch_tc(float *o, const float *q, const float *k, const float *v, const float *gate,
                       const float *mask, const float *bias_t, int64_t n_b, int64_t n_q, int64_t n_k,
-                      int64_t n_head, int64_t d_head, int64_t mask_grp, int64_t bias_grp)
+                      int64_t n_head, int64_t d_head, int64_t mask_grp, int64_t bias_grp,
+                      int64_t n_atom)
 {
 	/* two warps (32 rows) for the atom transformer's 32-query blocks, else four */
 	const int nw = n_q <= 32 ? 2 : 4;
@@ -650,19 +696,20 @@ static void launch_tc(float *o, const float *q, const float *k, const float *v, 
 	const int b_inner =
 	        bias_t && bias_grp == 1 && n_b > 1 && n_b * n_k * d_head * 8 <= (8 << 20);
 	if (nw == 2)
-		launch_tc_nw<DP, BK, 2>((unsigned)n_blocks, o, q, k, v, gate, mask, bias_t, n_b,
-		                        n_q, n_k, n_head, d_head, n_qt, scale, mask_grp, bias_grp,
-		                        b_inner);
-	else
-		launch_tc_nw<DP, BK, 4>((unsigned)n_blocks, o, q, k, v, gate, mask, bias_t, n_b,
-		                        n_q, n_k, n_head, d_head, n_qt, scale, mask_grp, bias_grp,
-		                        b_inner);
+		launch_tc_nw<DP, BK, 2, ATOMS>((unsigned)n_blocks, o, q, k, v, gate, mask, bias_t,
+		                               n_b, n_q, n_k, n_head, d_head, n_qt, scale, mask_grp,
+		                               bias_grp, b_inner, n_atom);
+	else if (!ATOMS) /* the atom blocks' 32 queries take two warps: no four-warp copy */
+		launch_tc_nw<DP, BK, 4, false>((unsigned)n_blocks, o, q, k, v, gate, mask, bias_t,
+		                               n_b, n_q, n_k, n_head, d_head, n_qt, scale, mask_grp,
+		                               bias_grp, b_inner, n_atom);
 }
 
-template <int D, int BK>
+template <int D, int BK, bool ATOMS>
 static void launch(float *o, const float *q, const float *k, const float *v, const float *gate,
                    const float *mask, const float *bias_t, int64_t n_b, int64_t n_q, int64_t n_k,
-                   int64_t n_head, int64_t d_head, int64_t mask_grp, int64_t bias_grp)
+                   int64_t n_head, int64_t d_head, int64_t mask_grp, int64_t bias_grp,
+                   int64_t n_atom)
 {
 	const int64_t n_qt = (n_q + BQ - 1) / BQ, n_blocks = n_b * n_head * n_qt;
 	if (n_blocks > INT32_MAX) {
@@ -670,15 +717,18 @@ static void launch(float *o, const float *q, const float *k, const float *v, con
 		              (long long)n_blocks);
 		return;
 	}
-	attention_kernel<D, BK><<<(unsigned)n_blocks, BQ, 0, of3_cuda_cur->stream>>>(
+	attention_kernel<D, BK, ATOMS><<<(unsigned)n_blocks, BQ, 0, of3_cuda_cur->stream>>>(
 	        o, q, k, v, gate, mask, bias_t, n_q, n_k, (int)n_head, (int)d_head, n_qt,
-	        (float)(1.0 / sqrt((double)d_head)), mask_grp, bias_grp);
+	        (float)(1.0 / sqrt((double)d_head)), mask_grp, bias_grp, n_atom);
 	of3_cuda_launched("attention");
 }
 
+/* n_atom > 0 (ATOMS): attention_atoms, the problems' rows found by problem_rows */
+template <bool ATOMS>
 static void attention(float *o, const float *q, const float *k, const float *v, const float *gate,
                       const float *mask, const float *bias, int64_t n_b, int64_t n_q, int64_t n_k,
-                      int64_t n_head, int64_t d_head, int64_t mask_grp, int64_t bias_grp)
+                      int64_t n_head, int64_t d_head, int64_t mask_grp, int64_t bias_grp,
+                      int64_t n_atom)
 {
 	if (n_b <= 0 || n_q <= 0 || n_head <= 0 || d_head <= 0)
 		return;
@@ -700,39 +750,39 @@ static void attention(float *o, const float *q, const float *k, const float *v, 
 	 * the widest heads take shorter key tiles to bound the registers */
 	if (!of3_cuda_cur->fp32) {
 		if (d_head <= 16)
-			launch_tc<16, 64>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, n_head,
-			                  d_head, mask_grp, bias_grp);
+			launch_tc<16, 64, ATOMS>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k,
+			                         n_head, d_head, mask_grp, bias_grp, n_atom);
 		else if (d_head <= 32)
-			launch_tc<32, 64>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, n_head,
-			                  d_head, mask_grp, bias_grp);
+			launch_tc<32, 64, ATOMS>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k,
+			                         n_head, d_head, mask_grp, bias_grp, n_atom);
 		else if (d_head <= 48)
-			launch_tc<48, 64>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, n_head,
-			                  d_head, mask_grp, bias_grp);
+			launch_tc<48, 64, ATOMS>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k,
+			                         n_head, d_head, mask_grp, bias_grp, n_atom);
 		else if (d_head <= 64)
-			launch_tc<64, 64>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, n_head,
-			                  d_head, mask_grp, bias_grp);
+			launch_tc<64, 64, ATOMS>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k,
+			                         n_head, d_head, mask_grp, bias_grp, n_atom);
 		else
-			launch_tc<128, 32>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, n_head,
-			                   d_head, mask_grp, bias_grp);
+			launch_tc<128, 32, ATOMS>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k,
+			                          n_head, d_head, mask_grp, bias_grp, n_atom);
 		return;
 	}
 	/* fp32 mode: the head widths of the model (8, 16, 24, 32) and test sizes; wider heads use
 	 * shorter key tiles to keep the registers and shared memory in bounds */
 	if (d_head <= 8)
-		launch<8, 32>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, n_head, d_head,
-		              mask_grp, bias_grp);
+		launch<8, 32, ATOMS>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, n_head, d_head,
+		                     mask_grp, bias_grp, n_atom);
 	else if (d_head <= 16)
-		launch<16, 32>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, n_head, d_head,
-		               mask_grp, bias_grp);
+		launch<16, 32, ATOMS>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, n_head, d_head,
+		                      mask_grp, bias_grp, n_atom);
 	else if (d_head <= 32)
-		launch<32, 32>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, n_head, d_head,
-		               mask_grp, bias_grp);
+		launch<32, 32, ATOMS>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, n_head, d_head,
+		                      mask_grp, bias_grp, n_atom);
 	else if (d_head <= 64)
-		launch<64, 16>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, n_head, d_head,
-		               mask_grp, bias_grp);
+		launch<64, 16, ATOMS>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, n_head, d_head,
+		                      mask_grp, bias_grp, n_atom);
 	else
-		launch<128, 8>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, n_head, d_head,
-		               mask_grp, bias_grp);
+		launch<128, 8, ATOMS>(o, q, k, v, gate, mask, bias_t, n_b, n_q, n_k, n_head, d_head,
+		                      mask_grp, bias_grp, n_atom);
 }
 
 extern "C" void of3_cuda_attention(float *o, const float *q, const float *k, const float *v,
@@ -740,8 +790,8 @@ extern "C" void of3_cuda_attention(float *o, const float *q, const float *k, con
                                    int64_t n_b, int64_t n_q, int64_t n_k, int64_t n_head,
                                    int64_t d_head)
 {
-	attention(o, q, k, v, gate, mask, bias, n_b, n_q, n_k, n_head, d_head, n_b > 0 ? n_b : 1,
-	          1);
+	attention<false>(o, q, k, v, gate, mask, bias, n_b, n_q, n_k, n_head, d_head,
+	                 n_b > 0 ? n_b : 1, 1, 0);
 }
 
 extern "C" void of3_cuda_attention_grouped(float *o, const float *q, const float *k, const float *v,
@@ -753,5 +803,22 @@ extern "C" void of3_cuda_attention_grouped(float *o, const float *q, const float
 		of3_cuda_fail("attention_grouped", "needs groups >= 1, a mask and a bias");
 		return;
 	}
-	attention(o, q, k, v, gate, mask, bias, n_b, n_q, n_k, n_head, d_head, n_grp, n_grp);
+	attention<false>(o, q, k, v, gate, mask, bias, n_b, n_q, n_k, n_head, d_head, n_grp, n_grp,
+	                 0);
+}
+
+extern "C" void of3_cuda_attention_atoms(float *o, const float *q, const float *k, const float *v,
+                                         const float *gate, const float *mask, const float *bias,
+                                         int64_t n_rep, int64_t n_atom, int64_t n_head,
+                                         int64_t d_head)
+{
+	if (n_rep <= 0 || n_atom <= 0)
+		return;
+	if (!mask || !bias) {
+		of3_cuda_fail("attention_atoms", "needs a mask and a bias");
+		return;
+	}
+	const int64_t nb = of3_atom_n_block(n_atom);
+	attention<true>(o, q, k, v, gate, mask, bias, n_rep * nb, OF3_ATOM_NQ, OF3_ATOM_NK, n_head,
+	                d_head, nb, nb, n_atom);
 }

@@ -263,6 +263,10 @@ void of3_cuda_swiglu_lp(float *y, void *y_lp, const float *a, const float *b, in
 void of3_cuda_linear_stack_lpx(float *y, const float *x, const void *x_lp, int64_t x_stride,
                                const float *w, const void *w_lp, const float *b, int64_t n_stack,
                                int64_t n_r, int64_t n_in, int64_t n_out);
+/* the atom transformer's attention in place: attention.cu */
+void of3_cuda_attention_atoms(float *o, const float *q, const float *k, const float *v,
+                              const float *gate, const float *mask, const float *bias,
+                              int64_t n_rep, int64_t n_atom, int64_t n_head, int64_t d_head);
 
 #ifdef __cplusplus
 }

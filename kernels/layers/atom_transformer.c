@@ -359,12 +359,10 @@ static size_t block_run_scratch(const of3_atom_block_w_t *w, int64_t n_atom, int
 {
 	const size_t a = (size_t)n_atom * (size_t)n_sample, nb = (size_t)of3_atom_n_block(n_atom);
 	const size_t hd = (size_t)(w->mha.n_head * w->mha.d_head);
-	return nb * OF3_ATOM_NK                                                   /* mask_k */
-	       + (size_t)n_sample * nb * OF3_ATOM_NQ * (size_t)w->c_a             /* x */
-	       + a * (size_t)w->c_a                                               /* out */
-	       + a * 4 * hd                                                       /* q, g, k, v */
-	       + (size_t)n_sample * nb * (3 * OF3_ATOM_NQ + 2 * OF3_ATOM_NK) * hd /* windows */
-	       + a * 2 * (size_t)w->tr.n_hidden;                                  /* h1, h2 */
+	return nb * OF3_ATOM_NK                  /* mask_k */
+	       + a * 2 * (size_t)w->c_a          /* x, out */
+	       + a * 5 * hd                      /* q, g, k, v, o */
+	       + a * 2 * (size_t)w->tr.n_hidden; /* h1, h2 */
 }
 
 size_t of3_atom_transformer_run_scratch(const of3_atom_transformer_w_t *w, int64_t n_atom,
@@ -393,24 +391,18 @@ static void block_run(float *a, int64_t n_sample, const float *cond, const float
 	const int64_t A = n_atom, D = n_sample, R = D * A, nb = of3_atom_n_block(n_atom);
 	const int64_t ca = w->c_a, nh = w->mha.n_head, hd = nh * w->mha.d_head,
 	              nh_t = w->tr.n_hidden;
-	const int64_t bq = OF3_ATOM_NQ * hd, bk = OF3_ATOM_NK * hd;
 	const block_cond_t c = block_cond(w, n_atom);
-	float *mask_k = scratch;                    /* [nb,128] */
-	float *x = mask_k + nb * OF3_ATOM_NK;       /* [D,A,c_a] AdaLN output, or [D,nb,32,c_a] */
-	float *out = x + D * nb * OF3_ATOM_NQ * ca; /* [D,A,c_a] */
-	float *q = out + R * ca;                    /* [D,A,H*d] */
-	float *g = q + R * hd;                      /* [D,A,H*d] gate logits */
-	float *k = g + R * hd;                      /* [D,A,H*d] */
-	float *v = k + R * hd;                      /* [D,A,H*d] */
-	float *qw = v + R * hd;                     /* [D,nb,32,H*d] every sample's windows */
-	float *gw = qw + D * nb * bq;               /* [D,nb,32,H*d] */
-	float *ow = gw + D * nb * bq;               /* [D,nb,32,H*d] */
-	float *kw = ow + D * nb * bq;               /* [D,nb,128,H*d] */
-	float *vw = kw + D * nb * bk;               /* [D,nb,128,H*d] */
-	float *h1 = vw + D * nb * bk;               /* [D,A,h] */
-	float *h2 = h1 + R * nh_t;                  /* [D,A,h] */
+	float *mask_k = scratch;              /* [nb,128] */
+	float *x = mask_k + nb * OF3_ATOM_NK; /* [D,A,c_a] AdaLN output */
+	float *out = x + R * ca;              /* [D,A,c_a] */
+	float *q = out + R * ca;              /* [D,A,H*d] */
+	float *g = q + R * hd;                /* [D,A,H*d] gate logits */
+	float *k = g + R * hd;                /* [D,A,H*d] */
+	float *v = k + R * hd;                /* [D,A,H*d] */
+	float *o = v + R * hd;                /* [D,A,H*d] attention output */
+	float *h1 = o + R * hd;               /* [D,A,h] */
+	float *h2 = h1 + R * nh_t;            /* [D,A,h] */
 
-	/* attention: fully padded query rows (mask_q 0) see the key mask only; they are dropped */
 	op->atom_block_masks(NULL, mask_k, NULL, atom_mask, n_atom);
 	of3_adaln_apply(x, a, cond + c.g_q, cond + c.sh_q, D, A, ca, be);
 	op->linear(q, x, w->mha.q.w, w->mha.q.b, R, ca, hd);
@@ -418,17 +410,12 @@ static void block_run(float *a, int64_t n_sample, const float *cond, const float
 	of3_adaln_apply(x, a, cond + c.g_k, cond + c.sh_k, D, A, ca, be);
 	op->linear(k, x, w->mha.k.w, NULL, R, ca, hd);
 	op->linear(v, x, w->mha.v.w, NULL, R, ca, hd);
-	op->atom_windows_rep(qw, q, D, A, hd, OF3_ATOM_NQ, 0);
-	op->atom_windows_rep(gw, g, D, A, hd, OF3_ATOM_NQ, 0);
-	op->atom_windows_rep(kw, k, D, A, hd, OF3_ATOM_NK, -OF3_ATOM_KEY_SHIFT);
-	op->atom_windows_rep(vw, v, D, A, hd, OF3_ATOM_NK, -OF3_ATOM_KEY_SHIFT);
-	/* every block of every sample in one call: block b has its own key mask and pair bias */
-	op->attention_grouped(ow, qw, kw, vw, gw, mask_k, cond + c.bias, D * nb, nb, OF3_ATOM_NQ,
-	                      OF3_ATOM_NK, nh, w->mha.d_head);
-	/* every window row in one product (rows are independent), then the first A rows of each
-	 * sample: query padding dropped */
-	op->linear(x, ow, w->mha.o.w, NULL, D * nb * OF3_ATOM_NQ, hd, ca);
-	op->copy_2d(out, A * ca, x, nb * OF3_ATOM_NQ * ca, D, A * ca);
+	/* every block of every sample in one call, the blocks read in place (keys past either end
+	 * are the zero padding, masked by mask_k) and only the real query atoms written: the
+	 * fully padded query rows of the last block, which see the key mask only, are never
+	 * computed */
+	op->attention_atoms(o, q, k, v, g, mask_k, cond + c.bias, D, A, nh, w->mha.d_head);
+	op->linear(out, o, w->mha.o.w, NULL, R, hd, ca);
 	op->gated_residual(a, cond + c.g_out, out, NULL, D, A, ca);
 
 	/* conditioned transition on the updated a; its gate takes the raw s */

@@ -125,6 +125,12 @@ int main(int argc, char **argv)
 		TIME("attention_grouped", shape, 4.0 * n_ab * 32 * 128 * hd_at, 0,
 		     gpu->attention_grouped(at_o, at_q, at_k, at_v, at_g, at_m, at_b, n_ab, n_grp,
 		                            32, 128, 4, 32));
+		/* the same blocks read in place from [5,A,H*d] (the buffers hold A = 8N rows) */
+		snprintf(shape, sizeof shape, "atom D=%lld A=%lld H=4 d=32", (long long)n_smp,
+		         (long long)(8 * n));
+		TIME("attention_atoms", shape, 4.0 * n_ab * 32 * 128 * hd_at, 0,
+		     gpu->attention_atoms(at_o, at_q, at_k, at_v, at_g, at_m, at_b, n_smp, 8 * n, 4,
+		                          32));
 		TIME("softmax", "R=128N K=N", 0, 8 * nn * h, gpu->softmax(p, NULL, 1, n * h, n));
 		TIME("transpose_pair", "C=128", 0, 8 * nn * c_z,
 		     gpu->transpose_pair(p, z, n, n, c_z));

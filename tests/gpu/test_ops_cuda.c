@@ -695,6 +695,53 @@ static void test_attention_grouped(int64_t n_b, int64_t n_grp, int64_t n_q, int6
 	free(q), free(k), free(v), free(gate), free(mask), free(bias), free(ref);
 }
 
+/* attention_atoms: the atom blocks read in place from [D,A,H*d] against the CPU's op, and against
+ * what it replaces on the same GPU (window copies, attention_grouped, the real rows copied out):
+ * the same arithmetic on the same values, so the same bytes. The key mask is atom_block_masks'
+ * of a random atom mask (flags 2: every atom masked); flags 1: a gate. */
+static void test_attention_atoms(int64_t n_rep, int64_t n_atom, int64_t n_head, int64_t d_head,
+                                 int flags)
+{
+	const int64_t A = n_atom, nb = (A + 31) / 32, hd = n_head * d_head, n = n_rep * A * hd;
+	const int64_t nwq = n_rep * nb * 32 * hd, nwk = n_rep * nb * 128 * hd;
+	const int64_t nm = nb * 128, nbias = nb * 32 * 128 * n_head;
+	float *q = rnd(n, -1, 1), *k = rnd(n, -1, 1), *v = rnd(n, -1, 1);
+	float *gate = flags & 1 ? rnd(n, -3, 3) : NULL;
+	float *am = rmask(A), *mask = xmalloc((size_t)nm * sizeof *mask);
+	float *bias = rnd(nbias, -2, 2), *ref = xmalloc((size_t)n * sizeof *ref);
+	if (flags & 2)
+		for (int64_t a = 0; a < A; a++)
+			am[a] = 0.0f;
+	cpu->atom_block_masks(NULL, mask, NULL, am, A);
+	cpu->attention_atoms(ref, q, k, v, gate, mask, bias, n_rep, A, n_head, d_head);
+	float *dq = dev(q, n), *dk = dev(k, n), *dv = dev(v, n), *dg = dev(gate, n),
+	      *dm = dev(mask, nm), *dbias = dev(bias, nbias), *dout = dev_nan(n);
+	gpu->attention_atoms(dout, dq, dk, dv, dg, dm, dbias, n_rep, A, n_head, d_head);
+	char s[80];
+	snprintf(s, sizeof s, "D=%lld A=%lld H=%lld d=%lld%s%s", (long long)n_rep, (long long)A,
+	         (long long)n_head, (long long)d_head, flags & 2 ? " m0" : " m",
+	         flags & 1 ? " g" : "");
+	compare("attention_atoms", s, ref, dout, n, 1); /* bf16 mode: tensor-core products */
+
+	float *dqw = dev_nan(nwq), *dgw = gate ? dev_nan(nwq) : NULL, *dow = dev_nan(nwq);
+	float *dkw = dev_nan(nwk), *dvw = dev_nan(nwk), *dwin = dev_nan(n);
+	gpu->atom_windows_rep(dqw, dq, n_rep, A, hd, 32, 0);
+	if (gate)
+		gpu->atom_windows_rep(dgw, dg, n_rep, A, hd, 32, 0);
+	gpu->atom_windows_rep(dkw, dk, n_rep, A, hd, 128, -48);
+	gpu->atom_windows_rep(dvw, dv, n_rep, A, hd, 128, -48);
+	gpu->attention_grouped(dow, dqw, dkw, dvw, dgw, dm, dbias, n_rep * nb, nb, 32, 128, n_head,
+	                       d_head);
+	gpu->copy_2d(dwin, A * hd, dow, nb * 32 * hd, n_rep, A * hd);
+	float *got = host(dout, n), *win = host(dwin, n);
+	CHECK(memcmp(got, win, (size_t)n * sizeof *got) == 0,
+	      "%s attention_atoms   %-34s the same bytes as windows + attention_grouped",
+	      fp32_mode ? "fp32" : "bf16", s);
+	dfree(13, dq, dk, dv, dg, dm, dbias, dout, dqw, dgw, dow, dkw, dvw, dwin);
+	free(q), free(k), free(v), free(gate), free(am), free(mask), free(bias), free(ref),
+	        free(got), free(win);
+}
+
 static void test_tri_mul(int64_t n, int64_t n_h, int incoming)
 {
 	int64_t m = n * n * n_h;
@@ -1090,6 +1137,17 @@ static void run_all(void)
 	test_attention(2, 77, 70, 2, 128, 7);
 	test_attention(2, 47, 200, 3, 40, 5);
 	test_attention_grouped(10, 5, 32, 128, 4, 16, 1);
+	/* the atom transformer's blocks in place: the model's 4 heads of 32 and the tiny model's 2
+	 * of 8; one atom, A < 32, A < 128 (every window past both ends), no multiple of 32, a
+	 * multiple, the bench's 601; one sample and five; masked atoms, every atom masked */
+	test_attention_atoms(1, 1, 4, 32, 1);
+	test_attention_atoms(1, 31, 4, 32, 1);
+	test_attention_atoms(5, 100, 4, 32, 1);
+	test_attention_atoms(2, 128, 2, 8, 0);
+	test_attention_atoms(5, 160, 2, 8, 1);
+	test_attention_atoms(3, 77, 4, 32, 2 | 1);
+	test_attention_atoms(5, 601, 4, 32, 1);
+	test_attention_atoms(1, 333, 3, 24, 0);
 
 	for (int incoming = 0; incoming < 2; incoming++) {
 		test_tri_mul(1, 1, incoming);
