@@ -275,19 +275,13 @@ void of3_cond_transition(float *a, int64_t n_rep, int64_t n_r, const float *gate
 	const int64_t R = n_rep * n_r, ca = w->out.n_out, nh = w->n_hidden;
 	of3_adaln_apply(x, a, gate, shift, n_rep, n_r, ca, be);
 	if (w_ab && h2 == h1 + R * nh) {
-		if (w_ab_lp)
-			op->linear_stack_lp(h1, x, 0, w_ab, w_ab_lp, NULL, 2, R, ca, nh);
-		else
-			op->linear_stack(h1, x, 0, w_ab, NULL, 2, R, ca, nh);
+		op->linear_stack_lp(h1, x, 0, w_ab, w_ab_lp, NULL, 2, R, ca, nh);
 	} else {
 		op->linear(h1, x, w->a.w, NULL, R, ca, nh);
 		op->linear(h2, x, w->b.w, NULL, R, ca, nh);
 	}
 	op->swiglu(h1, h1, h2, R * nh);
-	if (w_out_lp)
-		op->linear_stack_lp(out, h1, 0, w->out.w, w_out_lp, NULL, 1, R, nh, ca);
-	else
-		op->linear(out, h1, w->out.w, NULL, R, nh, ca);
+	op->linear_stack_lp(out, h1, 0, w->out.w, w_out_lp, NULL, 1, R, nh, ca); /* NULL: linear */
 	op->gated_residual(a, out_gate, out, mask, n_rep, n_r, ca);
 }
 
