@@ -319,7 +319,8 @@ typedef struct of3_ops_t {
 	/* linear_stack's result (same arguments, same y), where w_lp is to_bf16 of w ([T,O,I]
 	 * uint16) kept by the caller: a backend whose default precision rounds product operands
 	 * (CUDA in bf16 mode) may take w_lp and x rounded to bf16, with fp32 sums; the CPU, and
-	 * CUDA in fp32 mode, compute linear_stack from w and ignore w_lp. y must not overlap x. */
+	 * CUDA in fp32 mode, compute linear_stack from w and ignore w_lp. w_lp NULL: linear_stack
+	 * everywhere (with T = 1 the bits of linear). y must not overlap x. */
 	void (*linear_stack_lp)(float *y, const float *x, int64_t x_stride, const float *w,
 	                        const void *w_lp, const float *b, int64_t n_stack, int64_t n_r,
 	                        int64_t n_in, int64_t n_out);

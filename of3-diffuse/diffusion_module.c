@@ -136,7 +136,7 @@ typedef struct {
 	size_t enc_cond; /* the encoder's atom transformer terms (pair biases, AdaLN, gates) */
 	size_t dec_cond; /* the decoder's */
 	size_t tok_bias; /* [n_block,N,N,H] the diffusion transformer's pair biases */
-	size_t dt_stack; /* the diffusion transformer's s-dependent weights side by side */
+	size_t dt_stack; /* the diffusion transformer's stacked weights (fp32 and bf16) */
 	size_t pool;     /* int32 [N+1] segment offsets, then [A] atom rows, for segment_mean */
 	size_t size;
 } cache_t; /* offsets in floats (the int32 tables take a float's room per entry) */

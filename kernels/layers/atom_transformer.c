@@ -282,10 +282,7 @@ void of3_cond_transition(float *a, int64_t n_rep, int64_t n_r, const float *gate
 	else
 		of3_adaln_apply(x, a, gate, shift, n_rep, n_r, ca, be);
 	if (stacked) {
-		if (w_ab_lp)
-			op->linear_stack_lpx(h1, x, ab_lp, 0, w_ab, w_ab_lp, NULL, 2, R, ca, nh);
-		else
-			op->linear_stack(h1, x, 0, w_ab, NULL, 2, R, ca, nh);
+		op->linear_stack_lpx(h1, x, ab_lp, 0, w_ab, w_ab_lp, NULL, 2, R, ca, nh);
 	} else {
 		op->linear(h1, x, w->a.w, NULL, R, ca, nh);
 		op->linear(h2, x, w->b.w, NULL, R, ca, nh);
@@ -294,10 +291,8 @@ void of3_cond_transition(float *a, int64_t n_rep, int64_t n_r, const float *gate
 		op->swiglu_lp(h1, out_lp, h1, h2, R * nh);
 	else
 		op->swiglu(h1, h1, h2, R * nh);
-	if (w_out_lp)
-		op->linear_stack_lpx(out, h1, out_lp, 0, w->out.w, w_out_lp, NULL, 1, R, nh, ca);
-	else
-		op->linear(out, h1, w->out.w, NULL, R, nh, ca);
+	/* w_out_lp NULL (the atom blocks): linear */
+	op->linear_stack_lpx(out, h1, out_lp, 0, w->out.w, w_out_lp, NULL, 1, R, nh, ca);
 	op->gated_residual(a, out_gate, out, mask, n_rep, n_r, ca);
 }
 

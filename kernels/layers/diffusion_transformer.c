@@ -145,7 +145,7 @@ static size_t block_scratch(const of3_dt_block_w_t *w, int64_t n_tok, int64_t n_
  * [2,h,c_a] and its output [c_a,h], each at an of3_align boundary (as the step's other
  * operands, for cuBLAS's aligned kernels). */
 typedef struct {
-	int64_t wg, ws, wo, bg, bo, lnw, wqgkv, bqgkv, wab;
+	int64_t wg, ws, wo, bg, bo, lnw, wqgkv, wab;
 	int64_t lp, lp_blk, lp_qgkv, lp_o, lp_ab, lp_out, size;
 } stack_t;
 
@@ -159,13 +159,12 @@ static stack_t stack_layout(const of3_diffusion_transformer_w_t *w, int64_t n_to
 	k.bg = k.wo + t * ca * cs; /* [T,c_a] */
 	k.bo = k.bg + t * ca;      /* [T,c_a] */
 	k.lnw = k.bo + t * ca;     /* [T,N,c_s] the LayerNorms' weights, one row per token */
-	/* [blocks,4,H*d,c_a] and [blocks,4,H*d]: each block's q, g, k, v projections and their
-	 * biases (q's; zeros for the others), one stacked product per block */
+	/* [blocks,4,H*d,c_a]: each block's q, g, k, v projections, one stacked product per block
+	 * (q's bias, the only one, is added from the weights) */
 	const int64_t hd = w->n_block ? w->blk[0].mha.n_head * w->blk[0].mha.d_head : 0;
 	k.wqgkv = k.lnw + t * n_tok * cs;
-	k.bqgkv = k.wqgkv + (int64_t)w->n_block * 4 * hd * ca;
 	/* [blocks,2,h,c_a]: each block's transition linear_a and linear_b */
-	k.wab = k.bqgkv + (int64_t)w->n_block * 4 * hd;
+	k.wab = k.wqgkv + (int64_t)w->n_block * 4 * hd * ca;
 	const int64_t nt = w->n_block ? w->blk[0].tr.n_hidden : 0;
 	k.lp = of3_align(k.wab + (int64_t)w->n_block * 2 * nt * ca);
 	k.lp_qgkv = 0;
@@ -203,17 +202,12 @@ void of3_diffusion_transformer_stack(float *stack, const of3_diffusion_transform
 		}
 		const int64_t hd = bw->mha.n_head * bw->mha.d_head, pm = hd * ca;
 		const of3_lin_w_t *proj[4] = {&bw->mha.q, &bw->mha.g, &bw->mha.k, &bw->mha.v};
-		float *wq = stack + k.wqgkv + (int64_t)b * 4 * pm,
-		      *bq = stack + k.bqgkv + b * 4 * hd;
+		float *wq = stack + k.wqgkv + (int64_t)b * 4 * pm;
 		const int64_t tm = bw->tr.n_hidden * ca;
 		op->copy(stack + k.wab + (int64_t)b * 2 * tm, bw->tr.a.w, tm);
 		op->copy(stack + k.wab + (int64_t)b * 2 * tm + tm, bw->tr.b.w, tm);
-		op->fill(bq, 0.0f, 4 * hd);
-		for (int j = 0; j < 4; j++) {
+		for (int j = 0; j < 4; j++)
 			op->copy(wq + j * pm, proj[j]->w, pm);
-			if (proj[j]->b)
-				op->copy(bq + j * hd, proj[j]->b, hd);
-		}
 		float *lp = stack + k.lp + (int64_t)b * k.lp_blk;
 		op->to_bf16(lp + k.lp_qgkv, wq, 4 * pm);
 		op->to_bf16(lp + k.lp_o, bw->mha.o.w, ca * hd);
@@ -255,10 +249,10 @@ typedef struct {
  * of their own. */
 static void block_forward(float *a, int64_t n_sample, const float *g_a, const float *sh_a,
                           const float *g_out, const float *g_t, const float *sh_t,
-                          const float *g_tr, const float *w_qgkv, const float *b_qgkv,
-                          const float *w_ab, const block_lp_t *lp, const float *bias,
-                          const float *token_mask, const float *mask, const of3_dt_block_w_t *w,
-                          int64_t n_tok, float *scratch, const of3_backend_t *be)
+                          const float *g_tr, const float *w_qgkv, const float *w_ab,
+                          const block_lp_t *lp, const float *bias, const float *token_mask,
+                          const float *mask, const of3_dt_block_w_t *w, int64_t n_tok,
+                          float *scratch, const of3_backend_t *be)
 {
 	const of3_ops_t *op = be->ops;
 	const int64_t N = n_tok, D = n_sample, R = D * N, ca = w->c_a;
@@ -276,10 +270,11 @@ static void block_forward(float *a, int64_t n_sample, const float *g_a, const fl
 
 	op->adaln_apply_lp(x, x_lp, a, g_a, sh_a, D, N, ca, OF3_LN_EPS);
 	/* q, g, k, v [D,N,H*d] side by side: one stacked product (the stack's copies of the
-	 * four projections), then q's bias, the only one there is, on q alone (a bias through the
-	 * stack would first write all four outputs) */
+	 * four projections), then q's bias, the only one there is (OF3_F_MHA_Q_BIAS), on q alone
+	 * (a bias through the stack would first write all four outputs) */
 	op->linear_stack_lpx(q, x, x_lp, 0, w_qgkv, lp->qgkv, NULL, 4, R, ca, hd);
-	op->add_bcast(q, b_qgkv, R, hd);
+	if (w->mha.q.b)
+		op->add_bcast(q, w->mha.q.b, R, hd);
 	op->attention(o, q, k, v, g, mask, bias, D, N, N, w->mha.n_head, w->mha.d_head);
 	op->linear_stack_lp(out, o, 0, w->mha.o.w, lp->o, NULL, 1, R, hd, ca);
 	op->gated_residual(a, g_out, out, NULL, D, N, ca);
@@ -321,7 +316,6 @@ void of3_diffusion_transformer(float *a, int64_t n_sample, const float *s, const
 		const block_lp_t blp = {lp + k.lp_qgkv, lp + k.lp_o, lp + k.lp_ab, lp + k.lp_out};
 		block_forward(a, n_sample, cg + ta, csh + ta, co + ta, cg + tt, csh + tt, co + tt,
 		              stack + k.wqgkv + (int64_t)b * 4 * hd * ca,
-		              stack + k.bqgkv + (int64_t)b * 4 * hd,
 		              stack + k.wab + (int64_t)b * 2 * w->blk[b].tr.n_hidden * ca, &blp,
 		              bias, token_mask, mask, &w->blk[b], N, blk, be);
 		bias += N * N * w->blk[b].mha.n_head;

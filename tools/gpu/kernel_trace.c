@@ -100,11 +100,6 @@ static int by_ns(const void *x, const void *y)
 	return (a->ns < b->ns) - (a->ns > b->ns);
 }
 
-static const char *short_name(uint32_t i)
-{
-	return tr.name[i];
-}
-
 /* what one graph's launches add up to; its last launch listed kernel by kernel */
 static void report_graph(FILE *f, uint32_t graph)
 {
@@ -137,7 +132,7 @@ static void report_graph(FILE *f, uint32_t graph)
 		fprintf(f, "  %8.2f %7.2f  %5dx%-3dx%-3d %5d  %s\n",
 		        1e-3 * (double)(r->end - r->start),
 		        prev_end ? 1e-3 * ((double)r->start - (double)prev_end) : 0.0, r->gx, r->gy,
-		        r->gz, r->bx, short_name(r->name));
+		        r->gz, r->bx, tr.name[r->name]);
 		prev_end = r->end;
 	}
 }
@@ -180,7 +175,7 @@ static void report(void)
 			        (unsigned long long)s[i].calls, 1e-6 * (double)s[i].ns,
 			        1e-3 * (double)s[i].ns / (double)s[i].calls,
 			        100.0 * (double)s[i].ns / (double)(total ? total : 1),
-			        short_name(s[i].name));
+			        tr.name[s[i].name]);
 		free(s);
 	}
 	if (f != stderr)
