@@ -172,7 +172,7 @@ static size_t work_floats(const of3_heads_w_t *w, int64_t n_tok)
 	for (int b = 0; b < w->n_block; b++)
 		k = max2(k, of3_pairformer_block_scratch(&w->blocks[b], n_tok));
 	/* embedding: x_rep, linear_i, linear_j, distance one-hot */
-	k = max2(k, 16 + n * 3 + 2 * n * (size_t)w->c_z + r * (size_t)w->n_dist_bin);
+	k = max2(k, (size_t)of3_align(3 * n_tok) + 2 * n * (size_t)w->c_z + r * (size_t)w->n_dist_bin);
 	/* pLDDT / resolved: LN(s), per-token slots */
 	size_t nb =
 	        (size_t)(w->n_plddt_bin > w->n_resolved_bin ? w->n_plddt_bin : w->n_resolved_bin);
@@ -222,7 +222,7 @@ void of3_heads_forward(const of3_heads_out_t *out, const of3_heads_in_t *in, con
 	float *sbuf = zbuf + r * cz;  /* [N,c_s] its s when out->s is NULL */
 	float *work = sbuf + n * cs;  /* work_floats() */
 	float *xr = work;             /* [N,3] representative-atom positions */
-	float *a = work + 16 + n * 3; /* [N,c_z] linear_i(s_input) */
+	float *a = work + of3_align(3 * n); /* [N,c_z] linear_i(s_input), aligned for cuBLAS */
 	float *b = a + n * cz;        /* [N,c_z] linear_j(s_input) */
 	float *oh = b + n * cz;       /* [N,N,n_dist_bin] distance one-hot */
 	/* s_input [N,c_si], s_trunk [N,c_s], z_trunk [N,N,c_z], x [D,A,3] */

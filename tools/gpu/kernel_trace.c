@@ -8,7 +8,8 @@
  *
  *   1. per CUDA graph: how often it was launched, the kernels and GPU time per launch, and the
  *      span of a launch (first start to last end), whose difference to the kernels' sum is the
- *      time the GPU spent between kernels;
+ *      time the GPU spent between kernels, and how long the GPU sat idle before a launch (from the
+ *      end of the kernel before it: host work between launches shows here);
  *   2. the kernels of one launch of each graph (its last), in order: time, gap before, grid;
  *   3. all kernels by name: calls, total, mean, share (inside graphs or not).
  *
@@ -103,7 +104,7 @@ static int by_ns(const void *x, const void *y)
 /* what one graph's launches add up to; its last launch listed kernel by kernel */
 static void report_graph(FILE *f, uint32_t graph)
 {
-	uint64_t launches = 0, kernels = 0, busy = 0, span = 0, first = 0, last_end = 0;
+	uint64_t launches = 0, kernels = 0, busy = 0, span = 0, first = 0, last_end = 0, idle = 0;
 	uint32_t corr = UINT32_MAX, last_corr = 0;
 	for (size_t i = 0; i < tr.n; i++) {
 		const rec_t *r = &tr.r[i];
@@ -113,16 +114,19 @@ static void report_graph(FILE *f, uint32_t graph)
 			if (corr != UINT32_MAX)
 				span += last_end - first;
 			corr = r->corr, first = r->start, launches++;
+			if (i > 0 && launches > 1 && r->start > tr.r[i - 1].end) /* the GPU idle before it */
+				idle += r->start - tr.r[i - 1].end;
 		}
 		kernels++, busy += r->end - r->start, last_end = r->end, last_corr = r->corr;
 	}
 	span += last_end - first;
 	fprintf(f,
 	        "graph %u: %llu launches, %.1f kernels and %.1f us of kernels a launch, span %.1f "
-	        "us a launch (%.1f us between kernels)\n",
+	        "us a launch (%.1f us between kernels), %.1f us idle before a launch\n",
 	        graph, (unsigned long long)launches, (double)kernels / (double)launches,
 	        1e-3 * (double)busy / (double)launches, 1e-3 * (double)span / (double)launches,
-	        1e-3 * (double)(span - busy) / (double)launches);
+	        1e-3 * (double)(span - busy) / (double)launches,
+	        launches > 1 ? 1e-3 * (double)idle / (double)(launches - 1) : 0.0);
 	fprintf(f, "  last launch, kernel by kernel:   us   gap_us  grid        block  name\n");
 	uint64_t prev_end = 0;
 	for (size_t i = 0; i < tr.n; i++) {
