@@ -48,20 +48,21 @@ NVCCFLAGS  := -O3 -std=c++17 -Xcompiler -Wall,-Wextra,-Werror -MMD -MP \
               -gencode arch=compute_121,code=compute_121 \
               -DOF3_CUDA_ARCHS='"$(foreach a,$(CUDA_ARCHS),sm_$(a)) +PTX"'
 CFLAGS     += -DOF3_WITH_CUDA
-CUDA_LIBS  := -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublas -lcudart_static \
+CUDA_LIBS  := -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart_static \
               -ldl -lrt -lpthread -lstdc++
 endif
 
 COMMON_SRC  = common/error.c common/dtype.c common/bundle.c common/bundle_read.c \
               common/bundle_write.c common/outfile.c common/cli.c common/log.c common/stage.c common/zip.c common/pickle.c common/checkpoint.c \
-              common/rng.c common/sha256.c common/rigid.c
+              common/rng.c common/sha256.c
 KERNELS_SRC = kernels/backend.c kernels/cpu/norm.c kernels/cpu/linear.c kernels/cpu/elementwise.c \
               kernels/cpu/softmax.c kernels/cpu/attention.c kernels/cpu/tri_mul.c kernels/cpu/pointwise.c kernels/cpu/msa.c kernels/cpu/ops_table.c kernels/cpu/pair_embed.c \
               kernels/cpu/trunk_ops.c kernels/cpu/atom_ops.c kernels/cpu/bcast_ops.c \
               kernels/graph.c kernels/layers/weights.c kernels/layers/transition.c kernels/layers/triangle_mul.c \
               kernels/layers/triangle_att.c kernels/layers/attention_pair_bias.c kernels/layers/pairformer.c \
               kernels/layers/atom_transformer.c kernels/layers/diffusion_transformer.c kernels/layers/mha.c
-KERNELS_CU  = $(if $(filter 1,$(CUDA)),kernels/cuda/cuda_backend.cu kernels/cuda/ops_table.cu \
+KERNELS_CU  = $(if $(filter 1,$(CUDA)),kernels/cuda/cuda_backend.cu kernels/cuda/ops_table.cu kernels/cuda/warmup.cu \
+              kernels/cuda/blas_loader.cu \
               kernels/cuda/norm.cu kernels/cuda/linear.cu kernels/cuda/elementwise.cu \
               kernels/cuda/pointwise.cu kernels/cuda/softmax.cu kernels/cuda/attention.cu \
               kernels/cuda/tri_mul.cu kernels/cuda/pair_embed.cu kernels/cuda/msa.cu \

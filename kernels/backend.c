@@ -10,6 +10,7 @@
 #include "../common/cli.h"
 #include "../common/log.h"
 #include "cuda/cuda_backend.h"
+#include "cuda/cuda_warmup.h"
 
 static int open_cpu(of3_backend_t *be, int threads)
 {
@@ -74,6 +75,36 @@ void of3_backend_close(of3_backend_t *be)
 		of3_cuda_close(be->cuda);
 #endif
 	be->cuda = NULL;
+}
+
+void of3_backend_warmup(of3_backend_t *be, int who)
+{
+#ifdef OF3_WITH_CUDA
+	if (be->cuda)
+		of3_cuda_warmup_start(be->precision == OF3_PRECISION_FP32, who);
+#else
+	(void)be, (void)who;
+#endif
+}
+
+void of3_backend_warmup_wait(of3_backend_t *be)
+{
+#ifdef OF3_WITH_CUDA
+	if (be->cuda)
+		of3_cuda_warmup_join(0);
+#else
+	(void)be;
+#endif
+}
+
+void of3_backend_quick_exit(of3_backend_t *be, int status)
+{
+	const char *v = getenv("OF3_QUICK_EXIT");
+	if (be->kind != OF3_BACKEND_CUDA || (v && strcmp(v, "0") == 0))
+		return;
+	of3_verbose("exit at %.2f s", of3_elapsed_s());
+	fflush(NULL);
+	_exit(status);
 }
 
 void of3_backend_set_precision(of3_backend_t *be, of3_precision_t precision)

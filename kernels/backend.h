@@ -32,6 +32,23 @@ typedef struct {
  * where there is none is OF3_ERR_RUNTIME with a message saying why. */
 int of3_backend_open(of3_backend_t *be, const char *device, int threads) OF3_WUR;
 void of3_backend_close(of3_backend_t *be);
+/* cuBLAS loads its kernels lazily, tens of ms for the first product of each kind. warmup
+ * starts a thread that makes the first products of the shapes program `who` uses (its model's,
+ * at the backend's precision: set it first) on resources of its own, so that they are loaded
+ * while the program reads its checkpoint; warmup_wait waits for that thread, before a long
+ * loop whose launches its loading would hold up. Both do nothing on the CPU backend or with
+ * OF3_CUDA_WARMUP=0. */
+#define OF3_WARMUP_TRUNK   1
+#define OF3_WARMUP_DIFFUSE 2
+void of3_backend_warmup(of3_backend_t *be, int who);
+void of3_backend_warmup_wait(of3_backend_t *be);
+
+/* For a program whose work is done and written: on a GPU backend, flushes the stdio streams and
+ * ends the process with status at once (_exit), leaving the CUDA context, its memory and the
+ * loaded kernels to the driver's cleanup at exit instead of tearing them down one by one (about
+ * 0.1 s a process that nothing waits for). Returns on the CPU backend, or with OF3_QUICK_EXIT=0,
+ * for the usual frees and close. */
+void of3_backend_quick_exit(of3_backend_t *be, int status);
 
 /* The products' precision on CUDA (OF3_PRECISION_BF16, the default set by open: bf16 tensor
  * cores with fp32 accumulation; OF3_PRECISION_FP32: plain fp32, TF32 off, the parity mode). The

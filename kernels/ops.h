@@ -367,6 +367,22 @@ typedef struct of3_ops_t {
 	void (*attention_atoms)(float *o, const float *q, const float *k, const float *v,
 	                        const float *gate, const float *mask, const float *bias,
 	                        int64_t n_rep, int64_t n_atom, int64_t n_head, int64_t d_head);
+
+	/* ---- the sampler's step around the diffusion module (spec/diffusion_heads.md §2) ---- */
+
+	/* x̂ of a step (§2.3, then the noise of §2.2): each sample d of x[D,A,3] centred on its
+	 * masked centroid mu_d (mask[A]; the sum in double), rotated by the unit quaternion
+	 * quat[d] / |quat[d]| (quat[D,4], scalar first, the matrix in double), translated by
+	 * trans[d] (trans[D,3]), masked and rounded to float, then sigma times eps[D,A,3] added:
+	 *   xh[d,l,:] = (float)((R_d (x[d,l,:] - mu_d) + t_d) * mask[l]) + sigma * eps[d,l,:]
+	 * xh must not overlap the inputs. */
+	void (*augment_noise)(float *xh, const float *x, const float *quat, const float *trans,
+	                      const float *eps, const float *mask, float sigma, int64_t n_sample,
+	                      int64_t n_atom);
+
+	/* The sampler's update (§2.2), in float: x[i] = xh[i] + a * ((xh[i] - den[i]) / t). */
+	void (*sampler_update)(float *x, const float *xh, const float *den, float a, float t,
+	                       int64_t n);
 } of3_ops_t;
 
 /* The CPU backend's table (kernels/cpu/). */

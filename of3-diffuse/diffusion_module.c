@@ -390,17 +390,22 @@ int of3_diffusion_prepare(float *cache, const of3_diffusion_out_t *out,
 }
 
 /* §3.2 single part from s_base: s[N,c_s] = transitions(s_base + linear_n(LN_w(fourier(t̂)))).
- * The Fourier features of the one scalar t̂ are made on the host and uploaded into fe[n_f]
- * first (fourier_upload); the rest is conditioning_single, ops only. */
+ * The Fourier features of the one scalar t̂ are made on the host (of3_diffusion_fourier) and
+ * reach the backend as fe[n_f], from the caller (in->fourier) or uploaded here; the rest is
+ * conditioning_single, ops only. */
+void of3_diffusion_fourier(float *fe, double t_hat, const of3_diffusion_module_w_t *w)
+{
+	const double nl = 0.25 * log(t_hat / OF3_DIFF_SIGMA_DATA);
+	for (int64_t k = 0; k < w->n_fourier; k++)
+		fe[k] = (float)cos(TWO_PI * (nl * w->fourier_hw[k] + w->fourier_hb[k]));
+}
+
 static int fourier_upload(float *fe, const of3_diffusion_in_t *in,
                           const of3_diffusion_module_w_t *w, of3_backend_t *be)
 {
-	const int64_t nf = w->n_fourier;
-	const double nl = 0.25 * log(in->t_hat / OF3_DIFF_SIGMA_DATA);
 	float fh[OF3_DIFF_MAX_FOURIER]; /* n_f values of one scalar: made on the host */
-	for (int64_t k = 0; k < nf; k++)
-		fh[k] = (float)cos(TWO_PI * (nl * w->fourier_hw[k] + w->fourier_hb[k]));
-	return of3_backend_upload(be, fe, fh, (size_t)nf * sizeof *fh);
+	of3_diffusion_fourier(fh, in->t_hat, w);
+	return of3_backend_upload(be, fe, fh, (size_t)w->n_fourier * sizeof *fh);
 }
 
 /* A step's buffers and arguments, for the two recorded runs of ops (step_cond, step_body) that
@@ -411,7 +416,7 @@ typedef struct {
 	const of3_diffusion_module_w_t *w;
 	const float *s_base, *c_l, *enc_cond, *dec_cond, *tok_bias, *dt_stack;
 	const int32_t *pool_off, *pool_rows;
-	float *fe;     /* [n_f] Fourier features of t̂ (uploaded) */
+	const float *fe; /* [n_f] Fourier features of t̂ (in->fourier, or uploaded) */
 	float *s;      /* [N,c_s] conditioned single at t̂ */
 	float *xh;     /* [D,A,3] x̂ masked */
 	float *r;      /* [D,A,3] x̂ / sqrt(t̂² + σ²) */
@@ -528,8 +533,8 @@ int of3_diffusion_module_forward(const of3_diffusion_out_t *out, const of3_diffu
 	t.xh = t.s + of3_align(n * cs);
 	t.r = t.xh + of3_align(D * A * 3);
 	t.dr = t.r + of3_align(D * A * 3);
-	t.fe = t.dr + of3_align(D * A * 3);
-	t.q = t.fe + of3_align(w->n_fourier);
+	float *fe_up = t.dr + of3_align(D * A * 3); /* [n_f] uploaded here when in->fourier is NULL */
+	t.q = fe_up + of3_align(w->n_fourier);
 	t.qs = t.q + of3_align(D * A * ca);
 	t.a = t.qs + of3_align(D * A * ca);
 	t.inner = t.a + of3_align(D * n * ct);
@@ -539,7 +544,8 @@ int of3_diffusion_module_forward(const of3_diffusion_out_t *out, const of3_diffu
 	const double th = in->t_hat, sd2 = OF3_DIFF_SIGMA_DATA * OF3_DIFF_SIGMA_DATA;
 	const double c_skip = sd2 / (sd2 + th * th);
 	const double c_out = OF3_DIFF_SIGMA_DATA * th / sqrt(sd2 + th * th);
-	int rc = fourier_upload(t.fe, in, w, be);
+	t.fe = in->fourier ? in->fourier : fe_up;
+	int rc = in->fourier ? OF3_OK : fourier_upload(fe_up, in, w, be);
 	rc = rc ? rc : of3_graph_run(be, graphs ? &graphs->cond : NULL, step_cond, &t);
 	if (rc)
 		return rc;

@@ -99,6 +99,8 @@ typedef struct {
 	int64_t n_tok, n_atom, n_sample;
 	double t_hat;         /* noise level t̂ (> 0) */
 	const float *x_noisy; /* [D,A,3] */
+	const float *fourier; /* [n_f] of3_diffusion_fourier(t̂) already on the backend; NULL: a
+	                       * step makes and uploads it (a copy that waits for the backend) */
 	const float *s_input; /* [N,c_si] */
 	const float *s_trunk; /* [N,c_s] */
 	const float *z_trunk; /* [N,N,c_z] */
@@ -144,11 +146,15 @@ typedef struct {
 	of3_graph_t *cond, *body;
 } of3_diffusion_graphs_t;
 
+/* fe[n_f] = the Fourier features of the noise level t̂ (§3.2), made on the host: what a step
+ * uploads when in->fourier is NULL. */
+void of3_diffusion_fourier(float *fe, double t_hat, const of3_diffusion_module_w_t *w);
+
 /* One evaluation at in->t_hat for every sample, from the prepared cache; uploads the Fourier
  * embedding of t̂ (OF3_ERR_RUNTIME from the backend). Ops are queued: the caller syncs (or
  * downloads) before it reads out. graphs (may be NULL): the rollout's recordings, which the
  * CUDA backend replays from the third call on; every call with the same graphs must then pass
- * the same out, in (but t_hat and the contents of x_noisy), w, cache and scratch. */
+ * the same out, in (but t_hat and the contents of x_noisy and fourier), w, cache and scratch. */
 int of3_diffusion_module_forward(const of3_diffusion_out_t *out, const of3_diffusion_in_t *in,
                                  const of3_diffusion_module_w_t *w, const float *cache,
                                  float *scratch, of3_diffusion_graphs_t *graphs,

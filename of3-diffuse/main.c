@@ -550,10 +550,12 @@ static int setup(diffuse_ctx_t *c, const of3_opts_t *o)
 	if (!c->be.ops)
 		return of3_err(OF3_ERR_RUNTIME, "%s has no op table; use --device cpu", c->be.desc);
 	of3_backend_set_precision(&c->be, o->precision);
-	of3_verbose("running on %s, %s", c->be.desc,
+	of3_backend_warmup(&c->be, OF3_WARMUP_DIFFUSE);
+	of3_verbose("running on %s, %s (open at %.2f s)", c->be.desc,
 	            c->be.kind == OF3_BACKEND_CPU        ? "fp32"
 	            : o->precision == OF3_PRECISION_FP32 ? "fp32 (parity mode)"
-	                                                 : "bf16 products");
+	                                                 : "bf16 products",
+	            of3_elapsed_s());
 	if (c->be.kind == OF3_BACKEND_CPU && o->precision == OF3_PRECISION_BF16)
 		of3_verbose("the CPU backend computes in fp32 (--precision bf16 is for the CUDA "
 		            "backend)");
@@ -600,6 +602,8 @@ int main(int argc, char **argv)
 		                     .ctx = &ctx};
 		rc = of3_stage_run(&stage, input, &opts);
 	}
+	if (rc == 0)
+		of3_backend_quick_exit(&ctx.be, 0);
 	if (ctx.m)
 		of3_wbuf_free(&ctx.m->wb, &ctx.be);
 	free(ctx.m);

@@ -2,16 +2,17 @@
  *
  * The loop's arithmetic is float32 where the reference's is (the schedule, t̂, the noise and
  * update steps); the rotation is built in double from the float quaternion, a difference far
- * below the loop's 1e-3 Å parity bar. The loop runs on the host (D x A x 3 floats): each step
- * uploads x̂ to the backend and downloads the module's output, a trivial transfer beside the
- * module's work. */
+ * below the loop's 1e-3 Å parity bar. The host draws the random numbers (ε, the rigid motions)
+ * and makes t̂'s Fourier features; everything that touches x runs as backend ops
+ * (augment_noise, the module, sampler_update), so on a GPU the host fills the next step's
+ * draws while the device works on this one and x stays there from the first step to the
+ * last. */
 #include "sampler.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/rigid.h"
 #include "../common/rng.h"
 
 void of3_noise_schedule(float *c, int64_t n_step)
@@ -73,35 +74,34 @@ static void draw_step(float *quat, float *trans, float *eps, const of3_noise_src
 	}
 }
 
-/* §2.3 on one sample x[A,3]: centre on the masked centroid, rotate by the unit quaternion
- * q / |q| (scalar first), translate by t, mask. */
-static void centre_random_augment(float *x, const float *q4, const float *t, const float *mask,
-                                  int64_t n_atom)
+/* A step's draws and Fourier features, in this order (a slot): ε [D,A,3], quat [D,4],
+ * trans [D,3], fe [n_f]. The host fills one slot while the backend works on the other. */
+static int64_t slot_floats(const of3_diffusion_module_w_t *w, int64_t n_atom, int64_t n_sample)
 {
-	double mu[3] = {0, 0, 0}, msum = 0, R[3][3];
-	const double q[4] = {q4[0], q4[1], q4[2], q4[3]};
-	of3_quat_rotation(q, R);
-	for (int64_t l = 0; l < n_atom; l++) {
-		for (int k = 0; k < 3; k++)
-			mu[k] += (double)mask[l] * x[l * 3 + k];
-		msum += mask[l];
-	}
-	for (int k = 0; k < 3; k++)
-		mu[k] = msum > 0 ? mu[k] / msum : 0;
-	for (int64_t l = 0; l < n_atom; l++) {
-		const double v[3] = {x[l * 3] - mu[0], x[l * 3 + 1] - mu[1], x[l * 3 + 2] - mu[2]};
-		for (int k = 0; k < 3; k++)
-			x[l * 3 + k] =
-			        (float)((R[k][0] * v[0] + R[k][1] * v[1] + R[k][2] * v[2] + t[k]) *
-			                mask[l]);
-	}
+	return n_sample * n_atom * 3 + 7 * n_sample + w->n_fourier;
 }
 
 size_t of3_sampler_scratch(const of3_diffusion_module_w_t *w, int64_t n_tok, int64_t n_atom,
                            int64_t n_sample)
 {
 	const size_t n = (size_t)of3_align(n_sample * n_atom * 3);
-	return 2 * n + of3_diffusion_module_scratch(w, n_tok, n_atom, n_sample);
+	return 3 * n + (size_t)of3_align(slot_floats(w, n_atom, n_sample)) +
+	       of3_diffusion_module_scratch(w, n_tok, n_atom, n_sample);
+}
+
+/* t̂ of step τ: γ switches off (strictly) at c_τ <= γ_min */
+static float step_t_hat(const float *c, int64_t tau)
+{
+	const float gamma = c[tau] > OF3_SAMPLER_GAMMA_MIN ? OF3_SAMPLER_GAMMA_0 : 0.0f;
+	return c[tau - 1] * (gamma + 1.0f);
+}
+
+static void fill_slot(float *slot, const of3_noise_src_t *noise, const float *c, int64_t tau,
+                      const of3_diffusion_module_w_t *w, int64_t n_sample, int64_t n_atom)
+{
+	const int64_t D = n_sample, n = D * n_atom * 3;
+	draw_step(slot + n, slot + n + 4 * D, slot, noise, tau, D, n_atom);
+	of3_diffusion_fourier(slot + n + 7 * D, step_t_hat(c, tau), w);
 }
 
 int of3_sample_diffusion(float *x, int64_t n_step, of3_diffusion_in_t *in,
@@ -110,71 +110,78 @@ int of3_sample_diffusion(float *x, int64_t n_step, of3_diffusion_in_t *in,
                          of3_sampler_progress_t progress, void *progress_ctx, float *scratch,
                          of3_backend_t *be)
 {
+	const of3_ops_t *op = be->ops;
 	const int64_t D = in->n_sample, A = in->n_atom, n = D * A * 3;
-	const of3_diffusion_feats_t *hf = of3_diffusion_host_feats(in, be);
-	const float *mask = hf ? hf->atom_mask : NULL;
-	/* each at an of3_align boundary: the module's products take cuBLAS's aligned kernels only
-	 * when its scratch starts on one (off by 8 bytes, a step took 9.5 instead of ~7 ms) */
-	float *xd = scratch;              /* [D,A,3] x̂ on the backend, the module's input */
-	float *dd = xd + of3_align(n);    /* [D,A,3] the module's output there */
-	float *inner = dd + of3_align(n);
+	const int64_t n_slot = slot_floats(w, A, D);
+	/* on the backend, each at an of3_align boundary: the module's products take cuBLAS's
+	 * aligned kernels only when its scratch starts on one (off by 8 bytes, a step took 9.5
+	 * instead of 7.9 ms at 256 tokens) */
+	float *xs = scratch;               /* [D,A,3] x */
+	float *xd = xs + of3_align(n);     /* [D,A,3] x̂, the module's input */
+	float *dd = xd + of3_align(n);     /* [D,A,3] the module's output */
+	float *nz = dd + of3_align(n);     /* [n_slot] the step's slot */
+	float *inner = nz + of3_align(n_slot);
 	if (n_step < 1 || n_step > OF3_SAMPLER_MAX_STEPS)
 		return of3_err(OF3_ERR_USAGE, "diffusion steps: %lld, expected 1..%d",
 		               (long long)n_step, OF3_SAMPLER_MAX_STEPS);
-	if (!mask)
-		return of3_err(OF3_ERR_RUNTIME,
-		               "sampler: the atom mask's host copy (hf) is missing "
-		               "on a device backend");
-	/* host side of the loop */
-	float *xh = malloc((size_t)(3 * n + 7 * D + n_step + 1) * sizeof *xh); /* [D,A,3] x̂ */
-	if (!xh)
+	float *c = malloc((size_t)(n_step + 1) * sizeof *c); /* [T+1] the schedule */
+	float *slots = of3_backend_host_alloc(be, (size_t)(2 * n_slot) * sizeof *slots);
+	if (!c || !slots) {
+		free(c);
+		of3_backend_host_free(be, slots);
 		return of3_err(OF3_ERR_NOMEM, "out of memory (sampler, %lld samples)",
 		               (long long)D);
-	float *den = xh + n;         /* [D,A,3] the module's output */
-	float *eps = den + n;        /* [D,A,3] ε */
-	float *quat = eps + n;       /* [D,4] */
-	float *trans = quat + 4 * D; /* [D,3] */
-	float *c = trans + 3 * D;    /* [T+1] the schedule */
-	int rc = OF3_OK;
-	of3_diffusion_graphs_t graphs = {0}; /* the step, recorded at the second and replayed */
+	}
 	of3_noise_schedule(c, n_step);
-	draw_init(eps, noise, D, A);
+	draw_init(slots, noise, D, A);
 	for (int64_t i = 0; i < n; i++)
-		x[i] = c[0] * eps[i];
-	for (int64_t tau = 1; tau <= n_step; tau++) {
-		draw_step(quat, trans, eps, noise, tau, D, A);
-		for (int64_t d = 0; d < D; d++)
-			centre_random_augment(x + d * A * 3, quat + d * 4, trans + d * 3, mask, A);
-		/* γ switches off (strictly) at c_τ <= γ_min; ε is drawn either way */
-		const float gamma = c[tau] > OF3_SAMPLER_GAMMA_MIN ? OF3_SAMPLER_GAMMA_0 : 0.0f;
-		const float t_hat = c[tau - 1] * (gamma + 1.0f);
+		x[i] = c[0] * slots[i];
+	int rc = of3_backend_upload(be, xs, x, (size_t)n * sizeof *x);
+	of3_diffusion_graphs_t graphs = {0}; /* the step, recorded at the second and replayed */
+	fill_slot(slots, noise, c, 1, w, D, A);
+	of3_backend_warmup_wait(be); /* before the loop (of3_backend_warmup) */
+	/* The step's own arithmetic runs as ops too, so nothing waits for the backend inside the
+	 * loop: step τ's slot goes up under copy slot τ's parity while the host fills the other
+	 * for τ + 1, once that one's last upload (τ - 1's) is done. */
+	for (int64_t tau = 1; tau <= n_step && rc == OF3_OK; tau++) {
+		const int k = (int)((tau - 1) & 1);
+		const float *h = slots + k * n_slot;
+		const float t_hat = step_t_hat(c, tau);
 		const float sigma =
 		        OF3_SAMPLER_NOISE_SCALE * sqrtf(t_hat * t_hat - c[tau - 1] * c[tau - 1]);
-		for (int64_t i = 0; i < n; i++)
-			xh[i] = x[i] + sigma * eps[i];
+		rc = of3_backend_upload_async(be, nz, h, (size_t)n_slot * sizeof *h, k);
+		if (rc)
+			break;
+		op->augment_noise(xd, xs, nz + n, nz + n + 4 * D, nz, in->f.atom_mask, sigma, D, A);
 		in->t_hat = t_hat;
 		in->x_noisy = xd;
+		in->fourier = nz + n + 7 * D;
 		const of3_diffusion_out_t out = {.x_denoised = dd};
-		rc = of3_backend_upload(be, xd, xh, (size_t)n * sizeof *xh);
-		rc = rc ? rc : of3_diffusion_module_forward(&out, in, w, cache, inner, &graphs, be);
-		rc = rc ? rc : of3_backend_download(be, den, dd, (size_t)n * sizeof *den);
+		rc = of3_diffusion_module_forward(&out, in, w, cache, inner, &graphs, be);
 		if (rc)
 			break;
 		/* x = x̂ + η (c_τ − t̂) (x̂ − D) / t̂: the update starts from x̂ ("changed from SI") */
 		const float dt = c[tau] - t_hat;
-		for (int64_t i = 0; i < n; i++)
-			x[i] = xh[i] + OF3_SAMPLER_STEP_SCALE * dt * ((xh[i] - den[i]) / t_hat);
+		op->sampler_update(xs, xd, dd, OF3_SAMPLER_STEP_SCALE * dt, t_hat, n);
 		if (trace && trace->t_hat)
 			trace->t_hat[tau - 1] = t_hat;
 		if (trace && trace->x_noisy)
-			memcpy(trace->x_noisy + (tau - 1) * n, xh, (size_t)n * sizeof *xh);
-		if (trace && trace->x_denoised)
-			memcpy(trace->x_denoised + (tau - 1) * n, den, (size_t)n * sizeof *den);
-		if (progress)
+			rc = of3_backend_download(be, trace->x_noisy + (tau - 1) * n, xd,
+			                          (size_t)n * sizeof *x);
+		if (!rc && trace && trace->x_denoised)
+			rc = of3_backend_download(be, trace->x_denoised + (tau - 1) * n, dd,
+			                          (size_t)n * sizeof *x);
+		if (!rc && tau < n_step) {
+			rc = of3_backend_copy_wait(be, k ^ 1);
+			fill_slot(slots + (k ^ 1) * n_slot, noise, c, tau + 1, w, D, A);
+		}
+		if (!rc && progress)
 			progress(progress_ctx, tau, n_step);
 	}
+	rc = rc ? rc : of3_backend_download(be, x, xs, (size_t)n * sizeof *x);
 	of3_diffusion_graphs_free(&graphs, be);
-	in->x_noisy = NULL; /* it pointed into scratch: nothing a caller may free or read */
-	free(xh);
+	in->x_noisy = in->fourier = NULL; /* they pointed into scratch: nothing to free or read */
+	of3_backend_host_free(be, slots);
+	free(c);
 	return rc;
 }

@@ -53,10 +53,12 @@ size_t of3_sampler_scratch(const of3_diffusion_module_w_t *w, int64_t n_tok, int
                            int64_t n_sample);
 
 /* x[D,A,3] = the sampled coordinates (atom_positions_predicted) after n_step steps, D =
- * in->n_sample; in's t_hat is set here, x_noisy during the run (NULL after). cache:
+ * in->n_sample; in's t_hat is set here, x_noisy and fourier during the run (NULL after). cache:
  * of3_diffusion_prepare() done on the same in. x, noise and trace are host memory, cache and
- * scratch the backend's; the loop runs on the host (in->hf.atom_mask, or f's on the CPU backend)
- * and moves x̂ and the module's output across each step. Returns OF3_OK, OF3_ERR_NOMEM (the loop's
+ * scratch the backend's. The loop's x stays on the backend (the augmentation, the noise and
+ * the update are ops); the host draws each step's random numbers while the backend runs the
+ * step before, into two page-locked slots, and waits only for the last step's x (or for each
+ * step's x̂ and output when trace asks for them). Returns OF3_OK, OF3_ERR_NOMEM (the loop's
  * host buffers) or the module's or backend's error. */
 int of3_sample_diffusion(float *x, int64_t n_step, of3_diffusion_in_t *in,
                          const of3_diffusion_module_w_t *w, const float *cache,

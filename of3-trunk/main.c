@@ -179,6 +179,7 @@ static int setup(trunk_ctx_t *c, const of3_opts_t *o)
 		if (!c->be.ops)
 			return of3_err(OF3_ERR_RUNTIME, "the CUDA backend has no op table");
 		of3_backend_set_precision(&c->be, o->precision);
+		of3_backend_warmup(&c->be, OF3_WARMUP_TRUNK);
 		c->precision = o->precision == OF3_PRECISION_FP32 ? "fp32" : "bf16";
 	}
 #else
@@ -186,7 +187,8 @@ static int setup(trunk_ctx_t *c, const of3_opts_t *o)
 #endif
 	if (rc < 0)
 		return rc;
-	of3_verbose("running on %s, %s products", c->be.desc, c->precision);
+	of3_verbose("running on %s, %s products (open at %.2f s)", c->be.desc, c->precision,
+	            of3_elapsed_s());
 	if (c->be.kind == OF3_BACKEND_CPU && o->precision == OF3_PRECISION_BF16)
 		of3_note("the CPU backend computes in fp32 (--precision bf16 is for the CUDA "
 		         "backend)");
@@ -223,6 +225,8 @@ int main(int argc, char **argv)
 		                     .ctx = &ctx};
 		rc = of3_stage_run(&stage, input, &opts);
 	}
+	if (rc == 0)
+		of3_backend_quick_exit(&ctx.be, 0);
 	of3_trunk_free(ctx.trunk);
 	of3_backend_close(&ctx.be);
 	of3_verbose("backend closed at %.2f s", of3_elapsed_s());

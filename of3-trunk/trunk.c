@@ -311,6 +311,7 @@ int of3_trunk_run(const of3_trunk_t *t, const of3_bundle_t *features, int n_cycl
 	of3_verbose("query '%s': input embedder, %.3f s (at %.2f s)", q, now_s() - t0,
 	            of3_elapsed_s());
 
+	of3_backend_warmup_wait(be); /* before the cycles (of3_backend_warmup) */
 	op->fill(s, 0.0f, (int64_t)n_s);
 	op->fill(z, 0.0f, (int64_t)n_z);
 	for (int cycle = 0; cycle < n_cycles; cycle++) {

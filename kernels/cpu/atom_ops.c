@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "../../common/rigid.h"
 #include "../atom_blocks.h"
 #include "../ops.h"
 #include "cpu_ops.h"
@@ -130,4 +131,42 @@ void of3_cpu_edm_combine(float *y, const float *x, const float *z, const float *
 			const int64_t i = r * n_c + c;
 			y[i] = (float)(a * x[i] + b * z[i]) * mask[r % n_mask];
 		}
+}
+
+void of3_cpu_augment_noise(float *xh, const float *x, const float *quat, const float *trans,
+                           const float *eps, const float *mask, float sigma, int64_t n_sample,
+                           int64_t n_atom)
+{
+	for (int64_t d = 0; d < n_sample; d++) {
+		const float *xd = x + d * n_atom * 3, *t = trans + d * 3;
+		float *yd = xh + d * n_atom * 3;
+		double mu[3] = {0, 0, 0}, msum = 0, R[3][3];
+		const double q[4] = {quat[d * 4], quat[d * 4 + 1], quat[d * 4 + 2], quat[d * 4 + 3]};
+		of3_quat_rotation(q, R);
+		for (int64_t l = 0; l < n_atom; l++) {
+			for (int k = 0; k < 3; k++)
+				mu[k] += (double)mask[l] * xd[l * 3 + k];
+			msum += mask[l];
+		}
+		for (int k = 0; k < 3; k++)
+			mu[k] = msum > 0 ? mu[k] / msum : 0;
+		for (int64_t l = 0; l < n_atom; l++) {
+			const double v[3] = {xd[l * 3] - mu[0], xd[l * 3 + 1] - mu[1],
+			                     xd[l * 3 + 2] - mu[2]};
+			for (int k = 0; k < 3; k++)
+				yd[l * 3 + k] = (float)((R[k][0] * v[0] + R[k][1] * v[1] +
+				                         R[k][2] * v[2] + t[k]) *
+				                        mask[l]);
+		}
+	}
+	const int64_t n = n_sample * n_atom * 3;
+	for (int64_t i = 0; i < n; i++)
+		xh[i] = xh[i] + sigma * eps[i];
+}
+
+void of3_cpu_sampler_update(float *x, const float *xh, const float *den, float a, float t,
+                            int64_t n)
+{
+	for (int64_t i = 0; i < n; i++)
+		x[i] = xh[i] + a * ((xh[i] - den[i]) / t);
 }

@@ -63,6 +63,9 @@ static const of3_ops_t cpu_ops = {
         .linear_stack_lpx = of3_cpu_linear_stack_lpx,
         /* the atom transformer's attention in place */
         .attention_atoms = of3_cpu_attention_atoms,
+        /* the sampler's step around the diffusion module */
+        .augment_noise = of3_cpu_augment_noise,
+        .sampler_update = of3_cpu_sampler_update,
 };
 
 const of3_ops_t *of3_ops_cpu(void)

@@ -4,6 +4,7 @@
  * the CPU's loop computes for it in the same order (no atomics, so runs are bit-reproducible);
  * products and sums whose rounding the CPU fixes are written with __fmul_rn / __fadd_rn so that
  * the compiler cannot fuse them into FMAs. */
+#include "../../common/rigid.h"
 #include "../atom_blocks.h"
 #include "cuda_ops.h"
 
@@ -119,6 +120,65 @@ static __global__ void concat_rows_kernel(float *y, const float *a, const float 
 	}
 }
 
+/* augment_noise: a block per sample; the centroid's double sums in a fixed order (each
+ * thread's atoms strided, then a tree), so a run repeats its bits. The rest rounds as the CPU
+ * loop does (no contraction into FMAs): only the centroid's order of summation differs. */
+#define AUG_THREADS 256
+static __global__ void augment_noise_kernel(float *xh, const float *x, const float *quat,
+                                            const float *trans, const float *eps,
+                                            const float *mask, float sigma, int64_t n_atom)
+{
+	__shared__ double part[4][AUG_THREADS];
+	__shared__ double R[3][3], mu[3];
+	const int64_t d = blockIdx.x, A = n_atom;
+	const float *xd = x + d * A * 3;
+	double s0 = 0, s1 = 0, s2 = 0, sm = 0;
+	for (int64_t l = threadIdx.x; l < A; l += AUG_THREADS) {
+		const double m = (double)mask[l];
+		s0 = __dadd_rn(s0, __dmul_rn(m, (double)xd[l * 3]));
+		s1 = __dadd_rn(s1, __dmul_rn(m, (double)xd[l * 3 + 1]));
+		s2 = __dadd_rn(s2, __dmul_rn(m, (double)xd[l * 3 + 2]));
+		sm = __dadd_rn(sm, m);
+	}
+	part[0][threadIdx.x] = s0, part[1][threadIdx.x] = s1;
+	part[2][threadIdx.x] = s2, part[3][threadIdx.x] = sm;
+	__syncthreads();
+	for (int h = AUG_THREADS / 2; h > 0; h /= 2) {
+		if ((int)threadIdx.x < h)
+			for (int k = 0; k < 4; k++)
+				part[k][threadIdx.x] += part[k][threadIdx.x + h];
+		__syncthreads();
+	}
+	if (threadIdx.x == 0) {
+		const double q[4] = {quat[d * 4], quat[d * 4 + 1], quat[d * 4 + 2], quat[d * 4 + 3]};
+		of3_quat_rotation(q, R);
+		for (int k = 0; k < 3; k++)
+			mu[k] = part[3][0] > 0 ? part[k][0] / part[3][0] : 0;
+	}
+	__syncthreads();
+	const float *t = trans + d * 3;
+	for (int64_t l = threadIdx.x; l < A; l += AUG_THREADS) {
+		const double v[3] = {__dsub_rn((double)xd[l * 3], mu[0]),
+		                     __dsub_rn((double)xd[l * 3 + 1], mu[1]),
+		                     __dsub_rn((double)xd[l * 3 + 2], mu[2])};
+		for (int k = 0; k < 3; k++) {
+			double r = __dadd_rn(__dmul_rn(R[k][0], v[0]), __dmul_rn(R[k][1], v[1]));
+			r = __dadd_rn(__dadd_rn(r, __dmul_rn(R[k][2], v[2])), (double)t[k]);
+			const int64_t i = (d * A + l) * 3 + k;
+			xh[i] = __fadd_rn((float)__dmul_rn(r, (double)mask[l]), __fmul_rn(sigma, eps[i]));
+		}
+	}
+}
+
+static __global__ void sampler_update_kernel(float *x, const float *xh, const float *den, float a,
+                                             float t, int64_t n)
+{
+	OF3_FOR_EACH(i, n)
+	{
+		x[i] = __fadd_rn(xh[i], __fmul_rn(a, __fdiv_rn(__fsub_rn(xh[i], den[i]), t)));
+	}
+}
+
 static __global__ void edm_combine_kernel(float *y, const float *x, const float *z,
                                           const float *mask, double a, double b, int64_t n_mask,
                                           int64_t n_c, int64_t n)
@@ -188,4 +248,21 @@ extern "C" void of3_cuda_edm_combine(float *y, const float *x, const float *z, c
 {
 	const int64_t n = n_r * n_c;
 	OF3_LAUNCH_1D(edm_combine, n, y, x, z, mask, a, b, n_mask, n_c, n);
+}
+
+extern "C" void of3_cuda_augment_noise(float *xh, const float *x, const float *quat,
+                                       const float *trans, const float *eps, const float *mask,
+                                       float sigma, int64_t n_sample, int64_t n_atom)
+{
+	if (n_sample <= 0 || n_atom <= 0)
+		return;
+	augment_noise_kernel<<<(unsigned)n_sample, AUG_THREADS, 0, of3_cuda_cur->stream>>>(
+	        xh, x, quat, trans, eps, mask, sigma, n_atom);
+	of3_cuda_launched("augment_noise");
+}
+
+extern "C" void of3_cuda_sampler_update(float *x, const float *xh, const float *den, float a,
+                                        float t, int64_t n)
+{
+	OF3_LAUNCH_1D(sampler_update, n, x, xh, den, a, t, n);
 }

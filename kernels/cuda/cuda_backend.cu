@@ -3,7 +3,9 @@
  * Every CUDA and cuBLAS call goes through CUDA_TRY (or, inside ops, of3_cuda_launched and
  * of3_cuda_blas), which records statement or op, file:line and the error text (STYLE.md 13). */
 #include "cuda_backend.h"
+#include "cuda_blas_loader.h"
 #include "cuda_ops.h"
+#include "cuda_warmup.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -112,11 +114,16 @@ extern "C" int of3_cuda_open(int index, void **state, char *desc, size_t desc_le
 		free(bs);
 		return -1;
 	}
+	/* libcuda is in now (cudaGetDeviceCount): cuBLAS loads on a thread while the context is
+	 * made, which the loader lock would otherwise hold up */
+	of3_blas_load_start();
 	CUDA_TRY(cudaSetDevice(index));
 	CUDA_TRY(cudaGetDeviceProperties(&prop, index));
 	CUDA_TRY(cudaStreamCreateWithFlags(&s->stream, cudaStreamNonBlocking));
 	for (int i = 0; i < OF3_CUDA_COPY_SLOTS; i++)
 		CUDA_TRY(cudaEventCreateWithFlags(&bs->copy_done[i], cudaEventDisableTiming));
+	if (of3_blas_load_finish(why, why_len) < 0)
+		goto fail;
 	st = cublasCreate(&s->cublas);
 	if (st != CUBLAS_STATUS_SUCCESS) {
 		snprintf(why, why_len, "cublasCreate failed: %s", cublasGetStatusString(st));
@@ -159,6 +166,7 @@ extern "C" void of3_cuda_close(void *state)
 	if (!s)
 		return;
 	cudaStreamSynchronize(s->stream);
+	of3_cuda_warmup_join(1);
 	of3_cuda_profile_report();
 	cudaFree(s->ws);
 	cublasDestroy(s->cublas);

@@ -216,6 +216,11 @@ void of3_cuda_concat_rows(float *y, const float *a, const float *b, int64_t n_r,
                           int64_t c_b);
 void of3_cuda_edm_combine(float *y, const float *x, const float *z, const float *mask, double a,
                           double b, int64_t n_r, int64_t n_mask, int64_t n_c);
+void of3_cuda_augment_noise(float *xh, const float *x, const float *quat, const float *trans,
+                            const float *eps, const float *mask, float sigma, int64_t n_sample,
+                            int64_t n_atom);
+void of3_cuda_sampler_update(float *x, const float *xh, const float *den, float a, float t,
+                             int64_t n);
 void of3_cuda_attention_grouped(float *o, const float *q, const float *k, const float *v,
                                 const float *gate, const float *mask, const float *bias,
                                 int64_t n_b, int64_t n_grp, int64_t n_q, int64_t n_k,

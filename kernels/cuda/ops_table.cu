@@ -6,7 +6,7 @@ extern "C" {
 
 /* in ops.h's order (C++17 has no designated initializers); the size check catches a new op, the
  * op tests a swapped pair of the same signature */
-static_assert(sizeof(of3_ops_t) == 54 * sizeof(void (*)(void)), "of3_ops_t changed: update");
+static_assert(sizeof(of3_ops_t) == 56 * sizeof(void (*)(void)), "of3_ops_t changed: update");
 static const of3_ops_t cuda_ops = {
         of3_cuda_layer_norm,
         of3_cuda_linear,
@@ -69,6 +69,9 @@ static const of3_ops_t cuda_ops = {
         of3_cuda_linear_stack_lpx,
         /* the atom transformer's attention in place */
         of3_cuda_attention_atoms,
+        /* the sampler's step around the diffusion module */
+        of3_cuda_augment_noise,
+        of3_cuda_sampler_update,
 };
 
 extern "C" const of3_ops_t *of3_ops_cuda(void)

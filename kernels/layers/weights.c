@@ -2,11 +2,21 @@
  * weights.h). */
 #include "weights.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define ALIGN_FLOATS 16
+#define READ_PIECE   ((int64_t)1 << 18) /* floats: a large tensor's reads, 1 MiB each */
+
+/* One read of a window: floats i0 .. i0+n of tensor t into dst. */
+struct of3_wread {
+	const of3_ckpt_t *ck;
+	const of3_ckpt_tensor_t *t;
+	int64_t i0, n;
+	float *dst;
+};
 
 int of3_wbuf_alloc(of3_wbuf_t *wb)
 {
@@ -54,10 +64,73 @@ int of3_wbuf_alloc_staged(of3_wbuf_t *wb, of3_backend_t *be, size_t window_bytes
 	return OF3_OK;
 }
 
-/* Queues the current window's upload to its place in base and turns to the other window, once
- * the upload queued from it before is done. */
+/* The window's read of floats i0 .. i0+n of t into dst, queued in pieces that the reading
+ * threads share at the flush; a tensor that goes into the host mirror too (host not NULL) is
+ * read at once instead, since the binding pass may read the mirror right after binding it. */
+static int read_or_queue(of3_wbuf_t *wb, const of3_ckpt_t *ck, const of3_ckpt_tensor_t *t,
+                         int64_t i0, int64_t n, float *dst, float *host)
+{
+	if (host) {
+		of3_ckpt_read_f32(ck, t, i0, n, dst);
+		memcpy(host, dst, (size_t)n * sizeof *dst);
+		return OF3_OK;
+	}
+	for (int64_t k = 0; k < n; k += READ_PIECE) {
+		if (wb->n_rd == wb->cap_rd) {
+			size_t cap = wb->cap_rd ? 2 * wb->cap_rd : 256;
+			struct of3_wread *r = realloc(wb->rd, cap * sizeof *r);
+			if (!r)
+				return of3_err(OF3_ERR_NOMEM, "out of memory (weight reads)");
+			wb->rd = r, wb->cap_rd = cap;
+		}
+		const int64_t m = n - k < READ_PIECE ? n - k : READ_PIECE;
+		wb->rd[wb->n_rd++] = (struct of3_wread){ck, t, i0 + k, m, dst + k};
+	}
+	return OF3_OK;
+}
+
+typedef struct {
+	const struct of3_wread *rd;
+	size_t first, n, step;
+} read_share_t;
+
+static void *read_share(void *arg)
+{
+	const read_share_t *s = arg;
+	for (size_t i = s->first; i < s->n; i += s->step) {
+		const struct of3_wread *r = &s->rd[i];
+		of3_ckpt_read_f32(r->ck, r->t, r->i0, r->n, r->dst);
+	}
+	return NULL;
+}
+
+/* the window's queued reads, every OF3_WBUF_READ_THREADS-th by one thread (the calling one
+ * takes the first share and any share whose thread would not start) */
+static void run_reads(of3_wbuf_t *wb)
+{
+	enum { T = OF3_WBUF_READ_THREADS };
+	read_share_t share[T];
+	pthread_t th[T];
+	int started[T] = {0};
+	const size_t n_t = wb->n_rd < (size_t)T ? wb->n_rd : (size_t)T;
+	for (size_t j = 0; j < n_t; j++)
+		share[j] = (read_share_t){wb->rd, j, wb->n_rd, n_t};
+	for (size_t j = 1; j < n_t; j++)
+		started[j] = pthread_create(&th[j], NULL, read_share, &share[j]) == 0;
+	for (size_t j = 0; j < n_t; j++)
+		if (!started[j])
+			read_share(&share[j]);
+	for (size_t j = 1; j < n_t; j++)
+		if (started[j])
+			pthread_join(th[j], NULL);
+	wb->n_rd = 0;
+}
+
+/* Reads what the current window holds, queues its upload to its place in base and turns to the
+ * other window, once the upload queued from it before is done. */
 static int flush(of3_wbuf_t *wb)
 {
+	run_reads(wb);
 	if (wb->win_fill == 0)
 		return OF3_OK;
 	int rc = of3_backend_upload_async(wb->be, wb->base + wb->win_start, wb->win[wb->i_win],
@@ -78,12 +151,10 @@ static int stage(of3_wbuf_t *wb, const of3_ckpt_t *ck, const of3_ckpt_tensor_t *
 		if (wb->win_fill + n_carve > wb->n_win && (rc = flush(wb)) < 0)
 			return rc;
 		float *w = wb->win[wb->i_win] + wb->win_fill;
-		of3_ckpt_read_f32(ck, t, 0, (int64_t)n, w);
 		memset(w + n, 0, (n_carve - n) * sizeof *w);
-		if (n <= OF3_WBUF_HOST_FLOATS)
-			memcpy(wb->host + wb->n_used, w, n * sizeof *w);
 		wb->win_fill += n_carve;
-		return OF3_OK;
+		return read_or_queue(wb, ck, t, 0, (int64_t)n, w,
+		                     n <= OF3_WBUF_HOST_FLOATS ? wb->host + wb->n_used : NULL);
 	}
 	/* larger than a window: window-sized pieces, each uploaded whole */
 	if ((rc = flush(wb)) < 0)
@@ -92,12 +163,12 @@ static int stage(of3_wbuf_t *wb, const of3_ckpt_t *ck, const of3_ckpt_tensor_t *
 		const size_t k = n_carve - i < wb->n_win ? n_carve - i : wb->n_win;
 		const size_t k_data = i >= n ? 0 : n - i < k ? n - i : k;
 		float *w = wb->win[wb->i_win];
-		of3_ckpt_read_f32(ck, t, (int64_t)i, (int64_t)k_data, w);
 		memset(w + k_data, 0, (k - k_data) * sizeof *w);
-		if (n <= OF3_WBUF_HOST_FLOATS) /* only with windows of a few floats (tests) */
-			memcpy(wb->host + wb->n_used + i, w, k_data * sizeof *w);
+		/* the host mirror only with windows of a few floats (tests) */
+		rc = read_or_queue(wb, ck, t, (int64_t)i, (int64_t)k_data, w,
+		                   n <= OF3_WBUF_HOST_FLOATS ? wb->host + wb->n_used + i : NULL);
 		wb->win_fill = k;
-		if ((rc = flush(wb)) < 0)
+		if (rc < 0 || (rc = flush(wb)) < 0)
 			return rc;
 	}
 	return OF3_OK;
@@ -118,7 +189,8 @@ int of3_wbuf_upload(of3_wbuf_t *wb, of3_backend_t *be)
 		wb->win[i] = NULL;
 	}
 	free(wb->host);
-	wb->host = NULL;
+	free(wb->rd);
+	wb->host = NULL, wb->rd = NULL, wb->n_rd = wb->cap_rd = 0;
 	return rc;
 }
 
@@ -171,6 +243,8 @@ void of3_wbuf_free(of3_wbuf_t *wb, of3_backend_t *be)
 		of3_backend_host_free(be, wb->win[i]);
 		wb->win[i] = NULL;
 	}
+	free(wb->rd);
+	wb->rd = NULL, wb->n_rd = wb->cap_rd = 0;
 	if (wb->host && wb->host != wb->base)
 		free(wb->host);
 	of3_backend_free(be, wb->base); /* the CPU backend's free() takes malloc'ed memory */

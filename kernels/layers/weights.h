@@ -38,10 +38,15 @@ typedef struct {
 	size_t win_start; /* where in base the current window begins, floats */
 	size_t win_fill;  /* floats in the current window */
 	int i_win;        /* the current window, 0 or 1; it uploads under that backend copy slot */
+	/* the current window's reads from the checkpoint, made by several threads at its flush
+	 * (the file is in the page cache: one thread copies it out at about 5 GB/s) */
+	struct of3_wread *rd;
+	size_t n_rd, cap_rd;
 } of3_wbuf_t;
 
 #define OF3_WBUF_HOST_FLOATS  4096               /* see of3_wbuf_t.host */
 #define OF3_WBUF_WINDOW_BYTES ((size_t)16 << 20) /* each staging window of device weights */
+#define OF3_WBUF_READ_THREADS 8                  /* the threads that fill a window */
 
 /* Ends the planning pass: one allocation of the floats it counted, and the buffer rewound for
  * the binding pass. OF3_ERR_NOMEM (with the size) when it does not fit; free wb->base after. */

@@ -940,6 +940,42 @@ static void test_atom_ops(int64_t n_atom, int64_t n_c, int64_t n_tok)
 	free(mk), free(pm), free(d3), free(p), free(lq), free(lk), free(z);
 }
 
+/* ---- the sampler's step ops: augment_noise against the CPU (its centroid summed in another
+ * order: 1e-5), and twice for the same bytes; sampler_update (the same float operations: exact)
+ * ---- */
+
+static void test_sampler_ops(int64_t n_sample, int64_t n_atom)
+{
+	const int64_t D = n_sample, A = n_atom, n = D * A * 3;
+	char s[80];
+	snprintf(s, sizeof s, "D=%lld A=%lld", (long long)D, (long long)A);
+	float *x = rnd(n, -40, 40), *eps = rnd(n, -3, 3), *quat = rnd(4 * D, -1, 1);
+	float *trans = rnd(3 * D, -2, 2), *mask = rmask(A), *den = rnd(n, -40, 40);
+	float *ref = xmalloc((size_t)n * sizeof *ref), *ref2 = xmalloc((size_t)n * sizeof *ref2);
+	float *dx = dev(x, n), *deps = dev(eps, n), *dq = dev(quat, 4 * D), *dt = dev(trans, 3 * D);
+	float *dm = dev(mask, A), *dden = dev(den, n), *dy = dev_nan(n), *dy2 = dev_nan(n);
+	cpu->augment_noise(ref, x, quat, trans, eps, mask, 2.5f, D, A);
+	gpu->augment_noise(dy, dx, dq, dt, deps, dm, 2.5f, D, A);
+	compare("augment_noise", s, ref, dy, n, 0);
+	gpu->augment_noise(dy2, dx, dq, dt, deps, dm, 2.5f, D, A);
+	check_same("augment_noise twice", s, dy, dy2, n);
+	/* the update from the CPU's x̂ on both sides, out of place and in place (x = x̂) */
+	float *dxh = dev(ref, n);
+	cpu->sampler_update(ref2, ref, den, -0.75f, 3.5f, n);
+	gpu->sampler_update(dy2, dxh, dden, -0.75f, 3.5f, n);
+	compare("sampler_update", s, ref2, dy2, n, 0);
+	float *exact = host(dy2, n);
+	CHECK(memcmp(exact, ref2, (size_t)n * sizeof *ref2) == 0,
+	      "%s sampler_update    %-34s the CPU's bytes", fp32_mode ? "fp32" : "bf16", s);
+	cpu->sampler_update(ref, ref, den, 1.5f, 0.25f, n);
+	gpu->sampler_update(dxh, dxh, dden, 1.5f, 0.25f, n);
+	compare("sampler_update", s, ref, dxh, n, 0);
+	dfree(8, dx, deps, dq, dt, dm, dden, dy, dy2);
+	dfree(1, dxh);
+	free(x), free(eps), free(quat), free(trans), free(mask), free(den), free(ref), free(ref2);
+	free(exact);
+}
+
 /* ---- broadcast ops (issue #10): n_rep repeats against one shared operand; all exact (the
  * same float operations as the single-sample ops, in the same order) ---- */
 
@@ -1182,6 +1218,11 @@ static void run_all(void)
 	test_atom_ops(70, 16, 9);
 	test_atom_ops(294, 8, 36);
 	test_atom_ops(320, 33, 100);
+
+	/* the sampler's step: one atom, fewer atoms than a block's threads, many more */
+	test_sampler_ops(1, 1);
+	test_sampler_ops(3, 70);
+	test_sampler_ops(5, 2019);
 
 	/* broadcast ops (issue #10): one repeat, the model's widths (c_atom 128, c_token 768) at
 	 * odd row counts, widths that are no multiple of a warp */

@@ -11,7 +11,10 @@
  *      time the GPU spent between kernels, and how long the GPU sat idle before a launch (from the
  *      end of the kernel before it: host work between launches shows here);
  *   2. the kernels of one launch of each graph (its last), in order: time, gap before, grid;
- *   3. all kernels by name: calls, total, mean, share (inside graphs or not).
+ *   3. all kernels by name: calls, total, mean, share (inside graphs or not);
+ *   4. where the GPU sat idle for more than OF3_KERNEL_TRACE_GAP_MS (default 2) between two
+ *      kernels, and the kernel after it, in ms from the driver loading this library: the host
+ *      stalls of start-up (module loading, first cuBLAS calls, reading and writing).
  *
  * Unlike OF3_CUDA_PROFILE (kernels/cuda/profile.cu) it changes nothing in how the program runs:
  * graphs stay on and nothing waits. Build and use (tools/gpu/kernel_trace.sh does both):
@@ -34,6 +37,7 @@ typedef struct {
 } rec_t;
 
 static struct {
+	uint64_t t_init; /* cuptiGetTimestamp at injection: about when the CUDA context began */
 	rec_t *r;
 	size_t n, cap;
 	char *name[MAX_NAMES];
@@ -182,6 +186,21 @@ static void report(void)
 			        tr.name[s[i].name]);
 		free(s);
 	}
+	const char *g = getenv("OF3_KERNEL_TRACE_GAP_MS");
+	const double gap_ms = g && *g ? atof(g) : 2.0;
+	fprintf(f, "idle gaps over %.1f ms (ms from injection):\n", gap_ms);
+	if (tr.n)
+		fprintf(f, "  first kernel at %.1f: %s\n", 1e-6 * (double)(tr.r[0].start - tr.t_init),
+		        tr.name[tr.r[0].name]);
+	for (size_t i = 1; i < tr.n; i++) {
+		const rec_t *a = &tr.r[i - 1], *b = &tr.r[i];
+		if (b->start > a->end && 1e-6 * (double)(b->start - a->end) > gap_ms)
+			fprintf(f, "  %8.1f ms idle, then at %8.1f: %s\n",
+			        1e-6 * (double)(b->start - a->end), 1e-6 * (double)(b->start - tr.t_init),
+			        tr.name[b->name]);
+	}
+	if (tr.n)
+		fprintf(f, "  last kernel ends at %.1f\n", 1e-6 * (double)(tr.r[tr.n - 1].end - tr.t_init));
 	if (f != stderr)
 		fclose(f);
 }
@@ -193,6 +212,7 @@ int InitializeInjection(void)
 		fprintf(stderr, "kernel_trace: CUPTI would not start; no trace\n");
 		return 0;
 	}
+	cuptiGetTimestamp(&tr.t_init);
 	atexit(report);
 	return 1;
 }
