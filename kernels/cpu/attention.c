@@ -22,6 +22,51 @@ static float logit(const float *qi, const float *kj, int64_t d_head, float scale
 	return bias ? l + *bias : l;
 }
 
+/* One query row and head: oi[d] = Σ_j softmax_j(l_j) v_j, times sigmoid(gi) where gi is not
+ * NULL, with l_j = logit(qi, key j) + mask bias (mb[j]; mb NULL: none) + bias[j * bias_stride]
+ * (bias NULL: none). Key j and value j are rows r = row0 + j of k and v, r in [0, n_rows), each
+ * stride floats apart from the column offset they point at; a row outside is a zero row (a
+ * padded window's): its dot product is +0 and its value terms, p * 0 = +0 added to a sum that
+ * starts at +0, change nothing, so they are skipped. */
+static void attend_row(float *oi, const float *qi, const float *k, const float *v, int64_t row0,
+                       int64_t n_rows, int64_t stride, const float *mb, const float *bias,
+                       int64_t bias_stride, const float *gi, int64_t n_k, int64_t d_head,
+                       float scale)
+{
+	float mx = -INFINITY;
+	for (int64_t j = 0; j < n_k; j++) {
+		const int64_t r = row0 + j;
+		float mbias = mb ? OF3_MASK_INF * (mb[j] - 1.0f) : 0.0f;
+		const float *kj = r >= 0 && r < n_rows ? k + r * stride : NULL;
+		float l = logit(qi, kj, d_head, scale, mbias, bias ? bias + j * bias_stride : NULL);
+		if (l > mx)
+			mx = l;
+	}
+	for (int64_t c = 0; c < d_head; c++)
+		oi[c] = 0.0f;
+	double sum = 0;
+	for (int64_t j = 0; j < n_k; j++) {
+		const int64_t r = row0 + j;
+		float mbias = mb ? OF3_MASK_INF * (mb[j] - 1.0f) : 0.0f;
+		const int in = r >= 0 && r < n_rows;
+		float l = logit(qi, in ? k + r * stride : NULL, d_head, scale, mbias,
+		                bias ? bias + j * bias_stride : NULL);
+		double p = exp((double)l - mx);
+		sum += p;
+		if (!in)
+			continue;
+		const float *vj = v + r * stride;
+		for (int64_t c = 0; c < d_head; c++)
+			oi[c] += (float)(p * vj[c]);
+	}
+	for (int64_t c = 0; c < d_head; c++) {
+		double val = oi[c] / sum;
+		if (gi)
+			val *= 1.0 / (1.0 + exp(-(double)gi[c]));
+		oi[c] = (float)val;
+	}
+}
+
 void of3_cpu_attention(float *o, const float *q, const float *k, const float *v, const float *gate,
                        const float *mask, const float *bias, int64_t n_b, int64_t n_q, int64_t n_k,
                        int64_t n_head, int64_t d_head)
@@ -31,45 +76,13 @@ void of3_cpu_attention(float *o, const float *q, const float *k, const float *v,
 	for (int64_t b = 0; b < n_b; b++) {
 		const float *kb = k + b * n_k * hd, *vb = v + b * n_k * hd;
 		const float *mb = mask ? mask + b * n_k : NULL;
-		for (int64_t i = 0; i < n_q; i++) {
+		for (int64_t i = 0; i < n_q; i++)
 			for (int64_t h = 0; h < n_head; h++) {
-				const float *qi = q + (b * n_q + i) * hd + h * d_head;
-				float *oi = o + (b * n_q + i) * hd + h * d_head;
-				float mx = -INFINITY;
-				for (int64_t j = 0; j < n_k; j++) {
-					float mbias = mb ? OF3_MASK_INF * (mb[j] - 1.0f) : 0.0f;
-					const float *bij =
-					        bias ? bias + (i * n_k + j) * n_head + h : NULL;
-					float l = logit(qi, kb + j * hd + h * d_head, d_head, scale,
-					                mbias, bij);
-					if (l > mx)
-						mx = l;
-				}
-				for (int64_t c = 0; c < d_head; c++)
-					oi[c] = 0.0f;
-				double sum = 0;
-				for (int64_t j = 0; j < n_k; j++) {
-					float mbias = mb ? OF3_MASK_INF * (mb[j] - 1.0f) : 0.0f;
-					const float *bij =
-					        bias ? bias + (i * n_k + j) * n_head + h : NULL;
-					float l = logit(qi, kb + j * hd + h * d_head, d_head, scale,
-					                mbias, bij);
-					double p = exp((double)l - mx);
-					sum += p;
-					const float *vj = vb + j * hd + h * d_head;
-					for (int64_t c = 0; c < d_head; c++)
-						oi[c] += (float)(p * vj[c]);
-				}
-				const float *gi =
-				        gate ? gate + (b * n_q + i) * hd + h * d_head : NULL;
-				for (int64_t c = 0; c < d_head; c++) {
-					double val = oi[c] / sum;
-					if (gi)
-						val *= 1.0 / (1.0 + exp(-(double)gi[c]));
-					oi[c] = (float)val;
-				}
+				const int64_t row = (b * n_q + i) * hd + h * d_head;
+				attend_row(o + row, q + row, kb + h * d_head, vb + h * d_head, 0,
+				           n_k, hd, mb, bias ? bias + i * n_k * n_head + h : NULL,
+				           n_head, gate ? gate + row : NULL, n_k, d_head, scale);
 			}
-		}
 	}
 }
 
@@ -90,11 +103,9 @@ void of3_cpu_attention_grouped(float *o, const float *q, const float *k, const f
 	}
 }
 
-/* attention's loops for each query atom of each block, the rows read in place from [D,A,H*d]. A
- * key outside [0, A) is the zero row of a padded window: its dot product is +0 (logit's NULL)
- * and its value terms p * 0 = +0, added to an output sum that starts at +0 and so is never -0,
- * change nothing, so they are skipped; its mask bias and bias are added as for any key. The
- * result is the bytes of the window copies through attention_grouped. */
+/* attention's rows for each query atom of each block, the keys and values read in place from
+ * [D,A,H*d] (attend_row's zero rows outside [0, A)): the bytes of the window copies through
+ * attention_grouped. */
 void of3_cpu_attention_atoms(float *o, const float *q, const float *k, const float *v,
                              const float *gate, const float *mask, const float *bias, int64_t n_rep,
                              int64_t n_atom, int64_t n_head, int64_t d_head)
@@ -107,55 +118,16 @@ void of3_cpu_attention_atoms(float *o, const float *q, const float *k, const flo
 			const float *mb = mask + b * NK, *bb = bias + b * NQ * NK * n_head;
 			const int64_t k0 =
 			        NQ * b - OF3_ATOM_KEY_SHIFT; /* the window's first atom */
-			const float *krow[OF3_ATOM_NK], *vrow[OF3_ATOM_NK];
-			for (int64_t j = 0; j < NK; j++) {
-				const int64_t ka = k0 + j;
-				const int in = ka >= 0 && ka < n_atom;
-				krow[j] = in ? k + (d * n_atom + ka) * hd : NULL;
-				vrow[j] = in ? v + (d * n_atom + ka) * hd : NULL;
-			}
-			for (int64_t i = 0; i < NQ && NQ * b + i < n_atom; i++) {
-				const int64_t row =
-				        d * n_atom + NQ * b + i; /* the query atom's row */
+			const float *kd = k + d * n_atom * hd, *vd = v + d * n_atom * hd;
+			for (int64_t i = 0; i < NQ && NQ * b + i < n_atom; i++)
 				for (int64_t h = 0; h < n_head; h++) {
-					const float *qi = q + row * hd + h * d_head;
-					float *oi = o + row * hd + h * d_head;
-					float mx = -INFINITY;
-					for (int64_t j = 0; j < NK; j++) {
-						float mbias = OF3_MASK_INF * (mb[j] - 1.0f);
-						const float *kj =
-						        krow[j] ? krow[j] + h * d_head : NULL;
-						float l = logit(qi, kj, d_head, scale, mbias,
-						                bb + (i * NK + j) * n_head + h);
-						if (l > mx)
-							mx = l;
-					}
-					for (int64_t c = 0; c < d_head; c++)
-						oi[c] = 0.0f;
-					double sum = 0;
-					for (int64_t j = 0; j < NK; j++) {
-						float mbias = OF3_MASK_INF * (mb[j] - 1.0f);
-						const float *kj =
-						        krow[j] ? krow[j] + h * d_head : NULL;
-						float l = logit(qi, kj, d_head, scale, mbias,
-						                bb + (i * NK + j) * n_head + h);
-						double p = exp((double)l - mx);
-						sum += p;
-						if (!vrow[j])
-							continue;
-						const float *vj = vrow[j] + h * d_head;
-						for (int64_t c = 0; c < d_head; c++)
-							oi[c] += (float)(p * vj[c]);
-					}
-					const float *gi =
-					        gate ? gate + row * hd + h * d_head : NULL;
-					for (int64_t c = 0; c < d_head; c++) {
-						double val = oi[c] / sum;
-						if (gi)
-							val *= 1.0 / (1.0 + exp(-(double)gi[c]));
-						oi[c] = (float)val;
-					}
+					/* the query atom's row, head h */
+					const int64_t row =
+					        (d * n_atom + NQ * b + i) * hd + h * d_head;
+					attend_row(o + row, q + row, kd + h * d_head,
+					           vd + h * d_head, k0, n_atom, hd, mb,
+					           bb + i * NK * n_head + h, n_head,
+					           gate ? gate + row : NULL, NK, d_head, scale);
 				}
-			}
 		}
 }
