@@ -417,12 +417,12 @@ typedef struct {
 	const float *s_base, *c_l, *enc_cond, *dec_cond, *tok_bias, *dt_stack;
 	const int32_t *pool_off, *pool_rows;
 	const float *fe; /* [n_f] Fourier features of t̂ (in->fourier, or uploaded) */
-	float *s;      /* [N,c_s] conditioned single at t̂ */
-	float *xh;     /* [D,A,3] x̂ masked */
-	float *r;      /* [D,A,3] x̂ / sqrt(t̂² + σ²) */
-	float *q, *qs; /* [D,A,c_atom] */
-	float *a;      /* [D,N,c_token] */
-	float *dr;     /* [D,A,3] decoder output Δr */
+	float *s;        /* [N,c_s] conditioned single at t̂ */
+	float *xh;       /* [D,A,3] x̂ masked */
+	float *r;        /* [D,A,3] x̂ / sqrt(t̂² + σ²) */
+	float *q, *qs;   /* [D,A,c_atom] */
+	float *a;        /* [D,N,c_token] */
+	float *dr;       /* [D,A,3] decoder output Δr */
 	float *inner;
 	const of3_backend_t *be;
 } step_t;
@@ -533,7 +533,8 @@ int of3_diffusion_module_forward(const of3_diffusion_out_t *out, const of3_diffu
 	t.xh = t.s + of3_align(n * cs);
 	t.r = t.xh + of3_align(D * A * 3);
 	t.dr = t.r + of3_align(D * A * 3);
-	float *fe_up = t.dr + of3_align(D * A * 3); /* [n_f] uploaded here when in->fourier is NULL */
+	float *fe_up =
+	        t.dr + of3_align(D * A * 3); /* [n_f] uploaded here when in->fourier is NULL */
 	t.q = fe_up + of3_align(w->n_fourier);
 	t.qs = t.q + of3_align(D * A * ca);
 	t.a = t.qs + of3_align(D * A * ca);

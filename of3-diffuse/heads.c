@@ -172,7 +172,8 @@ static size_t work_floats(const of3_heads_w_t *w, int64_t n_tok)
 	for (int b = 0; b < w->n_block; b++)
 		k = max2(k, of3_pairformer_block_scratch(&w->blocks[b], n_tok));
 	/* embedding: x_rep, linear_i, linear_j, distance one-hot */
-	k = max2(k, (size_t)of3_align(3 * n_tok) + 2 * n * (size_t)w->c_z + r * (size_t)w->n_dist_bin);
+	k = max2(k,
+	         (size_t)of3_align(3 * n_tok) + 2 * n * (size_t)w->c_z + r * (size_t)w->n_dist_bin);
 	/* pLDDT / resolved: LN(s), per-token slots */
 	size_t nb =
 	        (size_t)(w->n_plddt_bin > w->n_resolved_bin ? w->n_plddt_bin : w->n_resolved_bin);
@@ -218,13 +219,13 @@ void of3_heads_forward(const of3_heads_out_t *out, const of3_heads_in_t *in, con
 {
 	const of3_ops_t *op = be->ops;
 	const int64_t n = in->n_tok, r = n * n, cz = w->c_z, cs = w->c_s, n_atom = in->n_atom;
-	float *zbuf = scratch;        /* [N,N,c_z] the embedding's z when out->z is NULL */
-	float *sbuf = zbuf + r * cz;  /* [N,c_s] its s when out->s is NULL */
-	float *work = sbuf + n * cs;  /* work_floats() */
-	float *xr = work;             /* [N,3] representative-atom positions */
+	float *zbuf = scratch;              /* [N,N,c_z] the embedding's z when out->z is NULL */
+	float *sbuf = zbuf + r * cz;        /* [N,c_s] its s when out->s is NULL */
+	float *work = sbuf + n * cs;        /* work_floats() */
+	float *xr = work;                   /* [N,3] representative-atom positions */
 	float *a = work + of3_align(3 * n); /* [N,c_z] linear_i(s_input), aligned for cuBLAS */
-	float *b = a + n * cz;        /* [N,c_z] linear_j(s_input) */
-	float *oh = b + n * cz;       /* [N,N,n_dist_bin] distance one-hot */
+	float *b = a + n * cz;              /* [N,c_z] linear_j(s_input) */
+	float *oh = b + n * cz;             /* [N,N,n_dist_bin] distance one-hot */
 	/* s_input [N,c_si], s_trunk [N,c_s], z_trunk [N,N,c_z], x [D,A,3] */
 
 	if (out->distogram) /* from the trunk pair only: once, not per sample (§5.1) */

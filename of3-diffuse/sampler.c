@@ -116,10 +116,10 @@ int of3_sample_diffusion(float *x, int64_t n_step, of3_diffusion_in_t *in,
 	/* on the backend, each at an of3_align boundary: the module's products take cuBLAS's
 	 * aligned kernels only when its scratch starts on one (off by 8 bytes, a step took 9.5
 	 * instead of 7.9 ms at 256 tokens) */
-	float *xs = scratch;               /* [D,A,3] x */
-	float *xd = xs + of3_align(n);     /* [D,A,3] x̂, the module's input */
-	float *dd = xd + of3_align(n);     /* [D,A,3] the module's output */
-	float *nz = dd + of3_align(n);     /* [n_slot] the step's slot */
+	float *xs = scratch;           /* [D,A,3] x */
+	float *xd = xs + of3_align(n); /* [D,A,3] x̂, the module's input */
+	float *dd = xd + of3_align(n); /* [D,A,3] the module's output */
+	float *nz = dd + of3_align(n); /* [n_slot] the step's slot */
 	float *inner = nz + of3_align(n_slot);
 	if (n_step < 1 || n_step > OF3_SAMPLER_MAX_STEPS)
 		return of3_err(OF3_ERR_USAGE, "diffusion steps: %lld, expected 1..%d",

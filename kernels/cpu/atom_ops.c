@@ -141,7 +141,8 @@ void of3_cpu_augment_noise(float *xh, const float *x, const float *quat, const f
 		const float *xd = x + d * n_atom * 3, *t = trans + d * 3;
 		float *yd = xh + d * n_atom * 3;
 		double mu[3] = {0, 0, 0}, msum = 0, R[3][3];
-		const double q[4] = {quat[d * 4], quat[d * 4 + 1], quat[d * 4 + 2], quat[d * 4 + 3]};
+		const double q[4] = {quat[d * 4], quat[d * 4 + 1], quat[d * 4 + 2],
+		                     quat[d * 4 + 3]};
 		of3_quat_rotation(q, R);
 		for (int64_t l = 0; l < n_atom; l++) {
 			for (int k = 0; k < 3; k++)

@@ -125,8 +125,8 @@ static __global__ void concat_rows_kernel(float *y, const float *a, const float 
  * loop does (no contraction into FMAs): only the centroid's order of summation differs. */
 #define AUG_THREADS 256
 static __global__ void augment_noise_kernel(float *xh, const float *x, const float *quat,
-                                            const float *trans, const float *eps,
-                                            const float *mask, float sigma, int64_t n_atom)
+                                            const float *trans, const float *eps, const float *mask,
+                                            float sigma, int64_t n_atom)
 {
 	__shared__ double part[4][AUG_THREADS];
 	__shared__ double R[3][3], mu[3];
@@ -150,7 +150,8 @@ static __global__ void augment_noise_kernel(float *xh, const float *x, const flo
 		__syncthreads();
 	}
 	if (threadIdx.x == 0) {
-		const double q[4] = {quat[d * 4], quat[d * 4 + 1], quat[d * 4 + 2], quat[d * 4 + 3]};
+		const double q[4] = {quat[d * 4], quat[d * 4 + 1], quat[d * 4 + 2],
+		                     quat[d * 4 + 3]};
 		of3_quat_rotation(q, R);
 		for (int k = 0; k < 3; k++)
 			mu[k] = part[3][0] > 0 ? part[k][0] / part[3][0] : 0;
@@ -165,7 +166,8 @@ static __global__ void augment_noise_kernel(float *xh, const float *x, const flo
 			double r = __dadd_rn(__dmul_rn(R[k][0], v[0]), __dmul_rn(R[k][1], v[1]));
 			r = __dadd_rn(__dadd_rn(r, __dmul_rn(R[k][2], v[2])), (double)t[k]);
 			const int64_t i = (d * A + l) * 3 + k;
-			xh[i] = __fadd_rn((float)__dmul_rn(r, (double)mask[l]), __fmul_rn(sigma, eps[i]));
+			xh[i] = __fadd_rn((float)__dmul_rn(r, (double)mask[l]),
+			                  __fmul_rn(sigma, eps[i]));
 		}
 	}
 }

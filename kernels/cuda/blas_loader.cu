@@ -15,8 +15,8 @@
 #include <pthread.h>
 #include <stdio.h>
 
-#define STR_(x) #x
-#define STR(x)  STR_(x)
+#define STR_(x)   #x
+#define STR(x)    STR_(x)
 #define LIBCUBLAS "libcublas.so." STR(CUBLAS_VER_MAJOR)
 
 static struct {
@@ -94,7 +94,8 @@ extern "C" int of3_blas_load_finish(char *why, size_t why_len)
 
 /* ---- cuBLAS's entry points the backend calls, forwarded ---- */
 
-#define FORWARD(fn, ...) return blas.gemm_batched ? blas.fn(__VA_ARGS__) : CUBLAS_STATUS_NOT_INITIALIZED
+#define FORWARD(fn, ...) \
+	return blas.gemm_batched ? blas.fn(__VA_ARGS__) : CUBLAS_STATUS_NOT_INITIALIZED
 
 extern "C" {
 

@@ -87,9 +87,10 @@ static void *warm_run(void *arg)
 		                                               : CUBLAS_COMPUTE_32F_FAST_16BF;
 		const cublasOperation_t oa = p->opa == 'T' ? CUBLAS_OP_T : CUBLAS_OP_N;
 		const cublasOperation_t ob = p->opb == 'T' ? CUBLAS_OP_T : CUBLAS_OP_N;
-		const int lda = oa == CUBLAS_OP_T ? p->k : p->m, ldb = ob == CUBLAS_OP_T ? p->n : p->k;
-		cublasGemmStridedBatchedEx(h, oa, ob, p->m, p->n, p->k, &one, mem, t, lda, 0, mem, t,
-		                           ldb, 0, &zero, mem, CUDA_R_32F, p->m, 0, p->batch, c,
+		const int lda = oa == CUBLAS_OP_T ? p->k : p->m,
+		          ldb = ob == CUBLAS_OP_T ? p->n : p->k;
+		cublasGemmStridedBatchedEx(h, oa, ob, p->m, p->n, p->k, &one, mem, t, lda, 0, mem,
+		                           t, ldb, 0, &zero, mem, CUDA_R_32F, p->m, 0, p->batch, c,
 		                           CUBLAS_GEMM_DEFAULT);
 	}
 	cudaStreamSynchronize(st);

@@ -118,7 +118,8 @@ static void report_graph(FILE *f, uint32_t graph)
 			if (corr != UINT32_MAX)
 				span += last_end - first;
 			corr = r->corr, first = r->start, launches++;
-			if (i > 0 && launches > 1 && r->start > tr.r[i - 1].end) /* the GPU idle before it */
+			if (i > 0 && launches > 1 &&
+			    r->start > tr.r[i - 1].end) /* the GPU idle before it */
 				idle += r->start - tr.r[i - 1].end;
 		}
 		kernels++, busy += r->end - r->start, last_end = r->end, last_corr = r->corr;
@@ -190,17 +191,18 @@ static void report(void)
 	const double gap_ms = g && *g ? atof(g) : 2.0;
 	fprintf(f, "idle gaps over %.1f ms (ms from injection):\n", gap_ms);
 	if (tr.n)
-		fprintf(f, "  first kernel at %.1f: %s\n", 1e-6 * (double)(tr.r[0].start - tr.t_init),
-		        tr.name[tr.r[0].name]);
+		fprintf(f, "  first kernel at %.1f: %s\n",
+		        1e-6 * (double)(tr.r[0].start - tr.t_init), tr.name[tr.r[0].name]);
 	for (size_t i = 1; i < tr.n; i++) {
 		const rec_t *a = &tr.r[i - 1], *b = &tr.r[i];
 		if (b->start > a->end && 1e-6 * (double)(b->start - a->end) > gap_ms)
 			fprintf(f, "  %8.1f ms idle, then at %8.1f: %s\n",
-			        1e-6 * (double)(b->start - a->end), 1e-6 * (double)(b->start - tr.t_init),
-			        tr.name[b->name]);
+			        1e-6 * (double)(b->start - a->end),
+			        1e-6 * (double)(b->start - tr.t_init), tr.name[b->name]);
 	}
 	if (tr.n)
-		fprintf(f, "  last kernel ends at %.1f\n", 1e-6 * (double)(tr.r[tr.n - 1].end - tr.t_init));
+		fprintf(f, "  last kernel ends at %.1f\n",
+		        1e-6 * (double)(tr.r[tr.n - 1].end - tr.t_init));
 	if (f != stderr)
 		fclose(f);
 }
