@@ -91,10 +91,9 @@ typedef struct {
 	const float *token_mask;            /* [N] */
 } of3_diffusion_feats_t;
 
-/* The inputs, on the backend's device; prepare reads all but t_hat and x_noisy, a step all but
- * z_trunk. hf: the same features in host memory, read by prepare (the relative-position rows,
- * the token mask) and by the sampler (the atom mask for the augmentation); it may be left zero
- * on the CPU backend, where f is host memory. */
+/* The inputs, on the backend's device; prepare reads all but t_hat, x_noisy and fourier, a step
+ * all but z_trunk. hf: the same features in host memory, read by prepare (the relative-position
+ * rows, the token mask); it may be left zero on the CPU backend, where f is host memory. */
 typedef struct {
 	int64_t n_tok, n_atom, n_sample;
 	double t_hat;         /* noise level t̂ (> 0) */
