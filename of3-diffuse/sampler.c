@@ -133,7 +133,7 @@ int of3_sample_diffusion(float *x, int64_t n_step, of3_diffusion_in_t *in,
 		               (long long)D);
 	}
 	of3_noise_schedule(c, n_step);
-	draw_init(slots, noise, D, A);
+	draw_init(slots, noise, D, A); /* ε_0, in slot 0 until step 1's draws */
 	for (int64_t i = 0; i < n; i++)
 		x[i] = c[0] * slots[i];
 	int rc = of3_backend_upload(be, xs, x, (size_t)n * sizeof *x);
