@@ -21,26 +21,39 @@ static __global__ void fill_rows_kernel(float *y, const float *b, int64_t n_r, i
 	y[i] = b[i % n_c];
 }
 
+/* Whether a product of R rows, I inputs and O outputs fits one cuBLAS call (int sizes); if
+ * not, op's failure is recorded. */
+static int product_fits(const char *op, int64_t n_r, int64_t n_in, int64_t n_out)
+{
+	if (n_r <= INT_MAX && n_in <= INT_MAX && n_out <= INT_MAX)
+		return 1;
+	of3_cuda_fail(op, "%lld x %lld x %lld is too large for one cuBLAS call", (long long)n_r,
+	              (long long)n_in, (long long)n_out);
+	return 0;
+}
+
+/* y[R,O] = x[R,I] W^T + beta y, W[O,I]: linear's product (beta 0, or 1 on its bias rows) and
+ * linear_acc's (beta 1 on y itself) */
+static void product(const char *op, float *y, const float *x, const float *w, int64_t n_r,
+                    int64_t n_in, int64_t n_out, float beta)
+{
+	const float one = 1.0f;
+	const int ld = n_in > 0 ? (int)n_in : 1; /* cuBLAS wants ld >= 1 even for I = 0 */
+	/* column-major: y^T[O,R] = W[O,I] x^T[I,R], W^T being what cuBLAS sees of w */
+	of3_cuda_blas(op, cublasGemmEx(of3_cuda_cur->cublas, CUBLAS_OP_T, CUBLAS_OP_N, (int)n_out,
+	                               (int)n_r, (int)n_in, &one, w, CUDA_R_32F, ld, x, CUDA_R_32F,
+	                               ld, &beta, y, CUDA_R_32F, (int)n_out, of3_cuda_compute_f32(),
+	                               CUBLAS_GEMM_DEFAULT));
+}
+
 extern "C" void of3_cuda_linear(float *y, const float *x, const float *w, const float *b,
                                 int64_t n_r, int64_t n_in, int64_t n_out)
 {
-	if (n_r <= 0 || n_out <= 0)
+	if (n_r <= 0 || n_out <= 0 || !product_fits("linear", n_r, n_in, n_out))
 		return;
-	if (n_r > INT_MAX || n_in > INT_MAX || n_out > INT_MAX) {
-		of3_cuda_fail("linear", "%lld x %lld x %lld is too large for one cuBLAS call",
-		              (long long)n_r, (long long)n_in, (long long)n_out);
-		return;
-	}
 	if (b)
 		OF3_LAUNCH_1D(fill_rows, n_r * n_out, y, b, n_r, n_out);
-	const float one = 1.0f, beta = b ? 1.0f : 0.0f;
-	const int ld = n_in > 0 ? (int)n_in : 1; /* cuBLAS wants ld >= 1 even for I = 0 */
-	/* column-major: y^T[O,R] = W[O,I] x^T[I,R], W^T being what cuBLAS sees of w */
-	of3_cuda_blas("linear",
-	              cublasGemmEx(of3_cuda_cur->cublas, CUBLAS_OP_T, CUBLAS_OP_N, (int)n_out,
-	                           (int)n_r, (int)n_in, &one, w, CUDA_R_32F, ld, x, CUDA_R_32F, ld,
-	                           &beta, y, CUDA_R_32F, (int)n_out, of3_cuda_compute_f32(),
-	                           CUBLAS_GEMM_DEFAULT));
+	product("linear", y, x, w, n_r, n_in, n_out, b ? 1.0f : 0.0f);
 }
 
 /* y[t,R,O] = b[t,O] broadcast over rows */
@@ -80,22 +93,10 @@ extern "C" void of3_cuda_linear_stack(float *y, const float *x, int64_t x_stride
 extern "C" void of3_cuda_linear_acc(float *y, const float *x, const float *w, int64_t n_r,
                                     int64_t n_in, int64_t n_out)
 {
-	if (n_r <= 0 || n_out <= 0)
-		return;
-	if (n_r > INT_MAX || n_in > INT_MAX || n_out > INT_MAX) {
-		of3_cuda_fail("linear_acc", "%lld x %lld x %lld is too large for one cuBLAS call",
-		              (long long)n_r, (long long)n_in, (long long)n_out);
-		return;
-	}
 	/* as linear with beta = 1 on y itself: cuBLAS adds its fp32 product to y, rounding as
 	 * linear then add do */
-	const float one = 1.0f;
-	const int ld = n_in > 0 ? (int)n_in : 1;
-	of3_cuda_blas("linear_acc",
-	              cublasGemmEx(of3_cuda_cur->cublas, CUBLAS_OP_T, CUBLAS_OP_N, (int)n_out,
-	                           (int)n_r, (int)n_in, &one, w, CUDA_R_32F, ld, x, CUDA_R_32F, ld,
-	                           &one, y, CUDA_R_32F, (int)n_out, of3_cuda_compute_f32(),
-	                           CUBLAS_GEMM_DEFAULT));
+	if (n_r > 0 && n_out > 0 && product_fits("linear_acc", n_r, n_in, n_out))
+		product("linear_acc", y, x, w, n_r, n_in, n_out, 1.0f);
 }
 
 extern "C" void of3_cuda_linear_acc_t(float *y, const float *x, const float *w, int64_t n_i,
