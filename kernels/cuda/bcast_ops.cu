@@ -32,24 +32,19 @@ static __global__ void mask_rows_rep_kernel(float *x, const float *mask, int64_t
 	x[i] *= mask[(i / n_c) % n_mask];
 }
 
-/* layer_norm_kernel without weight and bias (the same sums in the same order), then the gate
- * and the shift of row r % n_r on the value in hand instead of a second and third pass through
- * memory. y may equal x: each lane reads its own elements in all passes before it writes them.
- * y_lp (adaln_apply_lp in bf16 mode; else NULL): the bf16 of each y as well, rounded as
+/* Row r of y (and of y_lp where not NULL) from row r of x, whose mean and 1/std are in hand:
+ * the gate and the shift of row r % n_r on each normalised value, the elements threadIdx.x,
+ * +step, ... y_lp (adaln_apply_lp in bf16 mode): the bf16 of each y as well, rounded as
  * to_bf16 rounds it. */
-static __global__ void adaln_apply_kernel(float *y, __nv_bfloat16 *y_lp, const float *x,
-                                          const float *gate, const float *shift, int64_t n_rows,
-                                          int64_t n_r, int64_t n_c, float eps)
+static __device__ __forceinline__ void adaln_row(float *y, __nv_bfloat16 *y_lp, const float *x,
+                                                 const float *gate, const float *shift, int64_t r,
+                                                 int64_t n_r, int64_t n_c, float mean, float inv,
+                                                 int step)
 {
-	int64_t r = (int64_t)blockIdx.x * ROWS_PER_BLOCK + threadIdx.y;
-	if (r >= n_rows)
-		return;
 	const float *xr = x + r * n_c;
 	const float *gr = gate + (r % n_r) * n_c, *sr = shift + (r % n_r) * n_c;
 	float *yr = y + r * n_c;
-	float mean, inv;
-	of3_row_moments(xr, n_c, eps, &mean, &inv);
-	for (int64_t c = threadIdx.x; c < n_c; c += 32) {
+	for (int64_t c = threadIdx.x; c < n_c; c += step) {
 		const float o = (xr[c] - mean) * inv;
 		const float v = __fadd_rn(__fmul_rn(of3_sigmoid(gr[c]), o), sr[c]);
 		yr[c] = v;
@@ -58,24 +53,31 @@ static __global__ void adaln_apply_kernel(float *y, __nv_bfloat16 *y_lp, const f
 	}
 }
 
+/* layer_norm_kernel without weight and bias (the same sums in the same order), then the gate
+ * and the shift on the value in hand instead of a second and third pass through memory (a warp
+ * per row). y may equal x: each lane reads its own elements in all passes before it writes
+ * them. */
+static __global__ void adaln_apply_kernel(float *y, __nv_bfloat16 *y_lp, const float *x,
+                                          const float *gate, const float *shift, int64_t n_rows,
+                                          int64_t n_r, int64_t n_c, float eps)
+{
+	int64_t r = (int64_t)blockIdx.x * ROWS_PER_BLOCK + threadIdx.y;
+	if (r >= n_rows)
+		return;
+	float mean, inv;
+	of3_row_moments(x + r * n_c, n_c, eps, &mean, &inv);
+	adaln_row(y, y_lp, x, gate, shift, r, n_r, n_c, mean, inv, 32);
+}
+
 /* the same for rows of at least OF3_WIDE_ROW_MIN channels: a block per row */
 static __global__ void adaln_apply_wide_kernel(float *y, __nv_bfloat16 *y_lp, const float *x,
                                                const float *gate, const float *shift, int64_t n_r,
                                                int64_t n_c, float eps)
 {
 	const int64_t r = blockIdx.x;
-	const float *xr = x + r * n_c;
-	const float *gr = gate + (r % n_r) * n_c, *sr = shift + (r % n_r) * n_c;
-	float *yr = y + r * n_c;
 	float mean, inv;
-	of3_row_moments_wide(xr, n_c, eps, &mean, &inv);
-	for (int64_t c = threadIdx.x; c < n_c; c += OF3_WIDE_ROW_THREADS) {
-		const float o = (xr[c] - mean) * inv;
-		const float v = __fadd_rn(__fmul_rn(of3_sigmoid(gr[c]), o), sr[c]);
-		yr[c] = v;
-		if (y_lp)
-			y_lp[r * n_c + c] = __float2bfloat16_rn(v);
-	}
+	of3_row_moments_wide(x + r * n_c, n_c, eps, &mean, &inv);
+	adaln_row(y, y_lp, x, gate, shift, r, n_r, n_c, mean, inv, OF3_WIDE_ROW_THREADS);
 }
 
 static __global__ void gated_residual_kernel(float *a, const float *g, const float *x,
