@@ -59,7 +59,7 @@ static const product_t products[] = {
 static struct {
 	pthread_t thread;
 	int running, fp32, who;
-	volatile int stop;
+	int stop;       /* read by the thread, set by the joiner: __atomic loads and stores */
 	double t_start; /* of3_elapsed_s at the start, for -v */
 } warm;
 
@@ -76,7 +76,9 @@ static void *warm_run(void *arg)
 	cublasSetStream(h, st);
 	cublasSetWorkspace(h, mem + OPERAND_BYTES, WS_BYTES);
 	cudaMemsetAsync(mem, 0, OPERAND_BYTES, st);
-	for (size_t i = 0; i < sizeof products / sizeof products[0] && !warm.stop; i++) {
+	for (size_t i = 0; i < sizeof products / sizeof products[0] &&
+	                   !__atomic_load_n(&warm.stop, __ATOMIC_RELAXED);
+	     i++) {
 		const product_t *p = &products[i];
 		if ((p->lp == 1 && warm.fp32) || !(p->who & warm.who))
 			continue; /* fp32 mode makes no bf16 token products */
@@ -122,7 +124,7 @@ extern "C" void of3_cuda_warmup_join(int stop)
 {
 	if (!warm.running)
 		return;
-	warm.stop = stop;
+	__atomic_store_n(&warm.stop, stop, __ATOMIC_RELAXED);
 	pthread_join(warm.thread, NULL);
 	warm.running = 0;
 }
